@@ -1,0 +1,57 @@
+/* backend.h - the generation backend interface (a table of function pointers, like
+ * OpenSMTPD's queue backends).
+ *
+ * check() runs at validation time in the parent: it adds a diagnostic for everything in
+ * the job the backend cannot do (a custom operation on `pattern`, an atom whose target it
+ * has no pattern for) so such a job fails before any worker starts; it returns 0,
+ * -EINVAL (diagnostics added) or another negative errno.
+ * generate() runs in a forked worker for one atom and appends the atom's text (the whole
+ * file, or its fragment when several atoms share the target) to out; it returns 0 or a
+ * negative errno with *ret_error set to a message (malloc'd) for the report.
+ * A backend never falls back to another one.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "dag.h"
+#include "diag.h"
+#include "shared/strbuf.h"
+#include "spec.h"
+
+struct backend_options {
+        const char *datadir;      /* built-in data: DATADIR/codegend (patterns/, prompts/) */
+        const char *patterns_dir; /* a user's pattern directory searched first, or NULL */
+        const char *model;        /* network backends */
+};
+
+struct gen_usage {
+        unsigned calls;
+        unsigned retries;
+        uint64_t input_tokens;
+        uint64_t output_tokens;
+        uint64_t cache_read_input_tokens;
+        uint64_t cache_creation_input_tokens;
+        double cost_usd;
+};
+
+struct gen_request {
+        const struct spec *spec;
+        const struct dag *dag;
+        const struct atom *atom;
+        const struct backend_options *options;
+};
+
+struct backend {
+        const char *name;
+        bool deterministic; /* same input, same output: tarballs are byte-identical */
+        int (*check)(const struct backend_options *o, const struct spec *spec,
+                     const struct dag *dag, const char *dag_file, struct diags *d);
+        int (*generate)(const struct gen_request *req, struct strbuf *out,
+                        struct gen_usage *usage, char **ret_error);
+};
+
+extern const struct backend backend_pattern;
+
+/* NULL when no backend of that name is built in. */
+const struct backend *backend_find(const char *name);

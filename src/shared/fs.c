@@ -1,0 +1,313 @@
+/* fs.c - atomic writes, bounded reads, tree removal and path safety; see fs.h. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "macro.h"
+
+static atomic_uint tmp_counter;
+
+char *path_join(const char *a, const char *b) {
+        char *p;
+        size_t la = strlen(a);
+        if (la > 0 && a[la - 1] == '/')
+                la--;
+        if (asprintf(&p, "%.*s/%s", (int) la, a, b) < 0)
+                return NULL;
+        return p;
+}
+
+const char *path_basename(const char *path) {
+        const char *s = strrchr(path, '/');
+        return s ? s + 1 : path;
+}
+
+static char *path_dirname(const char *path) {
+        const char *s = strrchr(path, '/');
+        if (!s)
+                return strdup(".");
+        if (s == path)
+                return strdup("/");
+        return strndup(path, (size_t) (s - path));
+}
+
+int fsync_dir(const char *dir) {
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fsync(fd) < 0)
+                return -errno;
+        return 0;
+}
+
+int fsync_parent_dir(const char *path) {
+        _cleanup_free_ char *d = path_dirname(path);
+        if (!d)
+                return -ENOMEM;
+        return fsync_dir(d);
+}
+
+int open_tmp_beside(const char *path, char **ret_tmp) {
+        _cleanup_free_ char *dir = path_dirname(path);
+        if (!dir)
+                return -ENOMEM;
+        for (int attempt = 0; attempt < 100; attempt++) {
+                char *tmp;
+                if (asprintf(&tmp, "%s/.%s.%ld.%u.tmp", dir, path_basename(path), (long) getpid(),
+                             atomic_fetch_add(&tmp_counter, 1)) < 0)
+                        return -ENOMEM;
+                int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                if (fd >= 0) {
+                        *ret_tmp = tmp;
+                        return fd;
+                }
+                int r = -errno;
+                free(tmp);
+                if (r != -EEXIST)
+                        return r;
+        }
+        return -EEXIST;
+}
+
+int commit_tmp_file(int fd, const char *tmp, const char *path) {
+        int r = 0;
+        if (fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlink(tmp);
+                return r;
+        }
+        return fsync_parent_dir(path);
+}
+
+static int write_all(int fd, const void *data, size_t len) {
+        const char *p = data;
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode) {
+        _cleanup_free_ char *tmp = NULL;
+        int fd = open_tmp_beside(path, &tmp);
+        if (fd < 0)
+                return fd;
+        int r = write_all(fd, data, len);
+        if (r == 0 && fchmod(fd, mode) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) close(fd);
+                (void) unlink(tmp);
+                return r;
+        }
+        return commit_tmp_file(fd, tmp, path);
+}
+
+int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        if ((unsigned long long) st.st_size > max)
+                return -E2BIG;
+
+        size_t cap = (size_t) st.st_size + 1, len = 0;
+        _cleanup_free_ char *buf = malloc(cap);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                if (len + 1 >= cap) {
+                        if (cap > max + 1)
+                                return -E2BIG;
+                        size_t ncap = cap * 2 > max + 2 ? max + 2 : cap * 2;
+                        char *nb = realloc(buf, ncap);
+                        if (!nb)
+                                return -ENOMEM;
+                        buf = nb;
+                        cap = ncap;
+                }
+                ssize_t n = read(fd, buf + len, cap - 1 - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+                if (len > max)
+                        return -E2BIG;
+        }
+        buf[len] = '\0';
+        *ret = TAKE_PTR(buf);
+        if (ret_len)
+                *ret_len = len;
+        return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode) {
+        _cleanup_free_ char *p = strdup(path);
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = '\0';
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0) {
+                if (errno != EEXIST)
+                        return -errno;
+                if (!is_dir(p))
+                        return -ENOTDIR;
+        }
+        return 0;
+}
+
+static int rm_rf_at(int dfd, const char *name, int depth) {
+        if (depth > 256)
+                return -ELOOP;
+        if (unlinkat(dfd, name, 0) == 0)
+                return 0;
+        if (errno == ENOENT)
+                return 0;
+        if (errno != EISDIR && errno != EPERM)
+                return -errno;
+
+        int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int r = -errno;
+                (void) close(fd);
+                return r;
+        }
+        int r = 0;
+        struct dirent *de;
+        errno = 0;
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                int k = rm_rf_at(dirfd(d), de->d_name, depth + 1);
+                if (k < 0 && r == 0)
+                        r = k;
+                errno = 0;
+        }
+        if (errno != 0 && r == 0)
+                r = -errno;
+        (void) closedir(d);
+        if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
+                r = -errno;
+        return r;
+}
+
+int rm_rf(const char *path) {
+        return rm_rf_at(AT_FDCWD, path, 0);
+}
+
+static int tree_size_at(int dfd, const char *name, unsigned long long max,
+                        unsigned long long *acc, int depth) {
+        struct stat st;
+        if (depth > 256)
+                return -ELOOP;
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if (S_ISREG(st.st_mode)) {
+                *acc += (unsigned long long) st.st_size;
+                return *acc > max ? -E2BIG : 0;
+        }
+        if (!S_ISDIR(st.st_mode))
+                return 0;
+        int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int r = -errno;
+                (void) close(fd);
+                return r;
+        }
+        int r = 0;
+        struct dirent *de;
+        while (r == 0 && (de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                r = tree_size_at(dirfd(d), de->d_name, max, acc, depth + 1);
+        }
+        (void) closedir(d);
+        return r;
+}
+
+int tree_size(const char *path, unsigned long long max, unsigned long long *ret) {
+        unsigned long long acc = 0;
+        int r = tree_size_at(AT_FDCWD, path, max, &acc, 0);
+        if (r < 0)
+                return r;
+        *ret = acc;
+        return 0;
+}
+
+bool path_is_safe(const char *rel) {
+        if (!rel || !*rel || rel[0] == '/' || strlen(rel) > 1024)
+                return false;
+        const char *p = rel;
+        while (*p) {
+                const char *e = strchr(p, '/');
+                size_t n = e ? (size_t) (e - p) : strlen(p);
+                if (n == 0 || n > 255)
+                        return false;
+                if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+                        return false;
+                for (size_t i = 0; i < n; i++) {
+                        unsigned char c = (unsigned char) p[i];
+                        if (c < 0x20 || c == 0x7f || c == '\\')
+                                return false;
+                }
+                if (!e)
+                        break;
+                p = e + 1;
+                if (!*p)
+                        return false;
+        }
+        return true;
+}
+
+bool is_dir(const char *path) {
+        struct stat st;
+        return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool is_regular(const char *path) {
+        struct stat st;
+        return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}

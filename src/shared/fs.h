@@ -1,0 +1,45 @@
+/* fs.h - file system helpers that know nothing of jobs.
+ *
+ * Every function returns 0 (or a documented non-negative value) or a negative errno and
+ * never logs. Writes follow the OpenSMTPD pattern: a temporary name opened
+ * O_EXCL|O_CLOEXEC in the target's directory, write, fsync, rename, fsync the directory;
+ * on error the temporary file is removed.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Atomically replace path with data. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* Opens a fresh temporary file beside path for the caller to fill; *ret_tmp is its name.
+ * Publish it with commit_tmp_file() or drop it with unlink(). */
+int open_tmp_beside(const char *path, char **ret_tmp);
+/* fsync(fd), close(fd), rename(tmp, path), fsync(dirname(path)); unlinks tmp on error. */
+int commit_tmp_file(int fd, const char *tmp, const char *path);
+int fsync_dir(const char *dir);
+int fsync_parent_dir(const char *path);
+
+/* Reads a whole regular file; -E2BIG when it is larger than max, -EISDIR, -EINVAL for a
+ * non-regular file. The buffer is NUL-terminated (not counted in *ret_len). */
+int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len);
+
+int mkdir_p(const char *path, mode_t mode);
+/* Removes a file or a tree without following symbolic links; ENOENT is success. */
+int rm_rf(const char *path);
+/* Total size in bytes of regular files in a tree (no links followed); -E2BIG past max. */
+int tree_size(const char *path, unsigned long long max, unsigned long long *ret);
+
+/* A relative path that stays inside its root: not empty, not absolute, no "." or ".."
+ * component, no empty component, no control characters or backslashes, at most 1024
+ * bytes, each component at most 255 bytes. */
+bool path_is_safe(const char *rel);
+
+/* Joins a and b with one '/' (asprintf); NULL on ENOMEM. */
+char *path_join(const char *a, const char *b);
+/* Last component of a path, pointing into it. */
+const char *path_basename(const char *path);
+
+bool is_dir(const char *path);
+bool is_regular(const char *path);
