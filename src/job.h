@@ -1,0 +1,85 @@
+/* job.h - one claimed job in the parent: intake, validation, planning, the atoms'
+ * workers, packaging and publication, as a small state machine driven by sd-event.
+ *
+ * The manager creates a job for a job directory (spool.h) and calls job_start(), which
+ * does intake and validation at once (bounded by the limits) and either fails the job or
+ * leaves it with atoms to run. The manager then asks job_next_atom()/job_spawn_atom() as
+ * worker slots free up. When the last atom ends the job forks its packing child; when
+ * that ends it publishes (or fails) and tells the manager through manager_job_done().
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "backend.h"
+#include "dag.h"
+#include "diag.h"
+#include "node.h"
+#include "spec.h"
+
+struct manager;
+struct bundle;
+
+enum run_state { RUN_PENDING, RUN_RUNNING, RUN_OK, RUN_FAILED, RUN_SKIPPED };
+
+struct atom_run {
+        enum run_state state;
+        pid_t pid;
+        sd_event_source *child;
+        sd_event_source *timer;
+        bool timed_out;
+        unsigned attempts;
+        uint64_t start_usec, end_usec; /* CLOCK_MONOTONIC */
+        char *error;
+        uint64_t loc;
+        uint64_t syntax_errors;
+        struct node *syntax_list; /* [{line, column, excerpt}] */
+        struct gen_usage usage;
+};
+
+enum job_stage { STAGE_INTAKE, STAGE_VALIDATION, STAGE_GENERATION, STAGE_PACKAGING };
+
+struct job {
+        struct manager *manager;
+        struct job *next;
+        char *dir;
+        char *entry; /* the bundle's name in inbox/ */
+        char *name;  /* the job's name: outputs are NAME.tar.gz, NAME.metrics.yaml */
+        struct bundle *bundle;
+        struct spec *spec;
+        struct dag *dag;
+        const struct backend *backend;
+        struct backend_options bopts;
+        char *model;
+        struct atom_run *runs;
+        size_t n_running, n_finished;
+        bool failed;   /* an atom failed: start no more, finish when the running end */
+        bool finished; /* published or failed; the manager frees it */
+        bool succeeded;
+        enum job_stage stage;
+        struct diags diags;
+        pid_t pack_pid;
+        sd_event_source *pack_child;
+        sd_event_source *kick; /* deferred progress after a failure to fork */
+        uint64_t started_realtime, finished_realtime; /* usec */
+        uint64_t started_usec, finished_usec;          /* CLOCK_MONOTONIC */
+        struct node *content;      /* content metrics from the packing child */
+        uint64_t tarball_bytes;
+        char *tarball_sha256;
+};
+
+int job_new(struct manager *m, const char *jobdir, struct job **ret);
+void job_free(struct job *j);
+/* Intake + validation + planning. Returns 0 (the job may have failed already: check
+ * j->finished) or a negative errno for a fault of the daemon's own. */
+int job_start(struct job *j);
+/* The index of an atom whose dependencies all succeeded and that has not started, or -1. */
+long job_next_atom(struct job *j);
+int job_spawn_atom(struct job *j, size_t idx);
+/* SIGTERM to every worker of the job (shutdown). */
+void job_kill(struct job *j, int sig);
+/* One human summary ("Files Generated: 52 / ...") for --once. */
+void job_print_summary(const struct job *j, FILE *f);

@@ -1,0 +1,375 @@
+/* manager.c - the sd-event loop; see manager.h.
+ *
+ * The parent is single-threaded and never waits: children are reaped by child event
+ * sources, timeouts are timer sources, the inbox is watched by an inotify source. A
+ * bundle is claimed (renamed into the spool's state area) before anything reads it.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "intake.h"
+#include "job.h"
+#include "manager.h"
+#include "report.h"
+#include "shared/fs.h"
+#include "shared/log.h"
+#include "shared/macro.h"
+
+#define USEC_PER_SEC UINT64_C(1000000)
+
+static int manager_add_job(struct manager *m, const char *jobdir) {
+        struct job *j;
+        int r = job_new(m, jobdir, &j);
+        if (r < 0)
+                return log_error_errno(r, "failed to set up job %s: %m", jobdir);
+        struct job **tail = &m->jobs;
+        while (*tail)
+                tail = &(*tail)->next;
+        *tail = j;
+        r = job_start(j);
+        if (r < 0)
+                log_error_errno(r, "job %s: internal error during intake: %m", j->name ? j->name : jobdir);
+        if (j->finished)
+                manager_job_done(m, j);
+        else
+                manager_schedule(m);
+        return 0;
+}
+
+/* A bundle ENTRY is complete and may be taken now. */
+static bool ready_marker_present(struct manager *m, const char *entry, const char *name) {
+        char *paths[2] = { NULL, NULL };
+        bool found = false;
+        if (asprintf(&paths[0], "%s/%s.ready", m->spool.inbox, entry) < 0)
+                paths[0] = NULL;
+        if (asprintf(&paths[1], "%s/%s.ready", m->spool.inbox, name) < 0)
+                paths[1] = NULL;
+        for (size_t i = 0; i < 2; i++) {
+                if (paths[i] && !found && access(paths[i], F_OK) == 0)
+                        found = true;
+        }
+        free(paths[0]);
+        free(paths[1]);
+        return found;
+}
+
+static void remove_ready_markers(struct manager *m, const char *entry, const char *name) {
+        const char *bases[] = { entry, name };
+        for (size_t i = 0; i < ELEMENTSOF(bases); i++) {
+                _cleanup_free_ char *p = NULL;
+                if (asprintf(&p, "%s/%s.ready", m->spool.inbox, bases[i]) < 0)
+                        continue;
+                if (unlink(p) < 0 && errno != ENOENT)
+                        log_warning_errno(errno, "failed to remove %s: %m", p);
+        }
+}
+
+static void reject_entry(struct manager *m, const char *entry) {
+        _cleanup_free_ char *report = NULL;
+        size_t len = 0;
+        int r = report_reject(entry, &report, &len);
+        if (r >= 0)
+                r = spool_reject(&m->spool, entry, entry, report, len);
+        if (r < 0) {
+                log_error_errno(r, "failed to move %s to failed/: %m", entry);
+                return;
+        }
+        m->failed++;
+        log_warning("%s: not a job bundle (see failed/%s.error.yaml)", entry, entry);
+}
+
+/* Looks at one inbox entry; claims and starts it when it is a complete bundle.
+ * settle: a rescan found it (not an inotify event) and it is younger than settle_time. */
+static void manager_consider(struct manager *m, const char *entry, bool from_event) {
+        _cleanup_free_ char *path = path_join(m->spool.inbox, entry);
+        _cleanup_free_ char *name = NULL;
+        enum bundle_form form;
+        struct stat st;
+
+        if (!path || m->shutting_down)
+                return;
+        if (lstat(path, &st) < 0)
+                return; /* gone already */
+        int r = bundle_classify(entry, S_ISDIR(st.st_mode), &form, &name);
+        if (r == 0)
+                return; /* being written, a marker, or hidden */
+        if (r < 0) {
+                if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+                        return;
+                reject_entry(m, entry);
+                return;
+        }
+        if (m->settings->require_ready_marker && !ready_marker_present(m, entry, name))
+                return;
+        if (!from_event && !m->once && !m->settings->require_ready_marker) {
+                struct timespec now;
+                if (clock_gettime(CLOCK_REALTIME, &now) == 0 &&
+                    now.tv_sec - st.st_mtime < (time_t) m->settings->settle_time) {
+                        /* maybe still being written: look again once it has settled */
+                        (void) sd_event_source_set_time_relative(m->settle,
+                                                                 m->settings->settle_time * USEC_PER_SEC);
+                        (void) sd_event_source_set_enabled(m->settle, SD_EVENT_ONESHOT);
+                        return;
+                }
+        }
+
+        _cleanup_free_ char *jobdir = NULL;
+        r = spool_claim(&m->spool, entry, &jobdir);
+        if (r == -ENOENT)
+                return;
+        if (r < 0) {
+                log_error_errno(r, "failed to claim %s: %m", entry);
+                return;
+        }
+        if (m->settings->require_ready_marker)
+                remove_ready_markers(m, entry, name);
+        log_info("%s: claimed", entry);
+        (void) manager_add_job(m, jobdir);
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static int manager_rescan(struct manager *m) {
+        DIR *d = opendir(m->spool.inbox);
+        if (!d)
+                return log_error_errno(errno, "failed to open %s: %m", m->spool.inbox);
+        char **names = NULL;
+        size_t n = 0, alloc = 0;
+        int r = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                if (n == alloc) {
+                        alloc = alloc ? alloc * 2 : 16;
+                        char **nn = realloc(names, alloc * sizeof(*nn));
+                        if (!nn) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        names = nn;
+                }
+                if (!(names[n] = strdup(de->d_name))) {
+                        r = -ENOMEM;
+                        break;
+                }
+                n++;
+        }
+        (void) closedir(d);
+        /* oldest name first is as good as any order; sorted keeps runs reproducible */
+        if (n)
+                qsort(names, n, sizeof(*names), cmp_str);
+        for (size_t i = 0; i < n; i++) {
+                if (r >= 0)
+                        manager_consider(m, names[i], false);
+                free(names[i]);
+        }
+        free(names);
+        if (r < 0)
+                return log_error_errno(r, "failed to scan %s: %m", m->spool.inbox);
+        return 0;
+}
+
+static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        struct manager *m = userdata;
+        if (ev->mask & IN_Q_OVERFLOW) {
+                log_notice("inotify queue overflow: rescanning %s", m->spool.inbox);
+                (void) manager_rescan(m);
+                return 0;
+        }
+        if (ev->len == 0 || ev->name[0] == '\0')
+                return 0;
+        const char *name = ev->name;
+        size_t len = strlen(name);
+        if (len > 6 && streq(name + len - 6, ".ready")) {
+                /* a marker: the bundle it names (by entry or by job name) is complete */
+                _cleanup_free_ char *entry = strndup(name, len - 6);
+                _cleanup_free_ char *path = entry ? path_join(m->spool.inbox, entry) : NULL;
+                if (path && access(path, F_OK) == 0)
+                        manager_consider(m, entry, true);
+                else
+                        (void) manager_rescan(m);
+                return 0;
+        }
+        manager_consider(m, name, true);
+        return 0;
+}
+
+static int on_rescan(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct manager *m = userdata;
+        (void) manager_rescan(m);
+        (void) sd_event_source_set_time_relative(s, m->settings->rescan_interval * USEC_PER_SEC);
+        (void) sd_event_source_set_enabled(s, SD_EVENT_ON);
+        return 0;
+}
+
+static int on_settle(sd_event_source *s, uint64_t usec, void *userdata) {
+        (void) manager_rescan(userdata);
+        return 0;
+}
+
+static void manager_maybe_exit(struct manager *m) {
+        if (m->jobs)
+                return;
+        if (m->once || m->shutting_down)
+                (void) sd_event_exit(m->event, 0);
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct manager *m = userdata;
+        /* Claimed jobs stay in the spool's state area and run again at the next start, so
+         * stopping is quick and bounded: running workers are killed, nothing is lost. */
+        log_notice("received %s: stopping; unfinished jobs resume at the next start",
+                   strsignal((int) si->ssi_signo));
+        (void) sd_notify(false, "STOPPING=1");
+        m->shutting_down = true;
+        for (struct job *j = m->jobs; j; j = j->next)
+                job_kill(j, SIGKILL);
+        return sd_event_exit(m->event, 0);
+}
+
+void manager_schedule(struct manager *m) {
+        if (m->shutting_down)
+                return;
+        for (struct job *j = m->jobs; j && m->running < m->settings->workers; j = j->next) {
+                long idx;
+                while (!j->finished && m->running < m->settings->workers &&
+                       (idx = job_next_atom(j)) >= 0) {
+                        int r = job_spawn_atom(j, (size_t) idx);
+                        if (r < 0)
+                                break; /* the job recorded the failure */
+                }
+        }
+}
+
+void manager_job_done(struct manager *m, struct job *j) {
+        struct job **pj = &m->jobs;
+        while (*pj && *pj != j)
+                pj = &(*pj)->next;
+        if (*pj)
+                *pj = j->next;
+        if (j->succeeded)
+                m->succeeded++;
+        else
+                m->failed++;
+        if (m->once)
+                job_print_summary(j, stdout);
+        job_free(j);
+        (void) sd_notifyf(false, "STATUS=%u jobs succeeded, %u failed", m->succeeded, m->failed);
+        manager_schedule(m);
+        manager_maybe_exit(m);
+}
+
+int manager_new(const struct settings *s, bool once, struct manager **ret) {
+        _cleanup_free_ struct manager *m = calloc(1, sizeof(*m));
+        int r;
+        if (!m)
+                return log_error_errno(ENOMEM, "out of memory");
+        m->settings = s;
+        m->once = once;
+        m->spool.lock_fd = -1;
+
+        r = spool_open(&m->spool, s->spool);
+        if (r == -EBUSY)
+                return log_error_errno(r, "spool %s is in use by another codegend", s->spool);
+        if (r < 0)
+                return log_error_errno(r, "failed to open spool %s: %m", s->spool);
+
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+                r = log_error_errno(errno, "failed to block signals: %m");
+                goto fail;
+        }
+        if ((r = sd_event_new(&m->event)) < 0) {
+                log_error_errno(r, "failed to create event loop: %m");
+                goto fail;
+        }
+        if ((r = sd_event_add_signal(m->event, &m->sigterm, SIGTERM, on_signal, m)) < 0 ||
+            (r = sd_event_add_signal(m->event, &m->sigint, SIGINT, on_signal, m)) < 0) {
+                log_error_errno(r, "failed to watch signals: %m");
+                goto fail;
+        }
+        if ((r = sd_event_set_watchdog(m->event, true)) < 0) {
+                log_error_errno(r, "failed to set up the watchdog: %m");
+                goto fail;
+        }
+        if (!once) {
+                r = sd_event_add_inotify(m->event, &m->inotify, m->spool.inbox,
+                                         IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR, on_inotify, m);
+                if (r < 0) {
+                        log_error_errno(r, "failed to watch %s: %m", m->spool.inbox);
+                        goto fail;
+                }
+                r = sd_event_add_time_relative(m->event, &m->rescan, CLOCK_MONOTONIC,
+                                               s->rescan_interval * USEC_PER_SEC, 0, on_rescan, m);
+                if (r >= 0)
+                        r = sd_event_add_time_relative(m->event, &m->settle, CLOCK_MONOTONIC,
+                                                       USEC_PER_SEC, 0, on_settle, m);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(m->settle, SD_EVENT_OFF);
+                if (r < 0) {
+                        log_error_errno(r, "failed to set up rescan timers: %m");
+                        goto fail;
+                }
+        }
+        *ret = TAKE_PTR(m);
+        return 0;
+fail:
+        manager_free(TAKE_PTR(m));
+        return r;
+}
+
+int manager_run(struct manager *m) {
+        _cleanup_free_ char **jobdirs = NULL;
+        int r = spool_recover(&m->spool, &jobdirs);
+        if (r < 0)
+                return log_error_errno(r, "failed to list unfinished jobs in %s: %m", m->spool.jobs);
+        for (size_t i = 0; jobdirs[i]; i++) {
+                log_info("resuming %s", jobdirs[i]);
+                (void) manager_add_job(m, jobdirs[i]);
+                free(jobdirs[i]);
+        }
+        (void) manager_rescan(m);
+        (void) sd_notify(false, "READY=1\nSTATUS=watching the inbox");
+        manager_maybe_exit(m);
+
+        r = sd_event_loop(m->event);
+        if (r < 0)
+                return log_error_errno(r, "event loop failed: %m");
+        return m->failed ? 1 : 0;
+}
+
+void manager_free(struct manager *m) {
+        if (!m)
+                return;
+        while (m->jobs) {
+                struct job *j = m->jobs;
+                m->jobs = j->next;
+                job_kill(j, SIGKILL);
+                job_free(j);
+        }
+        sd_event_source_unref(m->inotify);
+        sd_event_source_unref(m->rescan);
+        sd_event_source_unref(m->settle);
+        sd_event_source_unref(m->sigterm);
+        sd_event_source_unref(m->sigint);
+        sd_event_unref(m->event);
+        spool_close(&m->spool);
+        free(m);
+}

@@ -1,0 +1,277 @@
+/* settings.c - defaults and the YAML configuration file; see settings.h.
+ *
+ * Keys are described by one table: name, type, where the value goes, and its bounds, so
+ * the parser, the validator and the documentation in etc/codegend.yaml cannot drift.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "doc.h"
+#include "settings.h"
+#include "shared/fs.h"
+#include "shared/macro.h"
+
+enum key_type { KEY_STRING, KEY_UINT, KEY_SIZE, KEY_BOOL, KEY_RATIO, KEY_LOGLEVEL };
+
+struct key {
+        const char *name;
+        enum key_type type;
+        size_t offset;
+        uint64_t min, max; /* KEY_UINT, KEY_SIZE */
+};
+
+#define K(n, t, f, lo, hi) { n, t, offsetof(struct settings, f), lo, hi }
+
+static const struct key keys[] = {
+        K("spool", KEY_STRING, spool, 0, 0),
+        K("workers", KEY_UINT, workers, 1, 256),
+        K("atom_timeout", KEY_UINT, atom_timeout, 1, 86400),
+        K("atom_attempts", KEY_UINT, atom_attempts, 1, 10),
+        K("rescan_interval", KEY_UINT, rescan_interval, 1, 86400),
+        K("settle_time", KEY_UINT, settle_time, 0, 3600),
+        K("require_ready_marker", KEY_BOOL, require_ready_marker, 0, 0),
+        K("backend", KEY_STRING, backend, 0, 0),
+        K("model", KEY_STRING, model, 0, 0),
+        K("patterns_dir", KEY_STRING, patterns_dir, 0, 0),
+        K("log_level", KEY_LOGLEVEL, log_level, 0, 0),
+};
+
+static const struct key limit_keys[] = {
+        K("max_bundle_bytes", KEY_SIZE, max_bundle_bytes, 1024, UINT64_C(1) << 40),
+        K("max_archive_entries", KEY_UINT, max_archive_entries, 1, 1000000),
+        K("max_unpacked_bytes", KEY_SIZE, max_unpacked_bytes, 1024, UINT64_C(1) << 40),
+        K("max_document_bytes", KEY_SIZE, max_document_bytes, 1024, UINT64_C(1) << 30),
+        K("max_atoms", KEY_UINT, max_atoms, 1, 100000),
+};
+
+static const struct key criteria_keys[] = {
+        K("loc_min", KEY_UINT, loc_min, 0, UINT32_MAX),
+        K("type_hints_min", KEY_RATIO, type_hints_min, 0, 0),
+        K("docstrings_min", KEY_RATIO, docstrings_min, 0, 0),
+        K("syntax_errors_max", KEY_UINT, syntax_errors_max, 0, UINT32_MAX),
+};
+
+void settings_init(struct settings *s) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        *s = (struct settings) {
+                .workers = n > 0 ? (unsigned) n : 1,
+                .atom_timeout = 300,
+                .atom_attempts = 1,
+                .rescan_interval = 30,
+                .settle_time = 2,
+                .log_level = LOG_INFO,
+                .max_bundle_bytes = UINT64_C(64) << 20,
+                .max_archive_entries = 1000,
+                .max_unpacked_bytes = UINT64_C(256) << 20,
+                .max_document_bytes = UINT64_C(4) << 20,
+                .max_atoms = 2000,
+                .loc_min = 1000,
+                .type_hints_min = 0.95,
+                .docstrings_min = 0.95,
+                .syntax_errors_max = 0,
+        };
+}
+
+void settings_clear(struct settings *s) {
+        free(s->spool);
+        free(s->backend);
+        free(s->model);
+        free(s->patterns_dir);
+        free(s->datadir);
+        settings_init(s);
+}
+
+int parse_size(const char *text, uint64_t *ret) {
+        char *end;
+        if (!text || !*text || *text == '-')
+                return -EINVAL;
+        errno = 0;
+        unsigned long long v = strtoull(text, &end, 10);
+        if (errno == ERANGE || end == text)
+                return -ERANGE;
+        unsigned shift = 0;
+        if (*end) {
+                switch (*end) {
+                case 'K': shift = 10; break;
+                case 'M': shift = 20; break;
+                case 'G': shift = 30; break;
+                case 'T': shift = 40; break;
+                default: return -EINVAL;
+                }
+                end++;
+                if (*end == 'i')
+                        end++;
+                if (*end == 'B')
+                        end++;
+                if (*end)
+                        return -EINVAL;
+        }
+        if (shift && v > (UINT64_MAX >> shift))
+                return -ERANGE;
+        *ret = (uint64_t) v << shift;
+        return 0;
+}
+
+static int set_key(struct settings *s, const struct key *k, const struct node *v, const char *file,
+                   const char *path, struct diags *d) {
+        void *dst = (char *) s + k->offset;
+        long long i;
+        uint64_t u;
+        double x;
+        bool b;
+
+#define BAD(...) diags_add(d, file, v->line, v->column, path, __VA_ARGS__)
+        switch (k->type) {
+        case KEY_STRING: {
+                if (!node_is_string(v))
+                        return BAD("'%s' must be a string, not a %s", k->name, node_kind_name(v));
+                char *c = strdup(v->value);
+                if (!c)
+                        return -ENOMEM;
+                free(*(char **) dst);
+                *(char **) dst = c;
+                return 0;
+        }
+        case KEY_UINT:
+                if (node_as_int(v, &i) < 0 || i < 0 || (uint64_t) i < k->min || (uint64_t) i > k->max)
+                        return BAD("'%s' must be an integer from %llu to %llu", k->name,
+                                   (unsigned long long) k->min, (unsigned long long) k->max);
+                if (k->max > UINT_MAX)
+                        *(uint64_t *) dst = (uint64_t) i;
+                else
+                        *(unsigned *) dst = (unsigned) i;
+                return 0;
+        case KEY_SIZE:
+                if (v->kind != NODE_SCALAR || parse_size(v->value, &u) < 0 || u < k->min || u > k->max)
+                        return BAD("'%s' must be a size from %llu bytes to %llu bytes (a number, "
+                                   "optionally with K, M, G or T)",
+                                   k->name, (unsigned long long) k->min, (unsigned long long) k->max);
+                *(uint64_t *) dst = u;
+                return 0;
+        case KEY_BOOL:
+                if (node_as_bool(v, &b) < 0)
+                        return BAD("'%s' must be true or false", k->name);
+                *(bool *) dst = b;
+                return 0;
+        case KEY_RATIO:
+                if (node_as_double(v, &x) < 0 || x < 0 || x > 1)
+                        return BAD("'%s' must be a number from 0 to 1", k->name);
+                *(double *) dst = x;
+                return 0;
+        case KEY_LOGLEVEL: {
+                static const char *const levels[] = { [LOG_ERR] = "error", [LOG_WARNING] = "warning",
+                                                      [LOG_NOTICE] = "notice", [LOG_INFO] = "info",
+                                                      [LOG_DEBUG] = "debug" };
+                for (size_t j = LOG_ERR; j < ELEMENTSOF(levels); j++)
+                        if (v->kind == NODE_SCALAR && streq(v->value, levels[j])) {
+                                *(int *) dst = (int) j;
+                                return 0;
+                        }
+                return BAD("'%s' must be one of error, warning, notice, info, debug", k->name);
+        }
+        }
+#undef BAD
+        return -EINVAL;
+}
+
+static int load_section(struct settings *s, const struct node *map, const struct key *table,
+                        size_t n_table, const char *prefix, const char *file, struct diags *d) {
+        int r = 0;
+        for (size_t i = 0; i < map->n; i++) {
+                const struct node *key = map->keys[i];
+                _cleanup_free_ char *path = NULL;
+                if (asprintf(&path, "%s%s", prefix, key->value) < 0)
+                        return -ENOMEM;
+                const struct key *k = NULL;
+                for (size_t j = 0; j < n_table; j++)
+                        if (streq(table[j].name, key->value))
+                                k = &table[j];
+                if (!k) {
+                        if (strncmp(key->value, "x-", 2) == 0)
+                                continue;
+                        r = diags_add(d, file, key->line, key->column, path, "unknown key '%s'",
+                                      key->value);
+                } else
+                        r = set_key(s, k, map->items[i], file, path, d);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static bool is_blank_yaml(const char *text) {
+        for (const char *p = text; *p; p++) {
+                if (*p == '#')
+                        p += strcspn(p, "\n") - 1;
+                else if (!strchr(" \t\r\n", *p))
+                        return false;
+                if (!*p)
+                        break;
+        }
+        return true;
+}
+
+int settings_load(struct settings *s, const char *path, struct diags *d) {
+        _cleanup_node_ struct node *root = NULL;
+        size_t before = d->n;
+        int r;
+
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        r = read_file_bounded(path, 1 << 20, &text, &len);
+        if (r < 0)
+                return r;
+        if (is_blank_yaml(text))
+                return 0; /* nothing but comments: all defaults */
+        r = doc_parse_yaml(text, len, path, &root, d);
+        if (r < 0)
+                return r;
+        if (node_is_null(root))
+                return 0;
+        if (root->kind != NODE_MAP)
+                return diags_add(d, path, root->line, root->column, NULL,
+                                 "the configuration must be a mapping of keys to values") < 0
+                               ? -ENOMEM
+                               : -EINVAL;
+
+        for (size_t i = 0; i < root->n; i++) {
+                const struct node *key = root->keys[i], *v = root->items[i];
+                const struct key *table = NULL;
+                size_t n_table = 0;
+                if (streq(key->value, "limits"))
+                        table = limit_keys, n_table = ELEMENTSOF(limit_keys);
+                else if (streq(key->value, "success_criteria"))
+                        table = criteria_keys, n_table = ELEMENTSOF(criteria_keys);
+                if (table) {
+                        if (node_is_null(v))
+                                continue;
+                        if (v->kind != NODE_MAP) {
+                                r = diags_add(d, path, v->line, v->column, key->value,
+                                              "'%s' must be a mapping", key->value);
+                        } else {
+                                _cleanup_free_ char *prefix = NULL;
+                                if (asprintf(&prefix, "%s.", key->value) < 0)
+                                        return -ENOMEM;
+                                r = load_section(s, v, table, n_table, prefix, path, d);
+                        }
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                _cleanup_node_ struct node *one = node_new_map();
+                if (!one || node_map_set_node(one, node_dup(key), node_dup(v)) < 0)
+                        return -ENOMEM;
+                r = load_section(s, one, keys, ELEMENTSOF(keys), "", path, d);
+                if (r < 0)
+                        return r;
+        }
+        return d->n > before ? -EINVAL : 0;
+}

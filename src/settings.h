@@ -1,0 +1,45 @@
+/* settings.h - the daemon's configuration: built-in defaults, then the YAML file
+ * (etc/codegend.yaml documents every key), then command-line flags.
+ *
+ * settings_load() reads the file into s, adding a diagnostic with file:line:column for
+ * every unknown key or bad value; it returns 0, -EINVAL (diagnostics added) or another
+ * negative errno (-ENOENT when the file is missing).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "diag.h"
+
+struct settings {
+        char *spool;
+        unsigned workers;          /* concurrent atom workers, all jobs together */
+        unsigned atom_timeout;     /* seconds an atom's worker may run */
+        unsigned atom_attempts;    /* tries per atom before the job fails (>= 1) */
+        unsigned rescan_interval;  /* seconds between full inbox rescans */
+        unsigned settle_time;      /* a rescan leaves entries younger than this alone */
+        bool require_ready_marker; /* wait for NAME.ready before taking a bundle */
+        char *backend;
+        char *model;
+        char *patterns_dir;        /* a user's templates, searched before the built-in ones */
+        char *datadir;             /* built-in data (patterns/); $CODEGEND_DATADIR overrides */
+        int log_level;             /* syslog level */
+        /* limits (job-format.md section 1) */
+        uint64_t max_bundle_bytes;
+        uint64_t max_archive_entries;
+        uint64_t max_unpacked_bytes;
+        uint64_t max_document_bytes;
+        uint64_t max_atoms;
+        /* success criteria thresholds (metrics.yaml) */
+        uint64_t loc_min;
+        double type_hints_min;
+        double docstrings_min;
+        uint64_t syntax_errors_max;
+};
+
+void settings_init(struct settings *s);
+void settings_clear(struct settings *s);
+int settings_load(struct settings *s, const char *path, struct diags *d);
+/* Parses "1048576", "64K", "64M", "2G" (binary units). */
+int parse_size(const char *text, uint64_t *ret);

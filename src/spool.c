@@ -1,0 +1,271 @@
+/* spool.c - spool directories, claims, recovery, publication; see spool.h. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shared/fs.h"
+#include "shared/macro.h"
+#include "spool.h"
+
+static atomic_uint claim_counter;
+
+void spool_close(struct spool *s) {
+        free(s->root);
+        free(s->inbox);
+        free(s->outbox);
+        free(s->failed);
+        free(s->jobs);
+        if (s->lock_fd >= 0)
+                (void) close(s->lock_fd);
+        *s = (struct spool) { .lock_fd = -1 };
+}
+
+int spool_open(struct spool *s, const char *root) {
+        int r;
+        *s = (struct spool) { .lock_fd = -1 };
+        s->root = strdup(root);
+        s->inbox = path_join(root, "inbox");
+        s->outbox = path_join(root, "outbox");
+        s->failed = path_join(root, "failed");
+        s->jobs = path_join(root, ".codegend/jobs");
+        _cleanup_free_ char *lock = path_join(root, ".codegend/lock");
+        if (!s->root || !s->inbox || !s->outbox || !s->failed || !s->jobs || !lock) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        const char *dirs[] = { s->inbox, s->outbox, s->failed, s->jobs };
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+                if ((r = mkdir_p(dirs[i], 0755)) < 0)
+                        goto fail;
+        s->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (s->lock_fd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+                r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+                goto fail;
+        }
+        return 0;
+fail:
+        spool_close(s);
+        return r;
+}
+
+int spool_claim(struct spool *s, const char *entry, char **ret_jobdir) {
+        struct timespec ts;
+        char id[96];
+        int r;
+
+        if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+                return -errno;
+        struct tm tm;
+        if (!gmtime_r(&ts.tv_sec, &tm))
+                return -EOVERFLOW;
+        /* sortable: recovery resumes jobs in the order they were claimed */
+        snprintf(id, sizeof(id), "%04d%02d%02dT%02d%02d%02d.%09ldZ-%ld-%u", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec,
+                 (long) getpid(), atomic_fetch_add(&claim_counter, 1));
+
+        _cleanup_free_ char *jobdir = path_join(s->jobs, id);
+        _cleanup_free_ char *bundledir = jobdir ? path_join(jobdir, "bundle") : NULL;
+        _cleanup_free_ char *src = path_join(s->inbox, entry);
+        _cleanup_free_ char *dst = bundledir ? path_join(bundledir, entry) : NULL;
+        if (!dst || !src)
+                return -ENOMEM;
+        if (mkdir(jobdir, 0755) < 0)
+                return -errno;
+        if (mkdir(bundledir, 0755) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (rename(src, dst) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        /* the claim is durable once both directories are on disk */
+        if ((r = fsync_dir(bundledir)) < 0 || (r = fsync_dir(s->inbox)) < 0 ||
+            (r = fsync_dir(s->jobs)) < 0)
+                return r; /* the bundle is claimed; recovery finds it */
+        *ret_jobdir = TAKE_PTR(jobdir);
+        return 0;
+fail:
+        (void) rm_rf(jobdir);
+        return r;
+}
+
+int spool_job_entry(const char *jobdir, char **ret_entry) {
+        _cleanup_free_ char *bundledir = path_join(jobdir, "bundle");
+        if (!bundledir)
+                return -ENOMEM;
+        DIR *d = opendir(bundledir);
+        if (!d)
+                return -errno;
+        char *found = NULL;
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, "..")) {
+                        found = strdup(de->d_name);
+                        break;
+                }
+        (void) closedir(d);
+        if (!found)
+                return de ? -ENOMEM : -ENOENT;
+        *ret_entry = found;
+        return 0;
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+int spool_recover(struct spool *s, char ***ret_jobdirs) {
+        DIR *d = opendir(s->jobs);
+        if (!d)
+                return -errno;
+        char **v = NULL;
+        size_t n = 0;
+        int r = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                char *jobdir = path_join(s->jobs, de->d_name);
+                if (!jobdir) {
+                        r = -ENOMEM;
+                        break;
+                }
+                _cleanup_free_ char *entry = NULL;
+                if (spool_job_entry(jobdir, &entry) < 0) {
+                        (void) rm_rf(jobdir);
+                        free(jobdir);
+                        continue;
+                }
+                char **nv = realloc(v, (n + 2) * sizeof(*v));
+                if (!nv) {
+                        free(jobdir);
+                        r = -ENOMEM;
+                        break;
+                }
+                v = nv;
+                v[n++] = jobdir;
+                v[n] = NULL;
+        }
+        (void) closedir(d);
+        if (r < 0) {
+                for (size_t i = 0; i < n; i++)
+                        free(v[i]);
+                free(v);
+                return r;
+        }
+        if (n)
+                qsort(v, n, sizeof(*v), cmp_str);
+        else if (!(v = calloc(1, sizeof(*v))))
+                return -ENOMEM;
+        *ret_jobdirs = v;
+        return 0;
+}
+
+static int output_path(const char *dir, const char *name, const char *suffix, char **ret) {
+        if (asprintf(ret, "%s/%s%s", dir, name, suffix) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int unlink_if_present(const char *path) {
+        if (unlink(path) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+int spool_publish(struct spool *s, const char *name, const char *tarball, const char *report,
+                  size_t report_len) {
+        _cleanup_free_ char *tar = NULL, *rep = NULL, *err = NULL;
+        int r;
+        if (output_path(s->outbox, name, ".tar.gz", &tar) < 0 ||
+            output_path(s->outbox, name, ".metrics.yaml", &rep) < 0 ||
+            output_path(s->failed, name, ".error.yaml", &err) < 0)
+                return -ENOMEM;
+
+        /* a present report means a complete pair: tarball first, report last */
+        if (rename(tarball, tar) < 0)
+                return -errno;
+        if ((r = fsync_dir(s->outbox)) < 0)
+                return r;
+        if ((r = write_file_atomic(rep, report, report_len, 0644)) < 0)
+                return r;
+        if ((r = unlink_if_present(err)) < 0)
+                return r;
+        return fsync_dir(s->failed);
+}
+
+static int move_to_failed(struct spool *s, const char *src, const char *entry) {
+        _cleanup_free_ char *dst = path_join(s->failed, entry);
+        if (!dst)
+                return -ENOMEM;
+        if (rename(src, dst) < 0) {
+                if (errno != EEXIST && errno != ENOTEMPTY && errno != EISDIR && errno != ENOTDIR)
+                        return -errno;
+                /* an earlier bundle of that name: the new one replaces it */
+                int r = rm_rf(dst);
+                if (r < 0)
+                        return r;
+                if (rename(src, dst) < 0)
+                        return -errno;
+        }
+        return fsync_dir(s->failed);
+}
+
+static int retract_outputs(struct spool *s, const char *name) {
+        _cleanup_free_ char *tar = NULL, *rep = NULL;
+        int r;
+        if (output_path(s->outbox, name, ".tar.gz", &tar) < 0 ||
+            output_path(s->outbox, name, ".metrics.yaml", &rep) < 0)
+                return -ENOMEM;
+        if ((r = unlink_if_present(rep)) < 0 || (r = unlink_if_present(tar)) < 0)
+                return r;
+        return fsync_dir(s->outbox);
+}
+
+int spool_fail(struct spool *s, const char *jobdir, const char *name, const char *entry,
+               const char *report, size_t report_len) {
+        _cleanup_free_ char *err = NULL, *src = NULL;
+        int r;
+        if (output_path(s->failed, name, ".error.yaml", &err) < 0 ||
+            asprintf(&src, "%s/bundle/%s", jobdir, entry) < 0)
+                return -ENOMEM;
+        if ((r = retract_outputs(s, name)) < 0)
+                return r;
+        /* the report first: a crash before the move re-runs the job, which fails again */
+        if ((r = write_file_atomic(err, report, report_len, 0644)) < 0)
+                return r;
+        return move_to_failed(s, src, entry);
+}
+
+int spool_reject(struct spool *s, const char *entry, const char *name, const char *report,
+                 size_t report_len) {
+        _cleanup_free_ char *err = NULL, *src = path_join(s->inbox, entry);
+        int r;
+        if (!src || output_path(s->failed, name, ".error.yaml", &err) < 0)
+                return -ENOMEM;
+        if ((r = write_file_atomic(err, report, report_len, 0644)) < 0)
+                return r;
+        return move_to_failed(s, src, entry);
+}
+
+int spool_job_remove(const char *jobdir) {
+        int r = rm_rf(jobdir);
+        if (r < 0)
+                return r;
+        return fsync_parent_dir(jobdir);
+}

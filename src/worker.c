@@ -1,0 +1,395 @@
+/* worker.c - the forked children: one per atom, one per job for packing; see worker.h.
+ *
+ * Children share the parent's memory image (the parsed spec and plan) read-only, never
+ * touch its sd-event objects, write their outputs atomically into the job's work area and
+ * leave with _exit(). Their results go back to the parent as small YAML files.
+ *
+ * Test hook: CODEGEND_FAULT_INJECT="ATOM_ID=crash|hang|exit" makes that atom's worker
+ * crash (SIGSEGV), hang until killed, or exit 3 before writing anything; it is how the
+ * end-to-end tests prove that such workers fail their atom with the right reason.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "analyze.h"
+#include "doc.h"
+#include "intake.h"
+#include "merge.h"
+#include "pack.h"
+#include "report.h"
+#include "shared/fs.h"
+#include "shared/macro.h"
+#include "shared/sha256.h"
+#include "shared/strbuf.h"
+#include "worker.h"
+
+#define MAX_ATOM_OUTPUT (16u << 20)
+#define MAX_RESULT (4u << 20)
+
+static void child_setup(void) {
+        sigset_t none;
+        sigemptyset(&none);
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
+        (void) signal(SIGPIPE, SIG_DFL);
+        (void) signal(SIGTERM, SIG_DFL);
+        (void) signal(SIGINT, SIG_DFL);
+}
+
+static void fault_inject(const char *atom_id) {
+        const char *f = getenv("CODEGEND_FAULT_INJECT");
+        size_t n = strlen(atom_id);
+        if (!f || strncmp(f, atom_id, n) != 0 || f[n] != '=')
+                return;
+        const char *what = f + n + 1;
+        if (streq(what, "crash"))
+                (void) raise(SIGSEGV);
+        else if (streq(what, "hang"))
+                for (;;)
+                        (void) pause();
+        else if (streq(what, "exit"))
+                _exit(3);
+}
+
+static int write_node(const char *path, const struct node *n) {
+        _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+        strbuf_init(&out, MAX_RESULT);
+        int r = doc_emit_yaml(n, &out);
+        if (r < 0)
+                return r;
+        return write_file_atomic(path, out.buf, out.len, 0644);
+}
+
+static char *job_path(const struct job *j, const char *dir, const char *name, const char *suffix) {
+        char *p;
+        if (asprintf(&p, "%s/%s/%s%s", j->dir, dir, name, suffix) < 0)
+                return NULL;
+        return p;
+}
+
+static struct node *usage_node(const struct gen_usage *u) {
+        struct node *m = node_new_map();
+        if (!m || node_map_set_int(m, "calls", u->calls) < 0 ||
+            node_map_set_int(m, "retries", u->retries) < 0 ||
+            node_map_set_int(m, "input_tokens", (long long) u->input_tokens) < 0 ||
+            node_map_set_int(m, "output_tokens", (long long) u->output_tokens) < 0 ||
+            node_map_set_int(m, "cache_read_input_tokens", (long long) u->cache_read_input_tokens) < 0 ||
+            node_map_set_int(m, "cache_creation_input_tokens", (long long) u->cache_creation_input_tokens) < 0 ||
+            node_map_set(m, "cost_usd", node_new_real(u->cost_usd, 6)) < 0) {
+                node_free(m);
+                return NULL;
+        }
+        return m;
+}
+
+/* The atom's own figures: its text's LOC and syntax errors (its fragment, for shared
+ * targets; the assembled files are analysed again by the packing child). */
+static int atom_result_node(const struct atom *a, const char *text, size_t len, struct node *res) {
+        struct file_metrics fm;
+        int r = analyze_source(a->target, text, len, &fm);
+        if (r < 0)
+                return r;
+        r = node_map_set_int(res, "loc", (long long) fm.loc);
+        if (r >= 0)
+                r = node_map_set_int(res, "syntax_errors", (long long) fm.syntax_errors);
+        if (r >= 0)
+                r = node_map_set(res, "errors", file_metrics_syntax_node(&fm));
+        file_metrics_clear(&fm);
+        return r;
+}
+
+_Noreturn void worker_atom_main(struct job *j, size_t idx) {
+        const struct atom *a = &j->dag->atoms[idx];
+        _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+        _cleanup_free_ char *error = NULL, *frag = NULL, *result = NULL;
+        _cleanup_node_ struct node *res = NULL;
+        struct gen_usage usage = { 0 };
+        int r;
+
+        child_setup();
+        fault_inject(a->id);
+        strbuf_init(&out, MAX_ATOM_OUTPUT);
+        frag = job_path(j, "frags", a->id, ".frag");
+        result = job_path(j, "results", a->id, ".yaml");
+        res = node_new_map();
+        if (!frag || !result || !res)
+                _exit(EXIT_FAILURE);
+
+        const struct gen_request req = {
+                .spec = j->spec,
+                .dag = j->dag,
+                .atom = a,
+                .options = &j->bopts,
+        };
+        r = j->backend->generate(&req, &out, &usage, &error);
+        if (r >= 0) {
+                r = write_file_atomic(frag, out.buf ? out.buf : "", out.len, 0644);
+                if (r < 0 && !error && asprintf(&error, "failed to write the fragment: %s", strerror(-r)) < 0)
+                        error = NULL;
+        }
+        if (r >= 0) {
+                r = atom_result_node(a, strbuf_str(&out), out.len, res);
+                if (r < 0 && !error && asprintf(&error, "failed to analyse the output: %s", strerror(-r)) < 0)
+                        error = NULL;
+        }
+        if (r < 0 && !error && asprintf(&error, "generation failed: %s", strerror(-r)) < 0)
+                error = NULL;
+        if (node_map_set_string(res, "status", r < 0 ? "error" : "ok") < 0 ||
+            (r < 0 && node_map_set_string(res, "error", error ? error : "generation failed") < 0) ||
+            node_map_set(res, "api", usage_node(&usage)) < 0)
+                _exit(EXIT_FAILURE);
+        _exit(write_node(result, res) < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
+}
+
+static uint64_t node_uint(const struct node *n) {
+        long long v;
+        return node_as_int(n, &v) == 0 && v > 0 ? (uint64_t) v : 0;
+}
+
+int worker_load_atom_result(struct job *j, size_t idx) {
+        const struct atom *a = &j->dag->atoms[idx];
+        struct atom_run *run = &j->runs[idx];
+        _cleanup_free_ char *path = job_path(j, "results", a->id, ".yaml");
+        _cleanup_node_ struct node *res = NULL;
+        struct diags d = DIAGS_INIT;
+        if (!path)
+                return -ENOMEM;
+        int r = doc_load(path, path, MAX_RESULT, &res, &d);
+        diags_clear(&d);
+        if (r < 0)
+                return access(path, F_OK) < 0 ? -ENOENT : r;
+        const struct node *status = node_get(res, "status");
+        if (!status || status->kind != NODE_SCALAR)
+                return -EBADMSG;
+        free(run->error);
+        run->error = NULL;
+        if (!streq(status->value, "ok")) {
+                const struct node *e = node_get(res, "error");
+                run->error = strdup(e && e->kind == NODE_SCALAR ? e->value : "generation failed");
+                if (!run->error)
+                        return -ENOMEM;
+        }
+        run->loc = node_uint(node_get(res, "loc"));
+        run->syntax_errors = node_uint(node_get(res, "syntax_errors"));
+        node_free(run->syntax_list);
+        run->syntax_list = node_dup(node_get(res, "errors"));
+        const struct node *api = node_get(res, "api");
+        double cost = 0;
+        run->usage.calls += (unsigned) node_uint(node_get(api, "calls"));
+        run->usage.retries += (unsigned) node_uint(node_get(api, "retries"));
+        run->usage.input_tokens += node_uint(node_get(api, "input_tokens"));
+        run->usage.output_tokens += node_uint(node_get(api, "output_tokens"));
+        run->usage.cache_read_input_tokens += node_uint(node_get(api, "cache_read_input_tokens"));
+        run->usage.cache_creation_input_tokens += node_uint(node_get(api, "cache_creation_input_tokens"));
+        if (node_as_double(node_get(api, "cost_usd"), &cost) == 0)
+                run->usage.cost_usd += cost;
+        return 0;
+}
+
+/* ---- the packing child ---- */
+
+static bool is_python(const char *target) {
+        size_t n = strlen(target);
+        return n > 3 && streq(target + n - 3, ".py");
+}
+
+/* Writes one target of the project from its atoms' fragments, in the plan's order. */
+static int assemble_target(struct job *j, size_t first, const char *projdir) {
+        const struct dag *g = j->dag;
+        const char *target = g->atoms[first].target;
+        size_t n = g->atoms[first].fragment_count ? g->atoms[first].fragment_count : 1;
+        _cleanup_free_ char **texts = calloc(n, sizeof(char *));
+        _cleanup_free_ size_t *lens = calloc(n, sizeof(size_t));
+        _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+        size_t k = 0;
+        int r = 0;
+
+        if (!texts || !lens)
+                return -ENOMEM;
+        strbuf_init(&out, 64u << 20);
+        for (size_t o = 0; o < g->n_atoms && k < n && r >= 0; o++) {
+                const struct atom *a = &g->atoms[g->order[o]];
+                if (!streq(a->target, target))
+                        continue;
+                _cleanup_free_ char *frag = job_path(j, "frags", a->id, ".frag");
+                r = frag ? read_file_bounded(frag, MAX_ATOM_OUTPUT, &texts[k], &lens[k]) : -ENOMEM;
+                if (r >= 0)
+                        k++;
+        }
+        if (r >= 0 && k != n)
+                r = -EBADMSG;
+        if (r >= 0) {
+                if (n == 1)
+                        r = strbuf_add(&out, texts[0], lens[0]);
+                else if (is_python(target))
+                        r = merge_python((const char *const *) texts, lens, n, &out);
+                else
+                        r = merge_text((const char *const *) texts, lens, n, &out);
+        }
+        _cleanup_free_ char *path = path_join(projdir, target);
+        _cleanup_free_ char *dir = path ? strdup(path) : NULL;
+        if (r >= 0 && !dir)
+                r = -ENOMEM;
+        if (r >= 0) {
+                *strrchr(dir, '/') = '\0';
+                r = mkdir_p(dir, 0755);
+        }
+        if (r >= 0)
+                r = write_file_atomic(path, strbuf_str(&out), out.len, 0644);
+        for (size_t i = 0; i < k; i++)
+                free(texts[i]);
+        return r;
+}
+
+static int write_codegen_files(struct job *j, const char *projdir, struct node *content) {
+        _cleanup_free_ char *dir = path_join(projdir, ".codegen");
+        _cleanup_free_ char *spec = dir ? path_join(dir, "spec.yaml") : NULL;
+        _cleanup_free_ char *dag = dir ? path_join(dir, "dag.json") : NULL;
+        _cleanup_free_ char *metrics = dir ? path_join(dir, "metrics.yaml") : NULL;
+        _cleanup_free_ char *json = dag_to_json(j->dag);
+        _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+        int r;
+
+        if (!metrics || !json)
+                return -ENOMEM;
+        if ((r = mkdir_p(dir, 0755)) < 0)
+                return r;
+        strbuf_init(&out, 64u << 20);
+        if ((r = doc_emit_yaml(j->bundle->spec, &out)) < 0 ||
+            (r = write_file_atomic(spec, out.buf, out.len, 0644)) < 0)
+                return r;
+        if ((r = write_file_atomic(dag, json, strlen(json), 0644)) < 0)
+                return r;
+        return write_node(metrics, content);
+}
+
+/* Content metrics: what the tarball's .codegen/metrics.yaml holds. */
+static int content_metrics(struct job *j, const char *projdir, struct node **ret) {
+        struct analyze_thresholds th;
+        const struct settings *s = j->manager->settings;
+        _cleanup_node_ struct node *m = node_new_map(), *a = NULL;
+        struct node *backend = node_new_map();
+        int r;
+
+        analyze_thresholds_default(&th);
+        th.loc_min = s->loc_min;
+        th.type_hints_min = s->type_hints_min;
+        th.docstrings_min = s->docstrings_min;
+        th.syntax_errors_max = s->syntax_errors_max;
+        r = analyze_tree(projdir, j->spec, &th, &a);
+        if (!m || !backend || r < 0) {
+                node_free(backend);
+                return r < 0 ? r : -ENOMEM;
+        }
+        if ((r = node_map_set_string(backend, "name", j->backend->name)) < 0 ||
+            (r = node_map_set_string(backend, "model", j->model)) < 0 ||
+            (r = node_map_set(m, "backend", backend)) < 0) {
+                if (r < 0 && !node_get(m, "backend"))
+                        node_free(backend);
+                return r;
+        }
+        static const char *const keys[] = { "files", "loc", "syntax", "quality", "success_criteria" };
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                const struct node *v = node_get(a, keys[i]);
+                if ((r = node_map_set(m, keys[i], v ? node_dup(v) : node_new_map())) < 0)
+                        return r;
+        }
+        /* every atom succeeded, or packing would not have started */
+        struct node *sc = (struct node *) node_get(m, "success_criteria");
+        if (sc && sc->kind == NODE_MAP && (r = node_map_set_bool(sc, "all_atoms_generated", true)) < 0)
+                return r;
+        if ((r = node_map_set(m, "atoms", report_content_atoms(j))) < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+static int pack_job(struct job *j) {
+        _cleanup_free_ char *projdir = NULL, *tarball = NULL, *tmp = NULL, *result = NULL;
+        _cleanup_node_ struct node *content = NULL, *res = NULL;
+        const struct dag *g = j->dag;
+        int r;
+
+        if (asprintf(&projdir, "%s/project/%s", j->dir, j->spec->name) < 0 ||
+            asprintf(&tarball, "%s/out/%s.tar.gz", j->dir, j->name) < 0 ||
+            !(result = job_path(j, "results", "pack", ".yaml")))
+                return -ENOMEM;
+        if ((r = mkdir_p(projdir, 0755)) < 0)
+                return r;
+        for (size_t o = 0; o < g->n_atoms; o++) {
+                const struct atom *a = &g->atoms[g->order[o]];
+                if (a->fragment_index == 0 && (r = assemble_target(j, g->order[o], projdir)) < 0)
+                        return r;
+        }
+        if ((r = content_metrics(j, projdir, &content)) < 0)
+                return r;
+        if ((r = write_codegen_files(j, projdir, content)) < 0)
+                return r;
+
+        int fd = open_tmp_beside(tarball, &tmp);
+        if (fd < 0)
+                return fd;
+        uint64_t bytes = 0;
+        uint8_t digest[32];
+        char hex[65];
+        r = pack_tree(projdir, j->spec->name, fd, &bytes, digest);
+        if (r < 0) {
+                (void) close(fd);
+                (void) unlink(tmp);
+                return r;
+        }
+        if ((r = commit_tmp_file(fd, tmp, tarball)) < 0)
+                return r;
+        sha256_hex(digest, hex);
+
+        res = node_new_map();
+        struct node *tar = node_new_map();
+        if (!res || !tar || node_map_set_int(tar, "bytes", (long long) bytes) < 0 ||
+            node_map_set_string(tar, "sha256", hex) < 0) {
+                node_free(tar);
+                return -ENOMEM;
+        }
+        if ((r = node_map_set(res, "tarball", tar)) < 0 ||
+            (r = node_map_set(res, "content", TAKE_PTR(content))) < 0)
+                return r;
+        return write_node(result, res);
+}
+
+_Noreturn void worker_pack_main(struct job *j) {
+        child_setup();
+        int r = pack_job(j);
+        if (r < 0) {
+                fprintf(stderr, "codegend: %s: packing failed: %s\n", j->name, strerror(-r));
+                _exit(EXIT_FAILURE);
+        }
+        _exit(EXIT_SUCCESS);
+}
+
+int worker_load_pack_result(struct job *j) {
+        _cleanup_free_ char *path = job_path(j, "results", "pack", ".yaml");
+        _cleanup_node_ struct node *res = NULL;
+        struct diags d = DIAGS_INIT;
+        if (!path)
+                return -ENOMEM;
+        int r = doc_load(path, path, 64u << 20, &res, &d);
+        diags_clear(&d);
+        if (r < 0)
+                return r;
+        const struct node *tar = node_get(res, "tarball");
+        const struct node *sum = node_get(tar, "sha256");
+        const struct node *content = node_get(res, "content");
+        if (!sum || sum->kind != NODE_SCALAR || !content)
+                return -EBADMSG;
+        j->tarball_bytes = node_uint(node_get(tar, "bytes"));
+        free(j->tarball_sha256);
+        j->tarball_sha256 = strdup(sum->value);
+        node_free(j->content);
+        j->content = node_dup(content);
+        return j->tarball_sha256 && j->content ? 0 : -ENOMEM;
+}

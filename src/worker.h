@@ -1,0 +1,25 @@
+/* worker.h - what one forked child does for one atom (and the packing child for one
+ * job), then _exit(); and how the parent reads what it left behind.
+ *
+ * A child never touches the parent's sd-event objects. It resets its signal mask,
+ * generates, writes its outputs atomically into the job's work area and exits 0 when a
+ * result file was written (whatever the result), non-zero when even that failed.
+ *
+ * Layout inside the job directory:
+ *   frags/ATOM_ID            the atom's text (a file, or its fragment of a shared one)
+ *   results/ATOM_ID.yaml     {status: ok|error, error, loc, syntax_errors, errors, api}
+ *   project/NAME/...         the assembled project (packing child)
+ *   out/NAME.tar.gz          the tarball (packing child)
+ *   results/pack.yaml        {tarball: {bytes, sha256}, content: {...}} (packing child)
+ */
+#pragma once
+
+#include "job.h"
+
+_Noreturn void worker_atom_main(struct job *j, size_t idx);
+_Noreturn void worker_pack_main(struct job *j);
+
+/* Parent side: fills run from results/ATOM_ID.yaml; -ENOENT when there is none. */
+int worker_load_atom_result(struct job *j, size_t idx);
+/* Parent side: reads results/pack.yaml into j->content, j->tarball_*. */
+int worker_load_pack_result(struct job *j);
