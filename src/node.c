@@ -221,10 +221,9 @@ int node_as_double(const struct node *n, double *ret) {
         }
         if (*p)
                 return -EINVAL;
-        char *end;
-        errno = 0;
-        double v = strtod(s, &end);
-        if (errno == ERANGE || !isfinite(v))
+        /* overflow is an error; underflow (ERANGE with a tiny or zero result) is a number */
+        double v = strtod(s, NULL);
+        if (!isfinite(v))
                 return -ERANGE;
         *ret = v;
         return 0;

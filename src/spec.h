@@ -138,3 +138,6 @@ const char *rule_kind_name(enum rule_kind k);
 char *snake_case(const char *pascal);
 /* "task_item" -> "task_items", "category" -> "categories", "box" -> "boxes". */
 char *plural(const char *snake);
+/* The candidate closest to word (edit distance at most 2, transpositions counting 1),
+ * for "did you mean" hints; NULL entries are skipped; NULL when none is close. */
+const char *spec_suggest(const char *word, const char *const *candidates, size_t n);

@@ -21,6 +21,7 @@
 #include "analyze.h"
 #include "doc.h"
 #include "intake.h"
+#include "manager.h"
 #include "merge.h"
 #include "pack.h"
 #include "report.h"
@@ -92,14 +93,15 @@ static struct node *usage_node(const struct gen_usage *u) {
  * targets; the assembled files are analysed again by the packing child). */
 static int atom_result_node(const struct atom *a, const char *text, size_t len, struct node *res) {
         struct file_metrics fm;
+        struct node *errors = NULL;
         int r = analyze_source(a->target, text, len, &fm);
         if (r < 0)
                 return r;
         r = node_map_set_int(res, "loc", (long long) fm.loc);
         if (r >= 0)
-                r = node_map_set_int(res, "syntax_errors", (long long) fm.syntax_errors);
-        if (r >= 0)
-                r = node_map_set(res, "errors", file_metrics_syntax_node(&fm));
+                r = node_map_set_int(res, "syntax_errors", (long long) fm.errors.count);
+        if (r >= 0 && (r = analyze_errors_to_node(&fm, &errors)) >= 0)
+                r = node_map_set(res, "errors", errors);
         file_metrics_clear(&fm);
         return r;
 }
@@ -194,11 +196,6 @@ int worker_load_atom_result(struct job *j, size_t idx) {
 
 /* ---- the packing child ---- */
 
-static bool is_python(const char *target) {
-        size_t n = strlen(target);
-        return n > 3 && streq(target + n - 3, ".py");
-}
-
 /* Writes one target of the project from its atoms' fragments, in the plan's order. */
 static int assemble_target(struct job *j, size_t first, const char *projdir) {
         const struct dag *g = j->dag;
@@ -227,10 +224,8 @@ static int assemble_target(struct job *j, size_t first, const char *projdir) {
         if (r >= 0) {
                 if (n == 1)
                         r = strbuf_add(&out, texts[0], lens[0]);
-                else if (is_python(target))
-                        r = merge_python((const char *const *) texts, lens, n, &out);
                 else
-                        r = merge_text((const char *const *) texts, lens, n, &out);
+                        r = merge_fragments(target, (const char *const *) texts, lens, n, &out);
         }
         _cleanup_free_ char *path = path_join(projdir, target);
         _cleanup_free_ char *dir = path ? strdup(path) : NULL;
@@ -271,17 +266,17 @@ static int write_codegen_files(struct job *j, const char *projdir, struct node *
 
 /* Content metrics: what the tarball's .codegen/metrics.yaml holds. */
 static int content_metrics(struct job *j, const char *projdir, struct node **ret) {
-        struct analyze_thresholds th;
         const struct settings *s = j->manager->settings;
+        const struct analyze_thresholds th = {
+                .loc_min = s->loc_min,
+                .type_hints_min = s->type_hints_min,
+                .docstrings_min = s->docstrings_min,
+                .syntax_errors_max = s->syntax_errors_max,
+        };
         _cleanup_node_ struct node *m = node_new_map(), *a = NULL;
         struct node *backend = node_new_map();
         int r;
 
-        analyze_thresholds_default(&th);
-        th.loc_min = s->loc_min;
-        th.type_hints_min = s->type_hints_min;
-        th.docstrings_min = s->docstrings_min;
-        th.syntax_errors_max = s->syntax_errors_max;
         r = analyze_tree(projdir, j->spec, &th, &a);
         if (!m || !backend || r < 0) {
                 node_free(backend);
