@@ -1,0 +1,911 @@
+/* analyze.c - measure a generated project: classification, LOC, syntax, quality, criteria.
+ *
+ * Interface: analyze.h; definitions: docs/metrics.md. Python files are parsed by pyast.c
+ * (tree-sitter); this file adds the line-level checks tree-sitter does not make and that
+ * CPython's tokenizer does (indentation: unexpected indent, expected an indented block,
+ * unindent mismatch, TabError; unterminated strings; invalid UTF-8, NUL bytes, invisible
+ * characters in code), then sums files into the metrics map and walks directory trees.
+ * Diagnostics: none of its own; syntax errors are data (struct py_errors), failures are
+ * negative errnos.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "analyze.h"
+#include "shared/macro.h"
+
+/* ---- classification ---- */
+
+static bool has_prefix(const char *s, const char *p) {
+        return strncmp(s, p, strlen(p)) == 0;
+}
+
+static bool has_suffix_ci(const char *s, const char *suffix) {
+        size_t l = strlen(s), k = strlen(suffix);
+        return l >= k && strcasecmp(s + l - k, suffix) == 0;
+}
+
+static const char *basename_of(const char *path) {
+        const char *s = strrchr(path, '/');
+        return s ? s + 1 : path;
+}
+
+enum file_class file_class_of(const char *relpath) {
+        static const char *const config_ext[] = { ".yml", ".yaml", ".toml", ".ini", ".cfg", ".txt" };
+        const char *base = basename_of(relpath);
+        if (streq(base, "alembic.ini") || (has_prefix(relpath, "migrations/") && has_suffix_ci(relpath, ".py")))
+                return FILE_CLASS_MIGRATION;
+        if (has_suffix_ci(relpath, ".py"))
+                return FILE_CLASS_PYTHON;
+        if (has_suffix_ci(relpath, ".md"))
+                return FILE_CLASS_MARKDOWN;
+        if (has_prefix(base, "Dockerfile") || has_prefix(base, ".env") || streq(base, ".gitignore") ||
+            streq(base, ".dockerignore"))
+                return FILE_CLASS_CONFIG;
+        for (size_t i = 0; i < ELEMENTSOF(config_ext); i++)
+                if (has_suffix_ci(base, config_ext[i]))
+                        return FILE_CLASS_CONFIG;
+        return FILE_CLASS_OTHER;
+}
+
+enum loc_category loc_category_of(const char *relpath) {
+        static const struct {
+                const char *prefix;
+                enum loc_category cat;
+        } table[] = {
+                { "src/models/", LOC_MODELS },       { "src/api/routes/", LOC_ROUTES },
+                { "src/api/schemas/", LOC_SCHEMAS }, { "src/validations/", LOC_VALIDATIONS },
+                { "tests/", LOC_TESTS },             { "migrations/", LOC_MIGRATIONS },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (has_prefix(relpath, table[i].prefix))
+                        return table[i].cat;
+        return streq(basename_of(relpath), "alembic.ini") ? LOC_MIGRATIONS : LOC_OTHER;
+}
+
+const char *file_class_name(enum file_class c) {
+        static const char *const names[_FILE_CLASS_MAX] = { "python", "migration", "config", "markdown", "other" };
+        return c < _FILE_CLASS_MAX ? names[c] : "other";
+}
+
+const char *loc_category_name(enum loc_category c) {
+        static const char *const names[_LOC_CATEGORY_MAX] = {
+                "models", "routes", "schemas", "validations", "tests", "migrations", "other",
+        };
+        return c < _LOC_CATEGORY_MAX ? names[c] : "other";
+}
+
+unsigned long count_loc(const char *data, size_t len) {
+        unsigned long loc = 0;
+        bool content = false;
+        for (size_t i = 0; i < len; i++) {
+                char c = data[i];
+                if (c == '\n') {
+                        loc += content;
+                        content = false;
+                } else if (!strchr(" \t\r\f\v", c) || c == '\0')
+                        content = true;
+        }
+        return loc + content;
+}
+
+/* ---- line-level checks (CPython's tokenizer) ---- */
+
+#define MAX_INDENT 100 /* CPython's MAXINDENT */
+
+struct lexer {
+        const char *s;
+        size_t len;
+        struct py_errors *e;
+        unsigned line;     /* current line, 1-based */
+        size_t ls;         /* offset of its first byte */
+        int cols[MAX_INDENT + 1];
+        int alts[MAX_INDENT + 1]; /* the same with tabs counted as one column */
+        size_t top;
+        bool expect_indent;       /* the last logical line ended with ':' */
+        bool after_error;         /* the last logical line has an error already */
+        size_t colon;             /* where that ':' is */
+        unsigned colon_line;
+        size_t colon_ls;
+        bool bad_utf8, nul;       /* reported once per file */
+};
+
+static int lex_error(struct lexer *x, size_t off, const char *msg) {
+        return py_errors_add_extra(x->e, x->s, x->len, off, x->line, x->ls, msg);
+}
+
+/* Strings are reported where they start. */
+struct strpos {
+        size_t off, ls;
+        unsigned line;
+};
+
+static int lex_error_at(struct lexer *x, const struct strpos *p, const char *msg) {
+        return py_errors_add_extra(x->e, x->s, x->len, p->off, p->line, p->ls, msg);
+}
+
+static int lex_push(struct lexer *x, int col, int alt, size_t off) {
+        if (x->top == MAX_INDENT)
+                return lex_error(x, off, "too many levels of indentation");
+        x->top++;
+        x->cols[x->top] = col;
+        x->alts[x->top] = alt;
+        return 0;
+}
+
+/* The first line of a logical line that is not blank: compare its indentation with the
+ * stack as CPython's tokenizer does, and with what the previous line asked for. */
+static int lex_indent(struct lexer *x, int col, int alt, size_t off) {
+        int r = 0;
+        if (x->after_error) {
+                /* the parser saw a mistake on the line before: only follow the levels */
+                x->expect_indent = x->after_error = false;
+                if (col > x->cols[x->top])
+                        return lex_push(x, col, alt, off);
+                while (x->top > 0 && col < x->cols[x->top])
+                        x->top--;
+                return col != x->cols[x->top] ? lex_push(x, col, alt, off) : 0;
+        }
+        if (col > x->cols[x->top]) {
+                if (!x->expect_indent)
+                        r = lex_error(x, off, "unexpected indent");
+                else if (alt <= x->alts[x->top])
+                        r = lex_error(x, off, "inconsistent use of tabs and spaces in indentation");
+                if (r == 0)
+                        r = lex_push(x, col, alt, off);
+        } else {
+                if (x->expect_indent)
+                        r = lex_error(x, off, "expected an indented block");
+                while (x->top > 0 && col < x->cols[x->top])
+                        x->top--;
+                if (r < 0)
+                        return r;
+                if (col != x->cols[x->top]) {
+                        r = lex_error(x, off, "unindent does not match any outer indentation level");
+                        if (r == 0) /* carry on as if it were a level, to report one error */
+                                r = lex_push(x, col, alt, off);
+                } else if (alt != x->alts[x->top])
+                        r = lex_error(x, off, "inconsistent use of tabs and spaces in indentation");
+        }
+        x->expect_indent = false;
+        return r;
+}
+
+/* U+00A0, U+1680, U+2000..U+200B, U+2028, U+2029, U+202F, U+205F, U+2060, U+3000, U+FEFF:
+ * tree-sitter skips some of them as blanks, CPython refuses them outside strings. */
+static bool invisible(unsigned cp) {
+        return cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200b) || cp == 0x2028 ||
+               cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x2060 || cp == 0x3000 ||
+               cp == 0xfeff;
+}
+
+/* Decodes one UTF-8 sequence (strict: no overlong forms, no surrogates); 0 when invalid. */
+static size_t utf8_decode(const unsigned char *s, size_t avail, unsigned *ret_cp) {
+        unsigned c = s[0], cp, min;
+        size_t n;
+        if (c < 0x80) {
+                *ret_cp = c;
+                return 1;
+        }
+        if ((c & 0xe0) == 0xc0)
+                n = 2, cp = c & 0x1f, min = 0x80;
+        else if ((c & 0xf0) == 0xe0)
+                n = 3, cp = c & 0x0f, min = 0x800;
+        else if ((c & 0xf8) == 0xf0)
+                n = 4, cp = c & 0x07, min = 0x10000;
+        else
+                return 0;
+        if (n > avail)
+                return 0;
+        for (size_t i = 1; i < n; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (s[i] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        *ret_cp = cp;
+        return n;
+}
+
+/* Checks bytes at i; returns how many to skip (>= 1) or a negative errno. */
+static long lex_bytes(struct lexer *x, size_t i, bool code) {
+        unsigned char c = (unsigned char) x->s[i];
+        if (c == 0) {
+                if (!x->nul) {
+                        x->nul = true;
+                        int r = lex_error(x, i, "source code cannot contain null bytes");
+                        if (r < 0)
+                                return r;
+                }
+                return 1;
+        }
+        if (c < 0x80)
+                return 1;
+        unsigned cp;
+        size_t n = utf8_decode((const unsigned char *) x->s + i, x->len - i, &cp);
+        if (n == 0) {
+                if (!x->bad_utf8) {
+                        x->bad_utf8 = true;
+                        int r = lex_error(x, i, "invalid utf-8 in source");
+                        if (r < 0)
+                                return r;
+                }
+                return 1;
+        }
+        if (code && invisible(cp) && !(cp == 0xfeff && i == 0)) {
+                int r = lex_error(x, i, "invalid non-printable character");
+                if (r < 0)
+                        return r;
+        }
+        return (long) n;
+}
+
+static int lexical_checks(const char *s, size_t len, struct py_errors *e) {
+        struct lexer x = { .s = s, .len = len, .e = e, .line = 1 };
+        char quote = 0;       /* inside a string: its quote character */
+        bool triple = false;
+        struct strpos str = { 0 }; /* where it started */
+        int depth = 0;        /* open brackets */
+        bool cont = false;    /* the previous physical line ended with a backslash */
+        bool in_line = false; /* a logical line with tokens is open */
+        unsigned first_line = 0; /* where it started */
+        char last = 0;        /* its last significant character */
+        bool bol = true;
+        size_t i = 0;
+        int r = 0;
+
+        if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+                i = 3; /* a UTF-8 byte order mark, as CPython accepts in files */
+        while (i < len && r >= 0) {
+                if (bol) {
+                        bol = false;
+                        if (!quote && depth == 0 && !cont) {
+                                int col = 0, alt = 0;
+                                size_t j = i;
+                                for (; j < len; j++) {
+                                        if (s[j] == ' ')
+                                                col++, alt++;
+                                        else if (s[j] == '\t')
+                                                col = (col / 8 + 1) * 8, alt++;
+                                        else if (s[j] == '\f')
+                                                col = alt = 0;
+                                        else
+                                                break;
+                                }
+                                bool blank = j >= len || s[j] == '\n' || s[j] == '#' ||
+                                             (s[j] == '\r' && (j + 1 >= len || s[j + 1] == '\n')) ||
+                                             (s[j] == '\\' && j + 1 < len && s[j + 1] == '\n');
+                                if (!blank) {
+                                        r = lex_indent(&x, col, alt, j);
+                                        in_line = true;
+                                        first_line = x.line;
+                                        last = 0;
+                                }
+                                i = j;
+                                continue;
+                        }
+                        cont = false;
+                }
+                char c = s[i];
+                if (c == '\n') {
+                        if (quote && !triple) {
+                                quote = 0;
+                                r = lex_error_at(&x, &str, "unterminated string literal");
+                                if (r < 0)
+                                        return r;
+                        }
+                        if (!quote && depth == 0 && !cont && in_line) {
+                                in_line = false;
+                                x.expect_indent = last == ':';
+                                x.after_error = py_errors_on_line(e, first_line) ||
+                                                py_errors_on_line(e, x.line);
+                        }
+                        x.line++;
+                        x.ls = i + 1;
+                        bol = true;
+                        i++;
+                        continue;
+                }
+                if (quote) {
+                        if (c == '\\' && i + 1 < len) {
+                                size_t nl = s[i + 1] == '\n' ? i + 1
+                                            : (s[i + 1] == '\r' && i + 2 < len && s[i + 2] == '\n') ? i + 2 : 0;
+                                if (nl) { /* an escaped newline continues any string */
+                                        x.line++;
+                                        x.ls = nl + 1;
+                                        i = nl + 1;
+                                } else /* skip an escaped ASCII character (a quote, say) */
+                                        i += (unsigned char) s[i + 1] < 0x80 ? 2 : 1;
+                                continue;
+                        }
+                        if (c == quote && (!triple || (i + 2 < len && s[i + 1] == quote && s[i + 2] == quote))) {
+                                i += triple ? 3 : 1;
+                                quote = 0;
+                                last = c;
+                                continue;
+                        }
+                        long k = lex_bytes(&x, i, false);
+                        if (k < 0)
+                                return (int) k;
+                        i += (size_t) k;
+                        continue;
+                }
+                switch (c) {
+                case '#':
+                        while (i < len && s[i] != '\n') {
+                                long k = lex_bytes(&x, i, false);
+                                if (k < 0)
+                                        return (int) k;
+                                i += (size_t) k;
+                        }
+                        continue;
+                case '\'':
+                case '"':
+                        str = (struct strpos) { .off = i, .ls = x.ls, .line = x.line };
+                        quote = c;
+                        triple = i + 2 < len && s[i + 1] == c && s[i + 2] == c;
+                        i += triple ? 3 : 1;
+                        continue;
+                case '\\':
+                        if (i + 1 < len && s[i + 1] == '\n') {
+                                cont = true;
+                                i++;
+                                continue;
+                        }
+                        if (i + 2 < len && s[i + 1] == '\r' && s[i + 2] == '\n') {
+                                cont = true;
+                                i += 2;
+                                continue;
+                        }
+                        break;
+                case '(':
+                case '[':
+                case '{':
+                        depth++;
+                        break;
+                case ')':
+                case ']':
+                case '}':
+                        if (depth > 0)
+                                depth--;
+                        break;
+                case ' ':
+                case '\t':
+                case '\r':
+                case '\f':
+                        i++;
+                        continue;
+                default:
+                        break;
+                }
+                if (c == ':') {
+                        x.colon = i;
+                        x.colon_line = x.line;
+                        x.colon_ls = x.ls;
+                }
+                last = c;
+                long k = lex_bytes(&x, i, true);
+                if (k < 0)
+                        return (int) k;
+                i += (size_t) k;
+        }
+        if (r < 0)
+                return r;
+        if (quote) {
+                r = lex_error_at(&x, &str, triple ? "unterminated triple-quoted string literal"
+                                                  : "unterminated string literal");
+                if (r < 0)
+                        return r;
+        }
+        if (in_line && !quote && depth == 0) {
+                x.expect_indent = last == ':';
+                x.after_error = py_errors_on_line(e, first_line) || py_errors_on_line(e, x.line);
+        }
+        if (x.expect_indent && !x.after_error) {
+                x.line = x.colon_line;
+                x.ls = x.colon_ls;
+                r = lex_error(&x, x.colon, "expected an indented block");
+        }
+        return r;
+}
+
+/* ---- one file ---- */
+
+void file_metrics_clear(struct file_metrics *m) {
+        free(m->relpath);
+        py_errors_done(&m->errors);
+        py_facts_clear(&m->facts);
+        memset(m, 0, sizeof(*m));
+}
+
+int analyze_source(const char *relpath, const char *data, size_t len, struct file_metrics *ret) {
+        struct file_metrics m = {
+                .cls = file_class_of(relpath),
+                .category = loc_category_of(relpath),
+                .python = has_suffix_ci(relpath, ".py"),
+        };
+
+        if (!data)
+                data = "", len = 0;
+        py_errors_init(&m.errors);
+        if (!(m.relpath = strdup(relpath)))
+                return -ENOMEM;
+        if (m.python) {
+                _cleanup_pyast_ struct pyast *a = NULL;
+                int r = len > ANALYZE_FILE_MAX ? -EFBIG : pyast_parse(data, len, &a);
+                /* parser first, then lines, then the tree: each skips what the previous found */
+                if (r == 0)
+                        r = pyast_parser_errors(a, &m.errors);
+                if (r == 0)
+                        r = lexical_checks(data, len, &m.errors);
+                if (r == 0)
+                        r = pyast_inspect(a, &m.errors, &m.facts);
+                py_errors_done(&m.errors);
+                if (r < 0) {
+                        file_metrics_clear(&m);
+                        return r;
+                }
+        } else
+                m.binary = memchr(data, '\0', len) != NULL;
+        m.loc = m.binary ? 0 : count_loc(data, len);
+        *ret = m;
+        return 0;
+}
+
+int analyze_errors_to_node(const struct file_metrics *m, struct node **ret) {
+        _cleanup_node_ struct node *list = node_new_seq();
+        if (!list)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->errors.n; i++) {
+                const struct py_error *pe = &m->errors.v[i];
+                struct node *e = node_new_map();
+                if (!e || node_seq_append(list, e) < 0)
+                        return -ENOMEM;
+                if (node_map_set_int(e, "line", pe->line) < 0 ||
+                    node_map_set_int(e, "column", pe->column) < 0 ||
+                    node_map_set_string(e, "message", pe->message) < 0 ||
+                    node_map_set_string(e, "excerpt", pe->excerpt) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(list);
+        return 0;
+}
+
+/* ---- many files ---- */
+
+#define MAX_DISTINCT 10000 /* ORM classes and routes remembered for matching */
+
+struct route_key {
+        char method[8];
+        char *path; /* normalized, see norm_path() */
+};
+
+struct totals {
+        unsigned long files, by_class[_FILE_CLASS_MAX];
+        unsigned long loc, loc_by[_LOC_CATEGORY_MAX];
+        unsigned long errors, files_with_errors;
+        unsigned long functions, annotated, doc_candidates, docstrings;
+        unsigned long try_blocks, raises, http;
+        unsigned long handling_modules, handling_missing;
+        char **classes;
+        size_t n_classes;
+        struct route_key *routes;
+        size_t n_routes;
+};
+
+static void totals_clear(struct totals *t) {
+        for (size_t i = 0; i < t->n_classes; i++)
+                free(t->classes[i]);
+        free(t->classes);
+        for (size_t i = 0; i < t->n_routes; i++)
+                free(t->routes[i].path);
+        free(t->routes);
+}
+
+/* "/users/{user_id}/" -> "/users/{}": leading slash, no trailing slash, parameters unnamed. */
+static char *norm_path(const char *prefix, const char *path) {
+        size_t pl = strlen(prefix), l = strlen(path);
+        char *o = malloc(pl + l + 3), *p = o;
+        if (!o)
+                return NULL;
+        *p++ = '/';
+        for (int part = 0; part < 2; part++) {
+                const char *s = part == 0 ? prefix : path;
+                while (*s) {
+                        if (*s == '/') {
+                                if (p[-1] != '/')
+                                        *p++ = '/';
+                                s++;
+                        } else if (*s == '{' && strchr(s, '}')) {
+                                *p++ = '{';
+                                *p++ = '}';
+                                s = strchr(s, '}') + 1;
+                        } else
+                                *p++ = *s++;
+                }
+                if (part == 0 && p[-1] != '/')
+                        *p++ = '/';
+        }
+        if (p - o > 1 && p[-1] == '/')
+                p--;
+        *p = '\0';
+        return o;
+}
+
+static bool is_handling_module(const struct file_metrics *m) {
+        return m->python && (m->category == LOC_ROUTES || has_prefix(m->relpath, "src/services/")) &&
+               m->facts.functions > 0;
+}
+
+static int totals_add(struct totals *t, const struct file_metrics *m) {
+        const struct py_facts *f = &m->facts;
+        t->files++;
+        t->by_class[m->cls < _FILE_CLASS_MAX ? m->cls : FILE_CLASS_OTHER]++;
+        t->loc += m->loc;
+        t->loc_by[m->category < _LOC_CATEGORY_MAX ? m->category : LOC_OTHER] += m->loc;
+        if (!m->python)
+                return 0;
+        t->errors += m->errors.count;
+        t->files_with_errors += m->errors.count > 0;
+        t->functions += f->functions;
+        t->annotated += f->annotated;
+        t->doc_candidates += f->doc_candidates;
+        t->docstrings += f->docstrings;
+        t->try_blocks += f->try_blocks;
+        t->raises += f->raises;
+        t->http += f->http_exceptions;
+        if (is_handling_module(m)) {
+                t->handling_modules++;
+                t->handling_missing += f->try_blocks + f->raises + f->http_exceptions == 0;
+        }
+        for (size_t i = 0; i < f->n_orm_classes && t->n_classes < MAX_DISTINCT; i++) {
+                bool seen = false;
+                for (size_t j = 0; j < t->n_classes && !seen; j++)
+                        seen = streq(t->classes[j], f->orm_classes[i]);
+                if (seen)
+                        continue;
+                char **nv = realloc(t->classes, (t->n_classes + 1) * sizeof(*nv));
+                if (!nv)
+                        return -ENOMEM;
+                t->classes = nv;
+                if (!(t->classes[t->n_classes] = strdup(f->orm_classes[i])))
+                        return -ENOMEM;
+                t->n_classes++;
+        }
+        for (size_t i = 0; i < f->n_routes && t->n_routes < MAX_DISTINCT; i++) {
+                _cleanup_free_ char *p = norm_path("", f->routes[i].path);
+                if (!p)
+                        return -ENOMEM;
+                bool seen = false;
+                for (size_t j = 0; j < t->n_routes && !seen; j++)
+                        seen = streq(t->routes[j].method, f->routes[i].method) && streq(t->routes[j].path, p);
+                if (seen)
+                        continue;
+                struct route_key *nv = realloc(t->routes, (t->n_routes + 1) * sizeof(*nv));
+                if (!nv)
+                        return -ENOMEM;
+                t->routes = nv;
+                memcpy(t->routes[t->n_routes].method, f->routes[i].method, sizeof(nv->method));
+                t->routes[t->n_routes].path = TAKE_PTR(p);
+                t->n_routes++;
+        }
+        return 0;
+}
+
+static double round4(double v) {
+        return round(v * 10000.0) / 10000.0;
+}
+
+static double ratio(unsigned long num, unsigned long den) {
+        return den ? round4((double) num / (double) den) : 0.0;
+}
+
+/* A plain decimal with at most 4 places and at least one: 0.0, 0.95, 0.0031. */
+static struct node *node_new_decimal(double v) {
+        char buf[64];
+        snprintf(buf, sizeof(buf), "%.4f", v);
+        size_t l = strlen(buf);
+        while (l > 0 && buf[l - 1] == '0' && buf[l - 2] != '.')
+                buf[--l] = '\0';
+        return node_new_scalar(buf, false);
+}
+
+static bool entity_found(const struct totals *t, const char *name) {
+        for (size_t i = 0; i < t->n_classes; i++)
+                if (streq(t->classes[i], name))
+                        return true;
+        return false;
+}
+
+static int endpoint_found(const struct totals *t, const struct spec *spec, const struct endpoint *ep,
+                          bool *ret) {
+        _cleanup_free_ char *plain = norm_path("", ep->path ? ep->path : "");
+        _cleanup_free_ char *full = norm_path(spec->api_prefix ? spec->api_prefix : "", ep->path ? ep->path : "");
+        if (!plain || !full)
+                return -ENOMEM;
+        *ret = false;
+        for (size_t i = 0; i < t->n_routes && !*ret; i++)
+                *ret = ep->method && strcasecmp(t->routes[i].method, ep->method) == 0 &&
+                       (streq(t->routes[i].path, plain) || streq(t->routes[i].path, full));
+        return 0;
+}
+
+/* {k1: v1, k2: v2}; takes ownership of both values, NULL on ENOMEM. */
+static struct node *pair(const char *k1, struct node *v1, const char *k2, struct node *v2) {
+        struct node *m = node_new_map();
+        if (!m) {
+                node_free(v1);
+                node_free(v2);
+                return NULL;
+        }
+        if (node_map_set(m, k1, v1) < 0) {
+                node_free(v2);
+                node_free(m);
+                return NULL;
+        }
+        if (node_map_set(m, k2, v2) < 0) {
+                node_free(m);
+                return NULL;
+        }
+        return m;
+}
+
+static int totals_to_node(const struct totals *t, const struct spec *spec,
+                          const struct analyze_thresholds *th, struct node **ret) {
+        const struct analyze_thresholds def = ANALYZE_THRESHOLDS_DEFAULT;
+        if (!th)
+                th = &def;
+
+        unsigned long ent_expected = 0, ent_found = 0, ep_expected = 0, ep_found = 0;
+        if (spec) {
+                ent_expected = spec->n_entities;
+                for (size_t i = 0; i < spec->n_entities; i++)
+                        ent_found += spec->entities[i].name && entity_found(t, spec->entities[i].name);
+                ep_expected = spec->n_endpoints;
+                for (size_t i = 0; i < spec->n_endpoints; i++) {
+                        bool found;
+                        int r = endpoint_found(t, spec, &spec->endpoints[i], &found);
+                        if (r < 0)
+                                return r;
+                        ep_found += found;
+                }
+        } else {
+                ent_found = t->n_classes;
+                ep_found = t->n_routes;
+        }
+        double type_cov = ratio(t->annotated, t->functions);
+        double doc_cov = ratio(t->docstrings, t->doc_candidates);
+        double rate = ratio(t->errors, t->loc);
+        bool handling = t->handling_modules > 0 ? t->handling_missing == 0
+                                                : t->try_blocks + t->raises + t->http > 0;
+
+        _cleanup_node_ struct node *root = node_new_map();
+        if (!root)
+                return -ENOMEM;
+
+        struct node *by_class = node_new_map();
+        if (node_map_set(root, "files", pair("total", node_new_int((long long) t->files), "by_type", by_class)) < 0)
+                return -ENOMEM;
+        for (int c = 0; c < _FILE_CLASS_MAX; c++)
+                if (node_map_set_int(by_class, file_class_name(c), (long long) t->by_class[c]) < 0)
+                        return -ENOMEM;
+
+        struct node *by_cat = node_new_map();
+        if (node_map_set(root, "loc", pair("total", node_new_int((long long) t->loc), "by_type", by_cat)) < 0)
+                return -ENOMEM;
+        for (int c = 0; c < _LOC_CATEGORY_MAX; c++)
+                if (node_map_set_int(by_cat, loc_category_name(c), (long long) t->loc_by[c]) < 0)
+                        return -ENOMEM;
+
+        struct node *syntax = node_new_map();
+        if (node_map_set(root, "syntax", syntax) < 0 ||
+            node_map_set_int(syntax, "errors", (long long) t->errors) < 0 ||
+            node_map_set_int(syntax, "files_with_errors", (long long) t->files_with_errors) < 0 ||
+            node_map_set(syntax, "rate", node_new_decimal(rate)) < 0)
+                return -ENOMEM;
+
+        struct node *q = node_new_map(), *eh = node_new_map();
+        if (node_map_set(root, "quality", q) < 0 ||
+            node_map_set(q, "type_hint_coverage", node_new_decimal(type_cov)) < 0 ||
+            node_map_set(q, "docstring_coverage", node_new_decimal(doc_cov)) < 0 ||
+            node_map_set_int(q, "functions", (long long) t->functions) < 0 ||
+            node_map_set(q, "error_handling", eh) < 0 ||
+            node_map_set_int(eh, "try_blocks", (long long) t->try_blocks) < 0 ||
+            node_map_set_int(eh, "raise_statements", (long long) t->raises) < 0 ||
+            node_map_set_int(eh, "http_exceptions", (long long) t->http) < 0 ||
+            node_map_set(q, "entities", pair("expected", node_new_int((long long) ent_expected),
+                                             "found", node_new_int((long long) ent_found))) < 0 ||
+            node_map_set(q, "endpoints", pair("expected", node_new_int((long long) ep_expected),
+                                              "found", node_new_int((long long) ep_found))) < 0)
+                return -ENOMEM;
+
+        struct node *sc = node_new_map();
+        if (node_map_set(root, "success_criteria", sc) < 0 ||
+            node_map_set_bool(sc, "loc_at_least_1000", t->loc >= th->loc_min) < 0 ||
+            node_map_set_bool(sc, "entities_and_endpoints", ent_found >= ent_expected && ep_found >= ep_expected) < 0 ||
+            node_map_set_bool(sc, "type_hints", t->functions > 0 && type_cov >= th->type_hints_min) < 0 ||
+            node_map_set_bool(sc, "docstrings", t->doc_candidates > 0 && doc_cov >= th->docstrings_min) < 0 ||
+            node_map_set_bool(sc, "error_handling", handling) < 0 ||
+            node_map_set_bool(sc, "syntax_clean", t->errors <= th->syntax_errors_max) < 0)
+                return -ENOMEM;
+
+        *ret = TAKE_PTR(root);
+        return 0;
+}
+
+int analyze_thresholds_to_node(const struct analyze_thresholds *th, struct node **ret) {
+        _cleanup_node_ struct node *n = node_new_map();
+        if (!n || node_map_set_int(n, "loc_min", (long long) th->loc_min) < 0 ||
+            node_map_set(n, "type_hints_min", node_new_decimal(th->type_hints_min)) < 0 ||
+            node_map_set(n, "docstrings_min", node_new_decimal(th->docstrings_min)) < 0 ||
+            node_map_set_int(n, "syntax_errors_max", (long long) th->syntax_errors_max) < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(n);
+        return 0;
+}
+
+int analyze_project(const struct file_metrics *files, size_t n, const struct spec *spec,
+                    const struct analyze_thresholds *th, struct node **ret) {
+        struct totals t = { 0 };
+        int r = 0;
+        for (size_t i = 0; i < n && r == 0; i++)
+                r = totals_add(&t, &files[i]);
+        if (r == 0)
+                r = totals_to_node(&t, spec, th, ret);
+        totals_clear(&t);
+        return r;
+}
+
+/* ---- a directory tree ---- */
+
+/* Caches, virtual environments and the daemon's own records are not the project. */
+static bool skipped_dir(const char *name) {
+        static const char *const names[] = {
+                ".git", ".hg", ".svn", ".codegen", "__pycache__", ".venv", "venv",
+                "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (streq(name, names[i]))
+                        return true;
+        return false;
+}
+
+static int read_fd_bounded(int fd, size_t size, char **ret) {
+        _cleanup_free_ char *buf = malloc(size + 1);
+        size_t len = 0;
+        if (!buf)
+                return -ENOMEM;
+        while (len < size) {
+                ssize_t k = read(fd, buf + len, size - len);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break; /* shrank meanwhile: analyze what is there */
+                len += (size_t) k;
+        }
+        buf[len] = '\0';
+        *ret = TAKE_PTR(buf);
+        return (int) len;
+}
+
+struct tree_walk {
+        struct totals t;
+        struct analyze_limits lim;
+        size_t files;
+        char rel[4096];
+};
+
+static int tree_file(struct tree_walk *tw, int dfd, const char *name, const struct stat *st) {
+        if (++tw->files > tw->lim.max_files)
+                return -E2BIG;
+        bool py = has_suffix_ci(tw->rel, ".py");
+        size_t size = (size_t) st->st_size;
+        if ((unsigned long long) st->st_size > tw->lim.max_file_size) {
+                if (py)
+                        return -EFBIG;
+                size = 0; /* counted, not read: no LOC */
+        }
+        _cleanup_free_ char *data = NULL;
+        int len = 0;
+        if (size > 0) {
+                _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+                if (fd < 0)
+                        return -errno;
+                len = read_fd_bounded(fd, size, &data);
+                if (len < 0)
+                        return len;
+        }
+        struct file_metrics m;
+        int r = analyze_source(tw->rel, data ? data : "", (size_t) len, &m);
+        if (r < 0)
+                return r;
+        r = totals_add(&tw->t, &m);
+        file_metrics_clear(&m);
+        return r;
+}
+
+static int tree_dir(struct tree_walk *tw, int fd, int depth) {
+        if (depth > 64)
+                return -ELOOP;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int r = -errno;
+                (void) close(fd);
+                return r;
+        }
+        size_t base = strlen(tw->rel);
+        int r = 0;
+        struct dirent *de;
+        errno = 0;
+        while (r == 0 && (de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                struct stat st;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        r = -errno;
+                        break;
+                }
+                bool dir = S_ISDIR(st.st_mode);
+                if ((!dir && !S_ISREG(st.st_mode)) || (dir && skipped_dir(de->d_name)))
+                        continue;
+                int k = snprintf(tw->rel + base, sizeof(tw->rel) - base, "%s%s", base ? "/" : "", de->d_name);
+                if (k < 0 || (size_t) k >= sizeof(tw->rel) - base) {
+                        r = -ENAMETOOLONG;
+                        break;
+                }
+                if (dir) {
+                        int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        r = sub < 0 ? -errno : tree_dir(tw, sub, depth + 1);
+                } else
+                        r = tree_file(tw, dirfd(d), de->d_name, &st);
+                tw->rel[base] = '\0';
+                errno = 0;
+        }
+        if (r == 0 && errno != 0)
+                r = -errno;
+        (void) closedir(d);
+        return r;
+}
+
+int analyze_tree_limited(const char *root, const struct spec *spec, const struct analyze_thresholds *th,
+                         const struct analyze_limits *lim, struct node **ret) {
+        const struct analyze_limits def = ANALYZE_LIMITS_DEFAULT;
+        int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        struct tree_walk *tw = calloc(1, sizeof(*tw));
+        if (!tw) {
+                (void) close(fd);
+                return -ENOMEM;
+        }
+        tw->lim = lim ? *lim : def;
+        if (tw->lim.max_files > def.max_files)
+                tw->lim.max_files = def.max_files;
+        if (tw->lim.max_file_size > def.max_file_size)
+                tw->lim.max_file_size = def.max_file_size;
+        int r = tree_dir(tw, fd, 0);
+        if (r == 0)
+                r = totals_to_node(&tw->t, spec, th, ret);
+        totals_clear(&tw->t);
+        free(tw);
+        return r;
+}
+
+int analyze_tree(const char *root, const struct spec *spec, const struct analyze_thresholds *th,
+                 struct node **ret) {
+        return analyze_tree_limited(root, spec, th, NULL, ret);
+}

@@ -1,0 +1,3 @@
+#!/bin/sh
+set -e
+uvicorn src.main:app

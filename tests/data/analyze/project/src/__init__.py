@@ -1,0 +1,1 @@
+"""Task manager API: users own tasks that move through a simple workflow."""

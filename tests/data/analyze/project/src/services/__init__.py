@@ -1,0 +1,1 @@
+"""Data access and business operations."""
