@@ -352,7 +352,8 @@ int manager_run(struct manager *m) {
         r = sd_event_loop(m->event);
         if (r < 0)
                 return log_error_errno(r, "event loop failed: %m");
-        return m->failed ? 1 : 0;
+        /* a job's failure is the daemon's failure only in --once mode */
+        return m->once && m->failed ? 1 : 0;
 }
 
 void manager_free(struct manager *m) {

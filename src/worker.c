@@ -106,7 +106,9 @@ static int atom_result_node(const struct atom *a, const char *text, size_t len, 
         return r;
 }
 
-_Noreturn void worker_atom_main(struct job *j, size_t idx) {
+/* Returns the child's exit status; everything it allocated is freed by then, so a leak
+ * checker following the children sees only what the parent owns. */
+static int atom_main(struct job *j, size_t idx) {
         const struct atom *a = &j->dag->atoms[idx];
         _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
         _cleanup_free_ char *error = NULL, *frag = NULL, *result = NULL;
@@ -114,14 +116,12 @@ _Noreturn void worker_atom_main(struct job *j, size_t idx) {
         struct gen_usage usage = { 0 };
         int r;
 
-        child_setup();
-        fault_inject(a->id);
         strbuf_init(&out, MAX_ATOM_OUTPUT);
         frag = job_path(j, "frags", a->id, ".frag");
         result = job_path(j, "results", a->id, ".yaml");
         res = node_new_map();
         if (!frag || !result || !res)
-                _exit(EXIT_FAILURE);
+                return EXIT_FAILURE;
 
         const struct gen_request req = {
                 .spec = j->spec,
@@ -145,8 +145,14 @@ _Noreturn void worker_atom_main(struct job *j, size_t idx) {
         if (node_map_set_string(res, "status", r < 0 ? "error" : "ok") < 0 ||
             (r < 0 && node_map_set_string(res, "error", error ? error : "generation failed") < 0) ||
             node_map_set(res, "api", usage_node(&usage)) < 0)
-                _exit(EXIT_FAILURE);
-        _exit(write_node(result, res) < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
+                return EXIT_FAILURE;
+        return write_node(result, res) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+_Noreturn void worker_atom_main(struct job *j, size_t idx) {
+        child_setup();
+        fault_inject(j->dag->atoms[idx].id);
+        _exit(atom_main(j, idx));
 }
 
 static uint64_t node_uint(const struct node *n) {
@@ -334,6 +340,8 @@ static int pack_job(struct job *j) {
         uint8_t digest[32];
         char hex[65];
         r = pack_tree(projdir, j->spec->name, fd, &bytes, digest);
+        if (r >= 0 && fchmod(fd, 0644) < 0)
+                r = -errno;
         if (r < 0) {
                 (void) close(fd);
                 (void) unlink(tmp);

@@ -72,7 +72,7 @@ stop_daemon
 # --- kill -9 in the middle of a job: the job resumes at the next start
 sp=$(new_spool crash)
 start_daemon "$sp" "$WORK/slow-rescan.yaml" CODEGEND_FAULT_INJECT=readme=hang
-cp -r "$REF" "$sp/inbox/survivor"
+mkdir -p "$sp/staging" && cp -r "$REF" "$sp/staging/survivor" && mv "$sp/staging/survivor" "$sp/inbox/"
 check "the job is claimed and running" wait_for "ls '$sp/.codegend/jobs/'*/bundle/survivor" 50
 sleep 0.5
 pkill -KILL -P "$DAEMON_PID" 2>/dev/null
