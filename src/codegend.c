@@ -2,6 +2,7 @@
  *
  *   codegend [--config FILE] [--spool DIR] [--once] [--backend NAME] [--workers N]
  *            [--verbose] [--version] [--help]
+ *   codegend analyze PATH [--format yaml|json] [--spec SPEC]   (analyze-cmd.c)
  *
  * Exit status: 0 success (with --once: every job succeeded), 1 a job failed (--once) or
  * the daemon failed at run time, 2 a usage or configuration error.
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <curl/curl.h>
 
+#include "analyze-cmd.h"
 #include "backend.h"
 #include "diag.h"
 #include "manager.h"
@@ -28,6 +30,7 @@
 
 static void help(void) {
         printf("Usage: codegend [OPTIONS]\n"
+               "       codegend analyze PATH [--format yaml|json] [--spec SPEC]\n"
                "\n"
                "Spool-driven code generation daemon: takes job bundles from SPOOL/inbox,\n"
                "writes SPOOL/outbox/NAME.tar.gz + NAME.metrics.yaml, or SPOOL/failed/.\n"
@@ -41,6 +44,9 @@ static void help(void) {
                "  -v, --verbose        log debug messages\n"
                "  -V, --version        print the version and exit\n"
                "  -h, --help           print this help and exit\n"
+               "\n"
+               "codegend analyze prints the metrics of an existing project directory or\n"
+               "tarball (see codegend analyze --help).\n"
                "\n"
                "Environment: CODEGEND_DATADIR overrides the data directory (%s).\n",
                SYSCONFDIR, DATADIR);
@@ -83,6 +89,9 @@ int main(int argc, char **argv) {
         struct settings s;
         struct diags d = DIAGS_INIT;
         int c, r;
+
+        if (argc > 1 && streq(argv[1], "analyze"))
+                return analyze_main(argc - 1, argv + 1);
 
         settings_init(&s);
         while ((c = getopt_long(argc, argv, "c:s:1b:j:vVh", options, NULL)) >= 0) {
