@@ -1,0 +1,427 @@
+/* backend-pattern.c - the embedded default backend: files from a bank of templates.
+ *
+ * Interface: `const struct backend backend_pattern` (backend.h). The bank is a directory
+ * of template files plus patterns/index.yaml, which maps an atom's kind and target to a
+ * template; targets and template names may hold placeholders for the atom's entity and
+ * operation ({entity}: snake_case name, {table}, {Entity}: the entity's name,
+ * {operation}). The bank is searched in options->patterns_dir first (a team's
+ * overrides), then in options->datadir/patterns; index.yaml is the first one found, each
+ * template (and partial, "{{>name}}" = name.tmpl) too. Templates whose name ends in
+ * ".py.tmpl" escape values for Python strings. The context comes from context.c.
+ *
+ * Diagnostics (check): an atom no pattern matches, a pattern whose template is missing,
+ * a route atom with no endpoint behind it, every custom endpoint or rule (the pattern
+ * backend cannot write code from prose), and everything context_check() finds; a broken
+ * index.yaml is reported with its own file and position. generate() reports failures in
+ * *ret_error. This module never logs.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "context.h"
+#include "doc.h"
+#include "shared/fs.h"
+#include "shared/macro.h"
+#include "template.h"
+
+#define MAX_TEMPLATE (1u << 20)
+#define MAX_INDEX (1u << 20)
+#define MAX_OUTPUT (16u << 20)
+
+struct pattern {
+        enum atom_kind kind;
+        char *target;   /* with placeholders */
+        char *template; /* with placeholders */
+};
+
+struct loader {
+        char *dirs[2]; /* searched in order */
+        size_t n_dirs;
+};
+
+struct bank {
+        char *index_path;
+        struct pattern *v;
+        size_t n;
+};
+
+static void bank_clear(struct bank *b) {
+        for (size_t i = 0; i < b->n; i++) {
+                free(b->v[i].target);
+                free(b->v[i].template);
+        }
+        free(b->v);
+        free(b->index_path);
+        *b = (struct bank) { .n = 0 };
+}
+
+static const char *const placeholders[] = { "{entity}", "{table}", "{Entity}", "{operation}" };
+
+/* Replaces the placeholders of pat with the atom's values; NULL with *err = -ENOENT when
+ * the atom lacks a value a placeholder needs. */
+static char *expand(const char *pat, const struct spec *spec, const struct atom *a, int *err) {
+        const struct entity *e = a->entity ? spec_find_entity(spec, a->entity) : NULL;
+        const char *values[] = { e ? e->snake : NULL, e ? e->table : NULL, e ? e->name : NULL,
+                                 a->operation };
+        struct strbuf sb;
+        *err = 0;
+        strbuf_init(&sb, 4096);
+        for (const char *p = pat; *p && *err >= 0;) {
+                size_t k = 0;
+                while (k < ELEMENTSOF(placeholders) &&
+                       strncmp(p, placeholders[k], strlen(placeholders[k])) != 0)
+                        k++;
+                if (k < ELEMENTSOF(placeholders)) {
+                        if (!values[k])
+                                *err = -ENOENT;
+                        else
+                                *err = strbuf_adds(&sb, values[k]);
+                        p += strlen(placeholders[k]);
+                } else
+                        *err = strbuf_addc(&sb, *p++);
+        }
+        if (*err < 0) {
+                strbuf_free(&sb);
+                return NULL;
+        }
+        return strbuf_detach(&sb, NULL);
+}
+
+/* Every '{' must open a known placeholder. */
+static bool placeholders_known(const char *s) {
+        for (const char *p = strchr(s, '{'); p; p = strchr(p + 1, '{')) {
+                size_t k = 0;
+                while (k < ELEMENTSOF(placeholders) &&
+                       strncmp(p, placeholders[k], strlen(placeholders[k])) != 0)
+                        k++;
+                if (k == ELEMENTSOF(placeholders))
+                        return false;
+        }
+        return true;
+}
+
+static int bank_entry(struct bank *b, const struct node *item, size_t i, struct diags *d) {
+        static const char *const keys[] = { "kind", "target", "template" };
+        const char *file = b->index_path;
+        size_t before = d->n + d->dropped;
+        char path[64];
+        int r = 0;
+
+        snprintf(path, sizeof(path), "patterns[%zu]", i);
+        if (item->kind != NODE_MAP)
+                return diags_add(d, file, item->line, item->column, path,
+                                 "pattern must be a mapping (found %s)", node_kind_name(item));
+        for (size_t k = 0; k < item->n && r >= 0; k++) {
+                const struct node *key = item->keys[k];
+                bool known = false;
+                for (size_t j = 0; j < ELEMENTSOF(keys); j++)
+                        known = known || streq(key->value, keys[j]);
+                if (!known && strncmp(key->value, "x-", 2) != 0)
+                        r = diags_add(d, file, key->line, key->column, path,
+                                      "unknown key '%s' (known: kind, target, template)", key->value);
+        }
+        const struct node *kind = node_get(item, "kind"), *target = node_get(item, "target");
+        const struct node *tmpl = node_get(item, "template");
+        int k = kind && node_is_string(kind) ? atom_kind_from_name(kind->value) : -EINVAL;
+        if (r >= 0 && k < 0)
+                r = diags_add(d, file, kind ? kind->line : item->line,
+                              kind ? kind->column : item->column, path,
+                              "pattern needs a 'kind' that is an atom kind");
+        if (r >= 0 && (!node_is_string(target) || !placeholders_known(target->value)))
+                r = diags_add(d, file, target ? target->line : item->line,
+                              target ? target->column : item->column, path,
+                              "pattern needs a 'target' (placeholders: {entity}, {table}, {Entity}, {operation})");
+        if (r >= 0 && (!node_is_string(tmpl) || !placeholders_known(tmpl->value) ||
+                       strchr(tmpl->value, '/')))
+                r = diags_add(d, file, tmpl ? tmpl->line : item->line,
+                              tmpl ? tmpl->column : item->column, path,
+                              "pattern needs a 'template': a file name of the bank");
+        if (r < 0 || d->n + d->dropped > before || k < 0 || !node_is_string(target) || !node_is_string(tmpl))
+                return r;
+        struct pattern p = { .kind = (enum atom_kind) k, .target = strdup(target->value),
+                             .template = strdup(tmpl->value) };
+        if (!p.target || !p.template) {
+                free(p.target);
+                free(p.template);
+                return -ENOMEM;
+        }
+        b->v[b->n++] = p;
+        return 0;
+}
+
+/* The directories searched for templates and index.yaml, in order. */
+static int loader_init(const struct backend_options *o, struct loader *l) {
+        *l = (struct loader) { .n_dirs = 0 };
+        if (o->patterns_dir && !(l->dirs[l->n_dirs++] = strdup(o->patterns_dir)))
+                return -ENOMEM;
+        if (o->datadir && !(l->dirs[l->n_dirs++] = path_join(o->datadir, "patterns")))
+                return -ENOMEM;
+        return 0;
+}
+
+static void loader_clear(struct loader *l) {
+        for (size_t i = 0; i < l->n_dirs; i++)
+                free(l->dirs[i]);
+        l->n_dirs = 0;
+}
+
+/* Finds and reads index.yaml; a broken or missing one adds diagnostics and gives -EINVAL. */
+static int bank_load(const struct loader *l, struct bank *b, struct diags *d) {
+        _cleanup_node_ struct node *root = NULL;
+        size_t before = d->n + d->dropped;
+        int r;
+
+        *b = (struct bank) { .n = 0 };
+        for (size_t i = 0; i < l->n_dirs && !b->index_path; i++) {
+                _cleanup_free_ char *p = path_join(l->dirs[i], "index.yaml");
+                if (!p)
+                        return -ENOMEM;
+                if (is_regular(p))
+                        b->index_path = TAKE_PTR(p);
+        }
+        if (!b->index_path)
+                return diags_add(d, "index.yaml", 0, 0, NULL, "no index.yaml in %s%s%s",
+                                 l->n_dirs > 0 ? l->dirs[0] : "(no pattern directory)",
+                                 l->n_dirs > 1 ? " or " : "", l->n_dirs > 1 ? l->dirs[1] : "")
+                               < 0 ? -ENOMEM : -EINVAL;
+        r = doc_load(b->index_path, b->index_path, MAX_INDEX, &root, d);
+        if (r < 0)
+                return r;
+        const struct node *list = node_get(root, "patterns");
+        if (!list || list->kind != NODE_SEQ)
+                return diags_add(d, b->index_path, root ? root->line : 0, root ? root->column : 0,
+                                 NULL, "index.yaml needs a 'patterns' sequence") < 0 ? -ENOMEM : -EINVAL;
+        if (!(b->v = calloc(list->n + 1, sizeof(struct pattern))))
+                return -ENOMEM;
+        for (size_t i = 0; i < list->n; i++)
+                if ((r = bank_entry(b, list->items[i], i, d)) < 0)
+                        return r;
+        return d->n + d->dropped > before ? -EINVAL : 0;
+}
+
+/* Reads a template file of the bank by its file name; -ENOENT when no directory has it. */
+static int load_file(const struct loader *l, const char *name, char **ret, size_t *ret_len) {
+        if (!path_is_safe(name) || strchr(name, '/'))
+                return -ENOENT;
+        for (size_t i = 0; i < l->n_dirs; i++) {
+                _cleanup_free_ char *p = path_join(l->dirs[i], name);
+                if (!p)
+                        return -ENOMEM;
+                int r = read_file_bounded(p, MAX_TEMPLATE, ret, ret_len);
+                if (r != -ENOENT)
+                        return r;
+        }
+        return -ENOENT;
+}
+
+/* template_loader for partials: {{>name}} is the file name.tmpl */
+static int load_partial(void *userdata, const char *name, char **ret, size_t *ret_len) {
+        _cleanup_free_ char *file = NULL;
+        if (asprintf(&file, "%s.tmpl", name) < 0)
+                return -ENOMEM;
+        return load_file(userdata, file, ret, ret_len);
+}
+
+/* The pattern for an atom and its expanded template name; -ENOENT when none matches. */
+static int find_pattern(const struct bank *b, const struct spec *spec, const struct atom *a,
+                        char **ret_template) {
+        for (size_t i = 0; i < b->n; i++) {
+                const struct pattern *p = &b->v[i];
+                int err;
+                if (p->kind != a->kind)
+                        continue;
+                _cleanup_free_ char *t = expand(p->target, spec, a, &err);
+                if (!t) {
+                        if (err == -ENOENT)
+                                continue;
+                        return err;
+                }
+                if (!streq(t, a->target))
+                        continue;
+                char *tmpl = expand(p->template, spec, a, &err);
+                if (!tmpl)
+                        return err == -ENOENT ? -ENOENT : err;
+                *ret_template = tmpl;
+                return 0;
+        }
+        return -ENOENT;
+}
+
+static bool is_custom_route(const struct spec *spec, const struct atom *a) {
+        for (size_t i = 0; i < spec->n_endpoints; i++) {
+                const struct endpoint *ep = &spec->endpoints[i];
+                if (ep->op == OP_CUSTOM && streq_ptr(ep->entity, a->entity) &&
+                    streq_ptr(ep->name, a->operation))
+                        return true;
+        }
+        return false;
+}
+
+static int pattern_check(const struct backend_options *o, const struct spec *spec,
+                         const struct dag *dag, const char *dag_file, struct diags *d) {
+        struct bank b = { .n = 0 };
+        struct loader l = { .n_dirs = 0 };
+        size_t before = d->n + d->dropped;
+        int r;
+
+        r = loader_init(o, &l);
+        if (r >= 0)
+                r = bank_load(&l, &b, d);
+        for (size_t i = 0; r >= 0 && i < dag->n_atoms; i++) {
+                const struct atom *a = &dag->atoms[i];
+                _cleanup_free_ char *tmpl = NULL, *src = NULL;
+                char path[64];
+                size_t len;
+
+                snprintf(path, sizeof(path), "atoms[%zu]", i);
+                if (a->kind == AK_ROUTE) {
+                        const struct endpoint *ep;
+                        if (a->entity && is_custom_route(spec, a))
+                                continue; /* reported with its endpoint below */
+                        if (!a->entity || !a->operation ||
+                            context_route_endpoints(spec, a, &ep, 1) == 0) {
+                                r = diags_add(d, dag_file, a->pos.line, a->pos.column, path,
+                                              "route atom '%s' has no endpoint in the spec (entity '%s', operation '%s')",
+                                              a->id, a->entity ? a->entity : "", a->operation ? a->operation : "");
+                                continue;
+                        }
+                }
+                r = find_pattern(&b, spec, a, &tmpl);
+                if (r == -ENOENT) {
+                        r = diags_add(d, dag_file, a->pos.line, a->pos.column, path,
+                                      "no pattern for atom '%s' (kind %s, target '%s')", a->id,
+                                      atom_kind_name(a->kind), a->target);
+                        continue;
+                }
+                if (r < 0)
+                        break;
+                r = load_file(&l, tmpl, &src, &len);
+                if (r == -ENOENT)
+                        r = diags_add(d, dag_file, a->pos.line, a->pos.column, path,
+                                      "template '%s' for atom '%s' is not in the pattern bank", tmpl,
+                                      a->id);
+                else if (r < 0)
+                        r = diags_add(d, dag_file, a->pos.line, a->pos.column, path,
+                                      "cannot read template '%s': %s", tmpl, strerror(-r));
+        }
+        for (size_t i = 0; r >= 0 && i < spec->n_endpoints; i++) {
+                const struct endpoint *ep = &spec->endpoints[i];
+                char path[64];
+                if (ep->op != OP_CUSTOM)
+                        continue;
+                snprintf(path, sizeof(path), "endpoints[%zu]", i);
+                r = diags_add(d, NULL, ep->pos.line, ep->pos.column, path,
+                              "endpoint '%s' is a custom operation: the pattern backend cannot implement it; use a language-model backend",
+                              ep->name ? ep->name : "");
+        }
+        for (size_t i = 0; r >= 0 && i < spec->n_rules; i++) {
+                const struct rule *ru = &spec->rules[i];
+                char path[64];
+                if (ru->kind != RULE_CUSTOM)
+                        continue;
+                snprintf(path, sizeof(path), "validations[%zu]", i);
+                r = diags_add(d, NULL, ru->pos.line, ru->pos.column, path,
+                              "rule of '%s'%s%s%s is a custom rule: the pattern backend cannot implement it; use a language-model backend",
+                              ru->entity ? ru->entity : "", ru->field ? " on field '" : "",
+                              ru->field ? ru->field : "", ru->field ? "'" : "");
+        }
+        if (r >= 0 || r == -EINVAL)
+                r = context_check(spec, NULL, d);
+        loader_clear(&l);
+        bank_clear(&b);
+        if (r < 0 && r != -EINVAL)
+                return r;
+        return d->n + d->dropped > before ? -EINVAL : 0;
+}
+
+static int fail(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
+static int fail(char **ret_error, int r, const char *fmt, ...) {
+        va_list ap;
+        char *msg = NULL;
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        if (ret_error && msg)
+                *ret_error = msg;
+        else
+                free(msg);
+        return r;
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+        size_t a = strlen(s), b = strlen(suffix);
+        return a >= b && streq(s + a - b, suffix);
+}
+
+static int pattern_generate(const struct gen_request *req, struct strbuf *out,
+                            struct gen_usage *usage, char **ret_error) {
+        const struct atom *a = req->atom;
+        struct diags d = DIAGS_INIT;
+        struct bank b = { .n = 0 };
+        struct loader l = { .n_dirs = 0 };
+        _cleanup_free_ char *tmpl = NULL, *src = NULL, *err = NULL;
+        _cleanup_node_ struct node *ctx = NULL;
+        size_t len = 0;
+        int r;
+
+        (void) usage;
+        r = loader_init(req->options, &l);
+        if (r >= 0)
+                r = bank_load(&l, &b, &d);
+        if (r < 0) {
+                r = fail(ret_error, r, "cannot read the pattern index: %s",
+                         d.n ? d.v[0].message : strerror(-r));
+                goto out;
+        }
+        r = find_pattern(&b, req->spec, a, &tmpl);
+        if (r < 0) {
+                r = fail(ret_error, r == -ENOENT ? -EINVAL : r,
+                         "no pattern for atom '%s' (kind %s, target '%s')", a->id,
+                         atom_kind_name(a->kind), a->target);
+                goto out;
+        }
+        r = load_file(&l, tmpl, &src, &len);
+        if (r < 0) {
+                r = fail(ret_error, r, "cannot read template '%s': %s", tmpl, strerror(-r));
+                goto out;
+        }
+        r = context_for_atom(req->spec, req->dag, a, &ctx);
+        if (r < 0) {
+                r = fail(ret_error, r, "cannot build the template context: %s", strerror(-r));
+                goto out;
+        }
+        struct template_env env = {
+                .load = load_partial,
+                .userdata = &l,
+                .escape = ends_with(tmpl, ".py.tmpl") ? TEMPLATE_ESC_PYTHON : TEMPLATE_ESC_NONE,
+        };
+        struct strbuf buf;
+        strbuf_init(&buf, MAX_OUTPUT);
+        r = template_render(&env, tmpl, src, len, ctx, &buf, &err);
+        if (r >= 0 && buf.len == 0)
+                r = fail(ret_error, -EINVAL, "template '%s' rendered nothing for atom '%s'", tmpl, a->id);
+        else if (r < 0)
+                r = fail(ret_error, r, "%s", err ? err : strerror(-r));
+        else if ((r = strbuf_add(out, buf.buf, buf.len)) < 0)
+                r = fail(ret_error, r, "output of atom '%s' is too large", a->id);
+        strbuf_free(&buf);
+out:
+        loader_clear(&l);
+        bank_clear(&b);
+        diags_clear(&d);
+        return r;
+}
+
+const struct backend backend_pattern = {
+        .name = "pattern",
+        .deterministic = true,
+        .check = pattern_check,
+        .generate = pattern_generate,
+};

@@ -1,0 +1,44 @@
+/* context.h - a validated spec (and DAG) as the template context of the pattern backend.
+ *
+ * Templates are logic-less, so everything a generated file needs that is not a plain
+ * copy of the spec is derived here once: safe Python identifiers for keyword names,
+ * SQLAlchemy column and relationship arguments, Pydantic annotations and Field()
+ * constraints, import lists, tables in foreign-key order, association tables, and the
+ * test data of the generated tests (valid samples, invalid values, rejected and accepted
+ * cases of every rule). docs/templates.md lists every variable.
+ *
+ * context_check() reports, as diagnostics, what a spec asks for that the generated code
+ * cannot express (a relationship without the foreign key it needs, a pattern no sample
+ * can be derived from, an endpoint path shape routes cannot serve, ...). file names the
+ * spec in those diagnostics (may be NULL). It returns 0, -EINVAL (diagnostics added) or
+ * -ENOMEM.
+ * context_new() builds the whole-project context (keys: project, entities, endpoints,
+ * rules, association_tables, tables_in_order, tables_in_reverse_order, route_modules);
+ * context_for_atom() builds it and adds the atom's own keys (atom, entity and, for
+ * route atoms, route_endpoints). Both return 0 with *ret or a negative errno.
+ */
+#pragma once
+
+#include "dag.h"
+#include "diag.h"
+#include "node.h"
+#include "spec.h"
+
+int context_check(const struct spec *spec, const char *file, struct diags *d);
+int context_new(const struct spec *spec, const struct dag *dag, struct node **ret);
+int context_for_atom(const struct spec *spec, const struct dag *dag, const struct atom *atom,
+                     struct node **ret);
+
+/* The endpoints a route atom implements: those of its entity with its operation. */
+size_t context_route_endpoints(const struct spec *spec, const struct atom *atom,
+                               const struct endpoint **ret, size_t max);
+
+/* A Python identifier for a spec name: keywords and names the generated modules use for
+ * their own imports get a trailing underscore ("class" -> "class_"). NULL on ENOMEM. */
+char *context_py_ident(const char *name);
+/* Derives a string that matches pattern (a practical subset of Python's re syntax), with
+ * variant choosing among alternatives and length within [min_len, max_len].
+ * Returns 0 with *ret, -EOPNOTSUPP for constructs it cannot follow (lookarounds,
+ * back-references), -EINVAL for a malformed pattern or impossible length, -ENOMEM. */
+int context_regex_sample(const char *pattern, unsigned variant, size_t min_len, size_t max_len,
+                         char **ret);

@@ -1,0 +1,739 @@
+/* test-pattern.c - the pattern backend: its checks, the template bank and its
+ * overrides, the context's derived values, and the whole reference project rendered
+ * (every atom, shared route targets merged) into a temporary directory. The Python
+ * checks of the rendered projects (pytest, pyflakes, mypy, alembic) are the e2e tests'. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "backend.h"
+#include "check-main.h"
+#include "context.h"
+#include "dag.h"
+#include "doc.h"
+#include "merge.h"
+#include "shared/fs.h"
+#include "shared/strbuf.h"
+#include "spec.h"
+
+struct job {
+        struct node *spec_doc, *dag_doc;
+        struct spec *spec;
+        struct dag *dag;
+        struct diags d;
+};
+
+static void job_clear(struct job *j) {
+        node_free(j->spec_doc);
+        node_free(j->dag_doc);
+        spec_free(j->spec);
+        dag_free(j->dag);
+        diags_clear(&j->d);
+        memset(j, 0, sizeof(*j));
+}
+
+static char *src_path(const char *rel) {
+        return path_join(test_srcdir(), rel);
+}
+
+static void dump_diags(const struct diags *d) {
+        diags_print(d, stderr);
+}
+
+/* Loads a spec (file or text) and a DAG (file, or planned when NULL); dag_check()ed. */
+static void job_load(struct job *j, const char *spec_file, const char *spec_text,
+                     const char *dag_file) {
+        memset(j, 0, sizeof(*j));
+        j->d = (struct diags) DIAGS_INIT;
+        if (spec_file) {
+                char *p = src_path(spec_file);
+                ck_assert_int_eq(doc_load(p, "spec.yaml", 1 << 20, &j->spec_doc, &j->d), 0);
+                free(p);
+        } else
+                ck_assert_int_eq(doc_parse_yaml(spec_text, strlen(spec_text), "spec.yaml",
+                                                &j->spec_doc, &j->d), 0);
+        int r = spec_from_node(j->spec_doc, "spec.yaml", &j->spec, &j->d);
+        if (r < 0)
+                dump_diags(&j->d);
+        ck_assert_int_eq(r, 0);
+        if (dag_file) {
+                char *p = src_path(dag_file);
+                ck_assert_int_eq(doc_load(p, "dag.json", 1 << 20, &j->dag_doc, &j->d), 0);
+                free(p);
+                ck_assert_int_eq(dag_from_node(j->dag_doc, "dag.json", &j->dag, &j->d), 0);
+        } else
+                ck_assert_int_eq(plan_from_spec(j->spec, &j->dag), 0);
+        r = dag_check(j->dag, j->spec, dag_file ? "dag.json" : "(planned)", 1000, &j->d);
+        if (r < 0)
+                dump_diags(&j->d);
+        ck_assert_int_eq(r, 0);
+}
+
+static struct backend_options builtin_options(void) {
+        return (struct backend_options) { .datadir = test_srcdir() };
+}
+
+static bool has_diag(const struct diags *d, const char *file, const char *path, const char *msg) {
+        for (size_t i = 0; i < d->n; i++)
+                if (streq_ptr(d->v[i].file, file) && streq_ptr(d->v[i].path, path) &&
+                    streq(d->v[i].message, msg))
+                        return true;
+        return false;
+}
+
+/* Generates one atom; returns its text (NULL on failure, with *ret_error). */
+static char *gen(const struct job *j, const struct backend_options *o, const struct atom *a,
+                 int *ret_r, char **ret_error) {
+        struct gen_request req = { j->spec, j->dag, a, o };
+        struct gen_usage u = { 0 };
+        struct strbuf out;
+        strbuf_init(&out, 16 << 20);
+        *ret_error = NULL;
+        *ret_r = backend_pattern.generate(&req, &out, &u, ret_error);
+        ck_assert_uint_eq(u.calls, 0);
+        if (*ret_r < 0) {
+                strbuf_free(&out);
+                return NULL;
+        }
+        return strbuf_detach(&out, NULL);
+}
+
+static const struct atom *find_atom(const struct dag *dag, const char *id) {
+        const struct atom *a = dag_find_atom(dag, id);
+        ck_assert_msg(a != NULL, "no atom %s", id);
+        return a;
+}
+
+static size_t non_blank_lines(const char *s) {
+        size_t n = 0;
+        bool blank = true;
+        for (; *s; s++) {
+                if (*s == '\n') {
+                        n += !blank;
+                        blank = true;
+                } else if (*s != ' ' && *s != '\t' && *s != '\r')
+                        blank = false;
+        }
+        return n + !blank;
+}
+
+struct rendered {
+        size_t files;
+        size_t lines;
+};
+
+/* Renders every atom of a job and writes the project under dir, merging the
+ * fragments of shared targets in the plan's order as the daemon does. */
+static struct rendered render_all(const struct job *j, const char *dir) {
+        struct backend_options o = builtin_options();
+        const struct dag *g = j->dag;
+        char **texts = calloc(g->n_atoms, sizeof(char *));
+        size_t *lens = calloc(g->n_atoms, sizeof(size_t));
+        struct rendered res = { 0, 0 };
+        ck_assert_ptr_nonnull(texts);
+        ck_assert_ptr_nonnull(lens);
+
+        for (size_t i = 0; i < g->n_atoms; i++) {
+                int r;
+                char *err;
+                texts[i] = gen(j, &o, &g->atoms[i], &r, &err);
+                ck_assert_msg(r == 0, "atom %s: %s", g->atoms[i].id, err ? err : "?");
+                lens[i] = strlen(texts[i]);
+                ck_assert_msg(lens[i] > 0, "atom %s rendered nothing", g->atoms[i].id);
+                free(err);
+        }
+        for (size_t o2 = 0; o2 < g->n_atoms; o2++) {
+                const struct atom *a = &g->atoms[g->order[o2]];
+                if (a->fragment_index != 0)
+                        continue;
+                const char *frags[16];
+                size_t fl[16], n = 0;
+                for (size_t k = 0; k < g->n_atoms; k++) {
+                        size_t idx = g->order[k];
+                        if (streq(g->atoms[idx].target, a->target)) {
+                                ck_assert_uint_lt(n, 16);
+                                frags[n] = texts[idx];
+                                fl[n++] = lens[idx];
+                        }
+                }
+                ck_assert_uint_eq(n, a->fragment_count ? a->fragment_count : 1);
+                struct strbuf out;
+                strbuf_init(&out, 16 << 20);
+                if (n == 1)
+                        ck_assert_int_eq(strbuf_add(&out, frags[0], fl[0]), 0);
+                else
+                        ck_assert_int_eq(merge_fragments(a->target, frags, fl, n, &out), 0);
+                char *path = path_join(dir, a->target);
+                char *parent = strdup(path);
+                *strrchr(parent, '/') = '\0';
+                ck_assert_int_eq(mkdir_p(parent, 0755), 0);
+                ck_assert_int_eq(write_file_atomic(path, out.buf, out.len, 0644), 0);
+                ck_assert_msg(out.len > 0, "%s is empty", a->target);
+                res.files++;
+                res.lines += non_blank_lines(strbuf_str(&out));
+                free(path);
+                free(parent);
+                strbuf_free(&out);
+        }
+        for (size_t i = 0; i < g->n_atoms; i++)
+                free(texts[i]);
+        free(texts);
+        free(lens);
+        return res;
+}
+
+static char *read_rel(const char *dir, const char *rel) {
+        char *p = path_join(dir, rel), *buf = NULL;
+        size_t len;
+        ck_assert_int_eq(read_file_bounded(p, 16 << 20, &buf, &len), 0);
+        free(p);
+        return buf;
+}
+
+/* ---- tests ---- */
+
+START_TEST(test_backend_table) {
+        const struct backend *b = backend_find("pattern");
+        ck_assert_ptr_eq(b, &backend_pattern);
+        ck_assert_str_eq(b->name, "pattern");
+        ck_assert(b->deterministic);
+        ck_assert_ptr_null(backend_find("anthropic"));
+        ck_assert_ptr_null(backend_find("openai"));
+        ck_assert_ptr_null(backend_find("Pattern"));
+        ck_assert_ptr_null(backend_find(NULL));
+}
+END_TEST
+
+START_TEST(test_reference_project) {
+        struct job j;
+        job_load(&j, "spool-example/taskmanager/spec.yaml", NULL, "spool-example/taskmanager/dag.json");
+        struct backend_options o = builtin_options();
+        int r = backend_pattern.check(&o, j.spec, j.dag, "dag.json", &j.d);
+        if (r < 0)
+                dump_diags(&j.d);
+        ck_assert_int_eq(r, 0);
+        ck_assert_uint_eq(j.d.n, 0);
+
+        /* route fragments: the first defines the router, every one has its handler */
+        static const char *const routes[][2] = {
+                { "route_user_list", "def list_users(" },   { "route_user_create", "def create_user(" },
+                { "route_user_get", "def get_user(" },       { "route_user_update", "def update_user(" },
+                { "route_user_delete", "def delete_user(" }, { "route_task_list", "def list_tasks(" },
+                { "route_task_update", "def update_task(" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(routes); i++) {
+                const struct atom *a = find_atom(j.dag, routes[i][0]);
+                char *err;
+                char *text = gen(&j, &o, a, &r, &err);
+                ck_assert_msg(r == 0, "%s: %s", a->id, err ? err : "?");
+                ck_assert_msg(strstr(text, routes[i][1]), "%s lacks %s", a->id, routes[i][1]);
+                ck_assert_int_eq(strstr(text, "router = APIRouter(") != NULL, a->fragment_index == 0);
+                ck_assert_int_eq(strstr(text, "from fastapi import APIRouter") != NULL ||
+                                         strstr(text, "APIRouter,") != NULL,
+                                 a->fragment_index == 0);
+                free(text);
+        }
+        const struct atom *filt = find_atom(j.dag, "route_task_list");
+        char *err;
+        char *text = gen(&j, &o, filt, &r, &err);
+        ck_assert_ptr_nonnull(strstr(text, "status: Optional[TaskStatus] = Query(None"));
+        ck_assert_ptr_nonnull(strstr(text, "owner_id: Optional[int] = Query(None"));
+        free(text);
+
+        char *dir = test_tmpdir();
+        struct rendered res = render_all(&j, dir);
+        ck_assert_uint_ge(res.files, 40);
+        ck_assert_uint_ge(res.lines, 1000);
+        for (size_t i = 0; i < j.dag->n_atoms; i++) {
+                char *p = path_join(dir, j.dag->atoms[i].target);
+                ck_assert_msg(is_regular(p), "%s missing", j.dag->atoms[i].target);
+                free(p);
+        }
+
+        char *routes_py = read_rel(dir, "src/api/routes/users.py");
+        ck_assert_ptr_nonnull(strstr(routes_py, "\"\"\"HTTP routes of User"));
+        const char *router = strstr(routes_py, "router = APIRouter(");
+        ck_assert_ptr_nonnull(router);
+        ck_assert_ptr_null(strstr(router + 1, "router = APIRouter("));
+        for (const char *h = "list_users\0create_user\0get_user\0update_user\0delete_user\0"; *h;
+             h += strlen(h) + 1) {
+                char want[64];
+                snprintf(want, sizeof(want), "def %s(", h);
+                ck_assert_msg(strstr(routes_py, want), "users.py lacks %s", want);
+        }
+        ck_assert_ptr_nonnull(strstr(routes_py, "@router.patch("));
+        ck_assert_ptr_nonnull(strstr(routes_py, "status_code=201"));
+        ck_assert_ptr_nonnull(strstr(routes_py, "status_code=204"));
+        free(routes_py);
+
+        char *model = read_rel(dir, "src/models/user.py");
+        ck_assert_ptr_nonnull(strstr(model, "__tablename__ = \"users\""));
+        ck_assert_ptr_nonnull(strstr(model, "email = sa.Column(sa.String(320), nullable=False, unique=True)"));
+        ck_assert_ptr_nonnull(strstr(model, "tasks = orm.relationship(\"Task\", back_populates=\"owner\""));
+        free(model);
+        char *task = read_rel(dir, "src/models/task.py");
+        ck_assert_ptr_nonnull(strstr(task, "sa.ForeignKey(\"users.id\", ondelete=\"CASCADE\"), nullable=False"));
+        free(task);
+
+        char *rules = read_rel(dir, "src/validations/task.py");
+        ck_assert_ptr_nonnull(strstr(rules, "raise ValidationFailed(\"illegal status change\")"));
+        ck_assert_ptr_nonnull(strstr(rules, "\"in_progress\": (\"todo\", \"done\"),"));
+        ck_assert_ptr_nonnull(strstr(rules, "\"todo\": (\"in_progress\",),"));
+        ck_assert_ptr_nonnull(strstr(rules, "raise ValidationFailed(\"owner does not exist\")"));
+        free(rules);
+
+        char *mig = read_rel(dir, "migrations/versions/001_initial.py");
+        const char *users = strstr(mig, "op.create_table(\n        \"users\"");
+        const char *tasks = strstr(mig, "op.create_table(\n        \"tasks\"");
+        ck_assert(users && tasks && users < tasks);
+        const char *drop_tasks = strstr(mig, "op.drop_table(\"tasks\")");
+        const char *drop_users = strstr(mig, "op.drop_table(\"users\")");
+        ck_assert(drop_tasks && drop_users && drop_tasks < drop_users);
+        free(mig);
+
+        char *tests = read_rel(dir, "tests/test_validations.py");
+        ck_assert_ptr_nonnull(strstr(tests, "def test_task_check_status_transitions_rejects("));
+        ck_assert_ptr_nonnull(strstr(tests, "def test_task_check_status_transitions_accepts("));
+        ck_assert_ptr_nonnull(strstr(tests, "def test_user_check_email_unique_rejects("));
+        free(tests);
+        char *pyproject = read_rel(dir, "pyproject.toml");
+        ck_assert_ptr_nonnull(strstr(pyproject, "[tool.pytest.ini_options]\npythonpath = [\".\"]"));
+        free(pyproject);
+
+        ck_assert_int_eq(rm_rf(dir), 0);
+        free(dir);
+        job_clear(&j);
+}
+END_TEST
+
+START_TEST(test_library_planned) {
+        struct job j;
+        job_load(&j, "tests/data/specs/pattern-library.yaml", NULL, NULL);
+        struct backend_options o = builtin_options();
+        int r = backend_pattern.check(&o, j.spec, j.dag, "(planned)", &j.d);
+        if (r < 0)
+                dump_diags(&j.d);
+        ck_assert_int_eq(r, 0);
+
+        char *dir = test_tmpdir();
+        struct rendered res = render_all(&j, dir);
+        ck_assert_uint_ge(res.files, 50);
+
+        char *book = read_rel(dir, "src/models/book.py");
+        ck_assert_ptr_nonnull(strstr(book, "metadata_ = sa.Column(\"metadata\", sa.JSON(), nullable=True)"));
+        ck_assert_ptr_nonnull(strstr(book, "books_tags = sa.Table("));
+        ck_assert_ptr_nonnull(strstr(book, "tags = orm.relationship(\"Tag\", back_populates=\"books\", secondary=\"books_tags\")"));
+        ck_assert_ptr_nonnull(strstr(book, "price = sa.Column(sa.Numeric(12, 2), nullable=True, default=Decimal(\"9.99\"))"));
+        free(book);
+        char *tag = read_rel(dir, "src/models/tag.py");
+        ck_assert_ptr_null(strstr(tag, "sa.Table(")); /* defined once, with Book */
+        free(tag);
+        char *cat = read_rel(dir, "src/models/category.py");
+        ck_assert_ptr_nonnull(strstr(cat, "remote_side=\"Category.id\""));
+        free(cat);
+        char *author = read_rel(dir, "src/models/author.py");
+        ck_assert_ptr_nonnull(strstr(author, "uselist=False, foreign_keys=\"[AuthorProfile.author_id]\""));
+        free(author);
+
+        char *schema = read_rel(dir, "src/api/schemas/book.py");
+        ck_assert_ptr_nonnull(strstr(schema, "metadata_: Optional[Dict[str, Any]] = Field(None, alias=\"metadata\")"));
+        ck_assert_ptr_nonnull(strstr(schema, "BookType = Literal[\"hardcover\", \"paperback\", \"ebook\"]"));
+        ck_assert_ptr_nonnull(strstr(schema, "public_id: UUID = Field(...)"));
+        ck_assert_ptr_nonnull(strstr(schema, "\"metadata\": row.metadata_,"));
+        free(schema);
+        char *profile = read_rel(dir, "src/api/schemas/author_profile.py");
+        ck_assert_ptr_nonnull(strstr(profile, "settings: Optional[Dict[str, Any]] = Field(default_factory=lambda: {\"theme\": \"light\"})"));
+        ck_assert_ptr_nonnull(strstr(profile, "if not re.match(\"^https://\", text):"));
+        free(profile);
+
+        char *rules = read_rel(dir, "src/validations/book.py");
+        ck_assert_ptr_nonnull(strstr(rules, "_ISBN_REGEX = re.compile(\"^97[89]-[0-9]{10}$\")"));
+        ck_assert_ptr_nonnull(strstr(rules, "if value is not None and (value < 0 or value > 5):"));
+        ck_assert_ptr_nonnull(strstr(rules, "raise ConflictError(\"public_id already used\")"));
+        free(rules);
+
+        char *mig = read_rel(dir, "migrations/versions/001_initial.py");
+        const char *authors = strstr(mig, "\"authors\",\n"), *books = strstr(mig, "\"books\",\n");
+        const char *assoc = strstr(mig, "\"books_tags\",\n"), *tags = strstr(mig, "\"tags\",\n");
+        ck_assert(authors && books && assoc && tags && authors < books && tags < assoc && books < assoc);
+        ck_assert_ptr_nonnull(strstr(mig, "op.create_index(\"ix_categories_name\", \"categories\", [\"name\"], unique=True)"));
+        free(mig);
+
+        char *conftest = read_rel(dir, "tests/conftest.py");
+        /* samples derived from the patterns */
+        ck_assert_ptr_nonnull(strstr(conftest, "\"isbn\": _BOOK_ISBN_VALUES[n % 10]"));
+        ck_assert_ptr_nonnull(strstr(conftest, "\"978-0000000000\","));
+        ck_assert_ptr_nonnull(strstr(conftest, "\"author_id\": make_author(db).id,"));
+        ck_assert_ptr_nonnull(strstr(conftest, "\"category_id\": None,"));
+        free(conftest);
+
+        ck_assert_int_eq(rm_rf(dir), 0);
+        free(dir);
+        job_clear(&j);
+}
+END_TEST
+
+static const char custom_spec[] =
+        "format: 1\n"
+        "name: shop\n"
+        "entities:\n"
+        "  - name: Order\n"
+        "    fields:\n"
+        "      - {name: total, type: decimal}\n"
+        "endpoints:\n"
+        "  - {entity: Order, operation: list}\n"
+        "  - entity: Order\n"
+        "    operation: custom\n"
+        "    name: refund\n"
+        "    method: POST\n"
+        "    path: /orders/{id}/refund\n"
+        "    description: Refunds the order.\n"
+        "validations:\n"
+        "  - {entity: Order, rule: custom, field: total, message: m, description: Totals add up.}\n";
+
+START_TEST(test_custom_needs_a_language_model) {
+        struct job j;
+        job_load(&j, NULL, custom_spec, NULL);
+        struct backend_options o = builtin_options();
+        ck_assert_int_eq(backend_pattern.check(&o, j.spec, j.dag, "(planned)", &j.d), -EINVAL);
+        ck_assert(has_diag(&j.d, NULL, "endpoints[1]",
+                           "endpoint 'refund' is a custom operation: the pattern backend cannot implement it; use a language-model backend"));
+        ck_assert(has_diag(&j.d, NULL, "validations[0]",
+                           "rule of 'Order' on field 'total' is a custom rule: the pattern backend cannot implement it; use a language-model backend"));
+        for (size_t i = 0; i < j.d.n; i++)
+                if (streq_ptr(j.d.v[i].path, "endpoints[1]")) {
+                        ck_assert_uint_eq(j.d.v[i].line, 9);
+                        ck_assert_uint_eq(j.d.v[i].column, 5);
+                }
+        /* the custom route atom is reported once, with its endpoint, not as "no pattern" */
+        for (size_t i = 0; i < j.d.n; i++)
+                ck_assert_ptr_null(strstr(j.d.v[i].message, "no pattern"));
+        job_clear(&j);
+}
+END_TEST
+
+START_TEST(test_atoms_without_pattern) {
+        struct job j;
+        job_load(&j, "spool-example/taskmanager/spec.yaml", NULL, "spool-example/taskmanager/dag.json");
+        struct backend_options o = builtin_options();
+        /* retarget two atoms to what the bank has no pattern for */
+        struct atom *readme = (struct atom *) find_atom(j.dag, "readme");
+        free(readme->target);
+        readme->target = strdup("docs/EXTRA.md");
+        struct atom *route = (struct atom *) find_atom(j.dag, "route_user_delete");
+        free(route->operation);
+        route->operation = strdup("archive");
+        ck_assert_int_eq(backend_pattern.check(&o, j.spec, j.dag, "dag.json", &j.d), -EINVAL);
+        ck_assert(has_diag(&j.d, "dag.json", "atoms[48]",
+                           "no pattern for atom 'readme' (kind doc, target 'docs/EXTRA.md')"));
+        ck_assert(has_diag(&j.d, "dag.json", "atoms[21]",
+                           "route atom 'route_user_delete' has no endpoint in the spec (entity 'User', operation 'archive')"));
+        ck_assert_uint_eq(j.d.n, 2);
+
+        int r;
+        char *err;
+        char *text = gen(&j, &o, readme, &r, &err);
+        ck_assert_ptr_null(text);
+        ck_assert_int_eq(r, -EINVAL);
+        ck_assert_str_eq(err, "no pattern for atom 'readme' (kind doc, target 'docs/EXTRA.md')");
+        free(err);
+        job_clear(&j);
+}
+END_TEST
+
+static void write_text(const char *dir, const char *name, const char *text) {
+        char *p = path_join(dir, name);
+        ck_assert_int_eq(write_file_atomic(p, text, strlen(text), 0644), 0);
+        free(p);
+}
+
+START_TEST(test_patterns_dir_overrides) {
+        struct job j;
+        job_load(&j, "spool-example/taskmanager/spec.yaml", NULL, "spool-example/taskmanager/dag.json");
+        char *dir = test_tmpdir();
+        struct backend_options o = { .datadir = test_srcdir(), .patterns_dir = dir };
+        int r;
+        char *err;
+
+        /* one template overridden, the rest from the built-in bank */
+        write_text(dir, "config.py.tmpl", "\"\"\"Team settings of {{project.name}}.\"\"\"\n\nNAME = \"{{project.title}}\"\n");
+        ck_assert_int_eq(backend_pattern.check(&o, j.spec, j.dag, "dag.json", &j.d), 0);
+        char *text = gen(&j, &o, find_atom(j.dag, "config"), &r, &err);
+        ck_assert_int_eq(r, 0);
+        ck_assert_str_eq(text, "\"\"\"Team settings of taskmanager.\"\"\"\n\nNAME = \"Task Manager API\"\n");
+        free(text);
+        text = gen(&j, &o, find_atom(j.dag, "database"), &r, &err);
+        ck_assert_int_eq(r, 0);
+        ck_assert_ptr_nonnull(strstr(text, "Base = declarative_base()"));
+        free(text);
+
+        /* a broken override is reported with the template's name and line */
+        write_text(dir, "config.py.tmpl", "ok\n{{project.nope}}\n");
+        text = gen(&j, &o, find_atom(j.dag, "config"), &r, &err);
+        ck_assert_ptr_null(text);
+        ck_assert_int_eq(r, -EINVAL);
+        ck_assert_str_eq(err, "config.py.tmpl:2: unknown variable 'project.nope'");
+        free(err);
+
+        /* the team's own index.yaml: a missing template and a bad entry */
+        write_text(dir, "index.yaml",
+                   "patterns:\n"
+                   "  - {kind: config, target: src/config.py, template: config.py.tmpl}\n"
+                   "  - {kind: database, target: src/database.py, template: nowhere.py.tmpl}\n");
+        diags_clear(&j.d);
+        j.d = (struct diags) DIAGS_INIT;
+        ck_assert_int_eq(backend_pattern.check(&o, j.spec, j.dag, "dag.json", &j.d), -EINVAL);
+        ck_assert(has_diag(&j.d, "dag.json", "atoms[1]",
+                           "template 'nowhere.py.tmpl' for atom 'database' is not in the pattern bank"));
+        ck_assert(has_diag(&j.d, "dag.json", "atoms[2]",
+                           "no pattern for atom 'src_pkg' (kind package, target 'src/__init__.py')"));
+        write_text(dir, "index.yaml", "patterns:\n  - {kind: nonsense, target: x, template: y, colour: red}\n");
+        diags_clear(&j.d);
+        j.d = (struct diags) DIAGS_INIT;
+        ck_assert_int_eq(backend_pattern.check(&o, j.spec, j.dag, "dag.json", &j.d), -EINVAL);
+        char *index = path_join(dir, "index.yaml");
+        ck_assert(has_diag(&j.d, index, "patterns[0]", "unknown key 'colour' (known: kind, target, template)"));
+        ck_assert(has_diag(&j.d, index, "patterns[0]", "pattern needs a 'kind' that is an atom kind"));
+        ck_assert_uint_eq(j.d.v[0].line, 2);
+        free(index);
+
+        /* no bank at all */
+        struct backend_options none = { .datadir = "/nonexistent" };
+        diags_clear(&j.d);
+        j.d = (struct diags) DIAGS_INIT;
+        ck_assert_int_eq(backend_pattern.check(&none, j.spec, j.dag, "dag.json", &j.d), -EINVAL);
+        ck_assert(has_diag(&j.d, "index.yaml", NULL, "no index.yaml in /nonexistent/patterns"));
+
+        ck_assert_int_eq(rm_rf(dir), 0);
+        free(dir);
+        job_clear(&j);
+}
+END_TEST
+
+static const char escape_spec[] =
+        "format: 1\n"
+        "name: quotes\n"
+        "title: 'Say \"hi\" \\ now'\n"
+        "entities:\n"
+        "  - name: Note\n"
+        "    fields:\n"
+        "      - {name: body, type: text, required: true}\n";
+
+START_TEST(test_python_escaping) {
+        struct job j;
+        job_load(&j, NULL, escape_spec, NULL);
+        struct backend_options o = builtin_options();
+        int r;
+        char *err;
+        ck_assert_int_eq(backend_pattern.check(&o, j.spec, j.dag, "(planned)", &j.d), 0);
+        char *text = gen(&j, &o, find_atom(j.dag, "config"), &r, &err);
+        ck_assert_int_eq(r, 0);
+        ck_assert_ptr_nonnull(strstr(text, "os.environ.get(\"APP_NAME\", \"Say \\\"hi\\\" \\\\ now\")"));
+        free(text);
+        /* Markdown is not escaped */
+        text = gen(&j, &o, find_atom(j.dag, "readme"), &r, &err);
+        ck_assert_int_eq(r, 0);
+        ck_assert_ptr_nonnull(strstr(text, "# Say \"hi\" \\ now\n"));
+        free(text);
+        /* TOML gets its own quoting */
+        text = gen(&j, &o, find_atom(j.dag, "pyproject"), &r, &err);
+        ck_assert_int_eq(r, 0);
+        ck_assert_ptr_nonnull(strstr(text, "name = \"quotes\""));
+        free(text);
+        job_clear(&j);
+}
+END_TEST
+
+static const char hard_spec[] =
+        "format: 1\n"
+        "name: hard\n"
+        "entities:\n"
+        "  - name: Egg\n"
+        "    fields:\n"
+        "      - {name: code, type: string, required: true, pattern: '^(a)\\1$'}\n"
+        "      - {name: hen_id, type: foreign_key, target: Hen, required: true}\n"
+        "      - {name: data, type: json}\n"
+        "      - {name: slot, type: string, unique: true, pattern: '^only$'}\n"
+        "  - name: Hen\n"
+        "    fields:\n"
+        "      - {name: egg_id, type: foreign_key, target: Egg, required: true}\n"
+        "endpoints:\n"
+        "  - {entity: Egg, operation: list, filters: [data]}\n";
+
+START_TEST(test_context_check) {
+        struct job j;
+        job_load(&j, NULL, hard_spec, NULL);
+        struct backend_options o = builtin_options();
+        ck_assert_int_eq(backend_pattern.check(&o, j.spec, j.dag, "(planned)", &j.d), -EINVAL);
+        ck_assert(has_diag(&j.d, NULL, "entities[0].fields[0]",
+                           "cannot derive a test value for field 'code' of 'Egg' from pattern '^(a)\\1$' (lookarounds and back-references are not supported)"));
+        ck_assert(has_diag(&j.d, NULL, "entities[0]",
+                           "required foreign keys form a cycle (Egg -> Hen -> Egg): no row of 'Egg' could ever be stored"));
+        ck_assert(has_diag(&j.d, NULL, "entities[1]",
+                           "required foreign keys form a cycle (Hen -> Egg -> Hen): no row of 'Hen' could ever be stored"));
+        ck_assert(has_diag(&j.d, NULL, "endpoints[0].filters[0]",
+                           "cannot filter on json field 'data': a query parameter holds a single value"));
+        ck_assert(has_diag(&j.d, NULL, "entities[0].fields[3]",
+                           "unique field 'slot' of 'Egg' admits only one value, so no second row could be stored"));
+        ck_assert_uint_eq(j.d.n, 5);
+        job_clear(&j);
+}
+END_TEST
+
+static void expect_sample(const char *pattern, unsigned variant, size_t min, size_t max,
+                          const char *want) {
+        char *got = NULL;
+        int r = context_regex_sample(pattern, variant, min, max, &got);
+        ck_assert_msg(r == 0, "pattern %s: %d", pattern, r);
+        ck_assert_str_eq(got, want);
+        free(got);
+}
+
+START_TEST(test_regex_samples) {
+        expect_sample("^[A-Z]{3}-\\d{4}$", 0, 0, 100, "AAA-0000");
+        expect_sample("^[A-Z]{3}-\\d{4}$", 1, 0, 100, "BBB-1111");
+        expect_sample("^(cat|dog)s?$", 0, 0, 100, "cat");
+        expect_sample("^(cat|dog)s?$", 1, 0, 100, "dog");
+        expect_sample("^[a-z]+$", 0, 5, 10, "aaaaa");
+        expect_sample("^[^0-9]$", 0, 0, 10, "a");
+        expect_sample("^\\+?[0-9]{7,15}$", 2, 0, 100, "2222222");
+        expect_sample("^97[89]-[0-9]{10}$", 0, 0, 100, "978-0000000000");
+        expect_sample("(?i)^(?P<word>x|y)\\.z{2,}$", 0, 0, 100, "x.zz");
+        expect_sample("^a.c\\$$", 0, 0, 100, "aac$");
+        expect_sample("^[\\w.-]+@example\\.com$", 0, 0, 100, "a@example.com");
+        expect_sample("x{,2}y", 0, 2, 100, "xy");
+        expect_sample("{1}", 0, 0, 100, "{1}");
+
+        char *got = NULL;
+        ck_assert_int_eq(context_regex_sample("^(?=x)x$", 0, 0, 10, &got), -EOPNOTSUPP);
+        ck_assert_int_eq(context_regex_sample("^(a)\\1$", 0, 0, 10, &got), -EOPNOTSUPP);
+        ck_assert_int_eq(context_regex_sample("(a", 0, 0, 10, &got), -EINVAL);
+        ck_assert_int_eq(context_regex_sample("a)", 0, 0, 10, &got), -EINVAL);
+        ck_assert_int_eq(context_regex_sample("[z-a]", 0, 0, 10, &got), -EINVAL);
+        ck_assert_int_eq(context_regex_sample("*a", 0, 0, 10, &got), -EINVAL);
+        ck_assert_int_eq(context_regex_sample("^ab$", 0, 5, 10, &got), -EINVAL);
+        ck_assert_int_eq(context_regex_sample("^a{20}$", 0, 0, 10, &got), -EINVAL);
+        /* bounded work: zero-width repetitions, huge outputs, long patterns */
+        ck_assert_int_eq(context_regex_sample("((((^){64}){64}){64}){64}", 0, 0, 10, &got), -E2BIG);
+        ck_assert_int_eq(context_regex_sample("(a{1000}){1000}", 0, 0, 10, &got), -E2BIG);
+        char long_pattern[1200];
+        memset(long_pattern, 'a', sizeof(long_pattern) - 1);
+        long_pattern[sizeof(long_pattern) - 1] = '\0';
+        ck_assert_int_eq(context_regex_sample(long_pattern, 0, 0, 2000, &got), -EOPNOTSUPP);
+        ck_assert_ptr_null(got);
+}
+END_TEST
+
+START_TEST(test_py_ident) {
+        static const char *const cases[][2] = {
+                { "title", "title" }, { "class", "class_" },   { "from", "from_" },
+                { "type", "type" },   { "order", "order" },    { "metadata", "metadata_" },
+                { "json", "json_" },  { "schema", "schema_" }, { "sa", "sa_" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char *s = context_py_ident(cases[i][0]);
+                ck_assert_str_eq(s, cases[i][1]);
+                free(s);
+        }
+}
+END_TEST
+
+START_TEST(test_context_keys) {
+        struct job j;
+        job_load(&j, "spool-example/taskmanager/spec.yaml", NULL, "spool-example/taskmanager/dag.json");
+        struct node *ctx = NULL;
+        const struct atom *a = find_atom(j.dag, "route_task_get");
+        ck_assert_int_eq(context_for_atom(j.spec, j.dag, a, &ctx), 0);
+        const struct node *atom = node_get(ctx, "atom");
+        ck_assert_str_eq(node_get(atom, "id")->value, "route_task_get");
+        ck_assert_str_eq(node_get(atom, "operation")->value, "get");
+        ck_assert_str_eq(node_get(atom, "fragment_index")->value, "2");
+        ck_assert_str_eq(node_get(atom, "fragment_count")->value, "5");
+        ck_assert_str_eq(node_get(atom, "first_fragment")->value, "false");
+        ck_assert_str_eq(node_get(node_get(ctx, "entity"), "name")->value, "Task");
+        const struct node *eps = node_get(ctx, "route_endpoints");
+        ck_assert_uint_eq(eps->n, 1);
+        ck_assert_str_eq(node_get(eps->items[0], "path")->value, "/tasks/{id}");
+        ck_assert_str_eq(node_get(eps->items[0], "url_expr")->value, "f\"{API}/tasks/{item_id}\"");
+        const struct node *proj = node_get(ctx, "project");
+        ck_assert_str_eq(node_get(proj, "api_prefix")->value, "/api");
+        ck_assert_str_eq(node_get(proj, "title_quoted")->value, "\"Task Manager API\"");
+        const struct node *order = node_get(ctx, "tables_in_order");
+        ck_assert_str_eq(node_get(order->items[0], "name")->value, "User");
+        ck_assert_str_eq(node_get(order->items[1], "name")->value, "Task");
+        const struct node *fields = node_get(node_get(ctx, "entity"), "fields");
+        const struct node *status = fields->items[2];
+        ck_assert_str_eq(node_get(status, "name")->value, "status");
+        ck_assert_str_eq(node_get(status, "create_type")->value, "Optional[TaskStatus]");
+        ck_assert_str_eq(node_get(status, "create_field")->value, "Field(\"todo\")");
+        ck_assert_str_eq(node_get(status, "sa_type")->value,
+                         "sa.Enum(\"todo\", \"in_progress\", \"done\", name=\"tasks_status\", native_enum=False)");
+        const struct node *title = fields->items[0];
+        ck_assert_str_eq(node_get(title, "create_field")->value, "Field(..., min_length=3, max_length=200)");
+        ck_assert_str_eq(node_get(title, "sample")->value, "\"title 1\"");
+        ck_assert_str_eq(node_get(title, "invalid")->value, "[\"not\", \"a\", \"string\"]");
+        node_free(ctx);
+
+        /* atoms without an entity get a null one */
+        ck_assert_int_eq(context_for_atom(j.spec, j.dag, find_atom(j.dag, "config"), &ctx), 0);
+        ck_assert_int_eq(node_get(ctx, "entity")->kind, NODE_NULL);
+        ck_assert_uint_eq(node_get(ctx, "route_endpoints")->n, 0);
+        node_free(ctx);
+        job_clear(&j);
+}
+END_TEST
+
+START_TEST(test_many_entities) {
+        /* no fixed limits: 30 entities, each pointing at the previous one */
+        struct strbuf sb;
+        strbuf_init(&sb, 0);
+        ck_assert_int_eq(strbuf_adds(&sb, "format: 1\nname: big\nentities:\n"), 0);
+        for (int i = 0; i < 30; i++) {
+                ck_assert_int_eq(strbuf_addf(&sb, "  - name: Thing%d\n    fields:\n      - {name: label, type: string, unique: true}\n", i), 0);
+                if (i > 0)
+                        ck_assert_int_eq(strbuf_addf(&sb, "      - {name: thing%d_id, type: foreign_key, target: Thing%d, required: true}\n", i - 1, i - 1), 0);
+        }
+        ck_assert_int_eq(strbuf_adds(&sb, "endpoints:\n"), 0);
+        for (int i = 0; i < 30; i++)
+                ck_assert_int_eq(strbuf_addf(&sb, "  - {entity: Thing%d, operation: list}\n", i), 0);
+        struct job j;
+        job_load(&j, NULL, strbuf_str(&sb), NULL);
+        struct backend_options o = builtin_options();
+        ck_assert_int_eq(backend_pattern.check(&o, j.spec, j.dag, "(planned)", &j.d), 0);
+        static const char *const ids[] = { "test_conftest", "routes_pkg", "migration_initial", "models_pkg" };
+        for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
+                int r;
+                char *err;
+                char *text = gen(&j, &o, find_atom(j.dag, ids[i]), &r, &err);
+                ck_assert_msg(r == 0, "%s: %s", ids[i], err ? err : "?");
+                ck_assert_ptr_nonnull(strstr(text, "thing29"));
+                free(text);
+        }
+        strbuf_free(&sb);
+        job_clear(&j);
+}
+END_TEST
+
+Suite *make_suite(void) {
+        Suite *s = suite_create("pattern");
+        TCase *tc = tcase_create("core");
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_backend_table);
+        tcase_add_test(tc, test_reference_project);
+        tcase_add_test(tc, test_library_planned);
+        tcase_add_test(tc, test_custom_needs_a_language_model);
+        tcase_add_test(tc, test_atoms_without_pattern);
+        tcase_add_test(tc, test_patterns_dir_overrides);
+        tcase_add_test(tc, test_python_escaping);
+        tcase_add_test(tc, test_context_check);
+        tcase_add_test(tc, test_regex_samples);
+        tcase_add_test(tc, test_py_ident);
+        tcase_add_test(tc, test_context_keys);
+        tcase_add_test(tc, test_many_entities);
+        suite_add_tcase(s, tc);
+        return s;
+}
