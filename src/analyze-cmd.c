@@ -79,141 +79,8 @@ static void help(void) {
                "or SPEC could not be read, 2 usage error. The figures: docs/metrics.md.\n");
 }
 
-/* ---- the files of a tree, each analysed once ---- */
-
-struct walk {
-        const char *root;
-        struct analyze_limits lim;
-        struct file_metrics *v;
-        size_t n, alloc;
-        char rel[REL_MAX];
-        char *failed; /* the path below root that stopped the walk, when one did */
-};
-
-static void walk_clear(struct walk *w) {
-        for (size_t i = 0; i < w->n; i++)
-                file_metrics_clear(&w->v[i]);
-        free(w->v);
-        free(w->failed);
-}
-
-/* The same names analyze_tree() skips: caches, virtual environments, the daemon's records. */
-static bool skipped_dir(const char *name) {
-        static const char *const names[] = {
-                ".git", ".hg", ".svn", ".codegen", "__pycache__", ".venv", "venv",
-                "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox",
-        };
-        for (size_t i = 0; i < ELEMENTSOF(names); i++)
-                if (streq(name, names[i]))
-                        return true;
-        return false;
-}
-
-static bool is_python(const char *rel) {
-        size_t n = strlen(rel);
-        return n >= 3 && strcasecmp(rel + n - 3, ".py") == 0;
-}
-
-static int walk_file(struct walk *w, const struct stat *st) {
-        if (w->n >= w->lim.max_files)
-                return -E2BIG;
-        bool py = is_python(w->rel);
-        _cleanup_free_ char *data = NULL;
-        size_t len = 0;
-        if ((unsigned long long) st->st_size > w->lim.max_file_size) {
-                if (py)
-                        return -EFBIG;
-                /* counted, not read: no LOC */
-        } else if (st->st_size > 0) {
-                _cleanup_free_ char *p = path_join(w->root, w->rel);
-                if (!p)
-                        return -ENOMEM;
-                int r = read_file_bounded(p, w->lim.max_file_size, &data, &len);
-                if (r == -E2BIG && py) /* grew meanwhile */
-                        return -EFBIG;
-                if (r < 0 && r != -E2BIG)
-                        return r;
-        }
-        if (w->n == w->alloc) {
-                size_t na = w->alloc ? w->alloc * 2 : 64;
-                struct file_metrics *nv = reallocarray(w->v, na, sizeof(*nv));
-                if (!nv)
-                        return -ENOMEM;
-                w->v = nv;
-                w->alloc = na;
-        }
-        int r = analyze_source(w->rel, data ? data : "", len, &w->v[w->n]);
-        if (r < 0)
-                return r;
-        w->n++;
-        return 0;
-}
-
-/* Walks the directory open at fd (taking it), w->rel being its path below the root. */
-static int walk_dir(struct walk *w, int fd, int depth) {
-        if (depth > TREE_MAX_DEPTH) {
-                (void) close(fd);
-                return -ELOOP;
-        }
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                int r = -errno;
-                (void) close(fd);
-                return r;
-        }
-        size_t base = strlen(w->rel);
-        int r = 0;
-        struct dirent *de;
-        errno = 0;
-        while (r == 0 && (de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                struct stat st;
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                        r = -errno;
-                        break;
-                }
-                bool dir = S_ISDIR(st.st_mode);
-                if ((!dir && !S_ISREG(st.st_mode)) || (dir && skipped_dir(de->d_name)))
-                        continue;
-                int k = snprintf(w->rel + base, sizeof(w->rel) - base, "%s%s", base ? "/" : "",
-                                 de->d_name);
-                if (k < 0 || (size_t) k >= sizeof(w->rel) - base) {
-                        w->rel[base] = '\0';
-                        r = -ENAMETOOLONG;
-                        break;
-                }
-                if (dir) {
-                        int sub = openat(dirfd(d), de->d_name,
-                                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        r = sub < 0 ? -errno : walk_dir(w, sub, depth + 1);
-                } else
-                        r = walk_file(w, &st);
-                if (r < 0 && !w->failed && !(w->failed = strdup(w->rel)))
-                        r = -ENOMEM;
-                w->rel[base] = '\0';
-                errno = 0;
-        }
-        if (r == 0 && errno != 0)
-                r = -errno;
-        (void) closedir(d);
-        return r;
-}
-
-static int walk_tree(struct walk *w) {
-        int fd = open(w->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        return walk_dir(w, fd, 0);
-}
-
-static int by_path(const void *a, const void *b) {
-        return strcmp(((const struct file_metrics *) a)->relpath,
-                      ((const struct file_metrics *) b)->relpath);
-}
-
 /* [{path, errors}] for the files with syntax errors, in w's (sorted) order. */
-static int files_with_errors(const struct walk *w, struct node **ret) {
+static int files_with_errors(const struct analyze_files *w, struct node **ret) {
         _cleanup_node_ struct node *list = node_new_seq();
         if (!list)
                 return -ENOMEM;
@@ -366,27 +233,24 @@ static int load_spec(const struct target *t, const char *spec_path, struct spec 
 }
 
 static int analyze_target(const struct target *t, const struct spec *spec, struct node **ret) {
-        _cleanup_(walk_clear) struct walk w = {
-                .root = t->root,
-                .lim = ANALYZE_LIMITS_DEFAULT,
-        };
+        _cleanup_(analyze_files_clear) struct analyze_files w = { 0 };
+        const struct analyze_limits lim = ANALYZE_LIMITS_DEFAULT;
         _cleanup_node_ struct node *report = NULL, *errors = NULL;
 
-        int r = walk_tree(&w);
+        int r = analyze_tree_files(t->root, &lim, &w);
         if (r < 0) {
                 _cleanup_free_ char *at = w.failed ? where(t, w.failed) : strdup(t->path);
                 const char *shown = at ? at : t->path;
                 if (r == -E2BIG)
-                        log_error("'%s' holds more than %zu files", t->path, w.lim.max_files);
+                        log_error("'%s' holds more than %zu files", t->path, lim.max_files);
                 else if (r == -EFBIG)
-                        log_error("'%s' is larger than %zu bytes", shown, w.lim.max_file_size);
+                        log_error("'%s' is larger than %zu bytes", shown, lim.max_file_size);
                 else if (r == -ELOOP)
-                        log_error("'%s' nests deeper than %d levels", t->path, TREE_MAX_DEPTH);
+                        log_error("'%s' nests deeper than %d levels", t->path, ANALYZE_TREE_MAX_DEPTH);
                 else
                         log_error_errno(r, "cannot read '%s': %m", shown);
                 return r;
         }
-        qsort(w.v, w.n, sizeof(*w.v), by_path);
         r = analyze_project(w.v, w.n, spec, NULL, &report);
         if (r == 0)
                 r = files_with_errors(&w, &errors);

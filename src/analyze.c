@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "analyze.h"
+#include "shared/fs.h"
 #include "shared/macro.h"
 
 /* ---- classification ---- */
@@ -781,66 +782,53 @@ static bool skipped_dir(const char *name) {
         return false;
 }
 
-static int read_fd_bounded(int fd, size_t size, char **ret) {
-        _cleanup_free_ char *buf = malloc(size + 1);
-        size_t len = 0;
-        if (!buf)
-                return -ENOMEM;
-        while (len < size) {
-                ssize_t k = read(fd, buf + len, size - len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break; /* shrank meanwhile: analyze what is there */
-                len += (size_t) k;
-        }
-        buf[len] = '\0';
-        *ret = TAKE_PTR(buf);
-        return (int) len;
-}
-
 struct tree_walk {
-        struct totals t;
+        struct analyze_files *f;
         struct analyze_limits lim;
-        size_t files;
         char rel[4096];
 };
 
 static int tree_file(struct tree_walk *tw, int dfd, const char *name, const struct stat *st) {
-        if (++tw->files > tw->lim.max_files)
+        struct analyze_files *f = tw->f;
+        if (f->n >= tw->lim.max_files)
                 return -E2BIG;
         bool py = has_suffix_ci(tw->rel, ".py");
-        size_t size = (size_t) st->st_size;
+        _cleanup_free_ char *data = NULL;
+        size_t len = 0;
         if ((unsigned long long) st->st_size > tw->lim.max_file_size) {
                 if (py)
                         return -EFBIG;
-                size = 0; /* counted, not read: no LOC */
-        }
-        _cleanup_free_ char *data = NULL;
-        int len = 0;
-        if (size > 0) {
+                /* counted, not read: no LOC */
+        } else if (st->st_size > 0) {
                 _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
                 if (fd < 0)
                         return -errno;
-                len = read_fd_bounded(fd, size, &data);
-                if (len < 0)
-                        return len;
+                int r = read_fd_bounded(fd, tw->lim.max_file_size, &data, &len);
+                if (r == -E2BIG && py) /* grew meanwhile */
+                        return -EFBIG;
+                if (r < 0 && r != -E2BIG)
+                        return r;
         }
-        struct file_metrics m;
-        int r = analyze_source(tw->rel, data ? data : "", (size_t) len, &m);
+        if (f->n == f->alloc) {
+                size_t na = f->alloc ? f->alloc * 2 : 64;
+                struct file_metrics *nv = reallocarray(f->v, na, sizeof(*nv));
+                if (!nv)
+                        return -ENOMEM;
+                f->v = nv;
+                f->alloc = na;
+        }
+        int r = analyze_source(tw->rel, data ? data : "", len, &f->v[f->n]);
         if (r < 0)
                 return r;
-        r = totals_add(&tw->t, &m);
-        file_metrics_clear(&m);
-        return r;
+        f->n++;
+        return 0;
 }
 
 static int tree_dir(struct tree_walk *tw, int fd, int depth) {
-        if (depth > 64)
+        if (depth > ANALYZE_TREE_MAX_DEPTH) {
+                (void) close(fd);
                 return -ELOOP;
+        }
         DIR *d = fdopendir(fd);
         if (!d) {
                 int r = -errno;
@@ -864,6 +852,7 @@ static int tree_dir(struct tree_walk *tw, int fd, int depth) {
                         continue;
                 int k = snprintf(tw->rel + base, sizeof(tw->rel) - base, "%s%s", base ? "/" : "", de->d_name);
                 if (k < 0 || (size_t) k >= sizeof(tw->rel) - base) {
+                        tw->rel[base] = '\0';
                         r = -ENAMETOOLONG;
                         break;
                 }
@@ -872,6 +861,8 @@ static int tree_dir(struct tree_walk *tw, int fd, int depth) {
                         r = sub < 0 ? -errno : tree_dir(tw, sub, depth + 1);
                 } else
                         r = tree_file(tw, dirfd(d), de->d_name, &st);
+                if (r < 0 && !tw->f->failed && !(tw->f->failed = strdup(tw->rel)))
+                        r = -ENOMEM;
                 tw->rel[base] = '\0';
                 errno = 0;
         }
@@ -881,9 +872,22 @@ static int tree_dir(struct tree_walk *tw, int fd, int depth) {
         return r;
 }
 
-int analyze_tree_limited(const char *root, const struct spec *spec, const struct analyze_thresholds *th,
-                         const struct analyze_limits *lim, struct node **ret) {
+static int by_path(const void *a, const void *b) {
+        return strcmp(((const struct file_metrics *) a)->relpath,
+                      ((const struct file_metrics *) b)->relpath);
+}
+
+void analyze_files_clear(struct analyze_files *f) {
+        for (size_t i = 0; i < f->n; i++)
+                file_metrics_clear(&f->v[i]);
+        free(f->v);
+        free(f->failed);
+        *f = (struct analyze_files) { 0 };
+}
+
+int analyze_tree_files(const char *root, const struct analyze_limits *lim, struct analyze_files *f) {
         const struct analyze_limits def = ANALYZE_LIMITS_DEFAULT;
+        *f = (struct analyze_files) { 0 };
         int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
@@ -892,16 +896,26 @@ int analyze_tree_limited(const char *root, const struct spec *spec, const struct
                 (void) close(fd);
                 return -ENOMEM;
         }
+        tw->f = f;
         tw->lim = lim ? *lim : def;
         if (tw->lim.max_files > def.max_files)
                 tw->lim.max_files = def.max_files;
         if (tw->lim.max_file_size > def.max_file_size)
                 tw->lim.max_file_size = def.max_file_size;
         int r = tree_dir(tw, fd, 0);
-        if (r == 0)
-                r = totals_to_node(&tw->t, spec, th, ret);
-        totals_clear(&tw->t);
         free(tw);
+        if (r == 0 && f->n > 1)
+                qsort(f->v, f->n, sizeof(*f->v), by_path);
+        return r;
+}
+
+int analyze_tree_limited(const char *root, const struct spec *spec, const struct analyze_thresholds *th,
+                         const struct analyze_limits *lim, struct node **ret) {
+        struct analyze_files f;
+        int r = analyze_tree_files(root, lim, &f);
+        if (r == 0)
+                r = analyze_project(f.v, f.n, spec, th, ret);
+        analyze_files_clear(&f);
         return r;
 }
 

@@ -109,6 +109,19 @@ struct analyze_limits {
 
 #define ANALYZE_LIMITS_DEFAULT { .max_files = ANALYZE_TREE_MAX_FILES, .max_file_size = ANALYZE_FILE_MAX }
 
+/* Every regular file below root (no symbolic link followed; caches, virtual environments
+ * and .codegen/ skipped; docs/metrics.md "Analyzing a tree"), each analysed once, sorted by
+ * path. On failure f->failed names the path below root that stopped the walk (when one
+ * did); the caller clears f with analyze_files_clear() in every case. */
+struct analyze_files {
+        struct file_metrics *v;
+        size_t n, alloc;
+        char *failed;
+};
+#define ANALYZE_TREE_MAX_DEPTH 64
+int analyze_tree_files(const char *root, const struct analyze_limits *lim, struct analyze_files *f);
+void analyze_files_clear(struct analyze_files *f);
+
 /* analyze_tree() with the default limits. */
 int analyze_tree(const char *root, const struct spec *spec, const struct analyze_thresholds *th,
                  struct node **ret);

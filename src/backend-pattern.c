@@ -316,7 +316,7 @@ static int pattern_check(const struct backend_options *o, const struct spec *spe
                 if (ep->op != OP_CUSTOM)
                         continue;
                 snprintf(path, sizeof(path), "endpoints[%zu]", i);
-                r = diags_add(d, NULL, ep->pos.line, ep->pos.column, path,
+                r = diags_add(d, spec->file, ep->pos.line, ep->pos.column, path,
                               "endpoint '%s' is a custom operation: the pattern backend cannot implement it; use a language-model backend",
                               ep->name ? ep->name : "");
         }
@@ -326,13 +326,13 @@ static int pattern_check(const struct backend_options *o, const struct spec *spe
                 if (ru->kind != RULE_CUSTOM)
                         continue;
                 snprintf(path, sizeof(path), "validations[%zu]", i);
-                r = diags_add(d, NULL, ru->pos.line, ru->pos.column, path,
+                r = diags_add(d, spec->file, ru->pos.line, ru->pos.column, path,
                               "rule of '%s'%s%s%s is a custom rule: the pattern backend cannot implement it; use a language-model backend",
                               ru->entity ? ru->entity : "", ru->field ? " on field '" : "",
                               ru->field ? ru->field : "", ru->field ? "'" : "");
         }
         if (r >= 0 || r == -EINVAL)
-                r = context_check(spec, NULL, d);
+                r = context_check(spec, spec->file, d);
         loader_clear(&l);
         bank_clear(&b);
         if (r < 0 && r != -EINVAL)

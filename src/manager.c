@@ -221,7 +221,8 @@ static int on_settle(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static void manager_maybe_exit(struct manager *m) {
-        if (m->jobs)
+        /* while the inbox is being scanned more jobs may come: decide afterwards */
+        if (m->jobs || m->scanning)
                 return;
         if (m->once || m->shutting_down)
                 (void) sd_event_exit(m->event, 0);
@@ -337,6 +338,7 @@ fail:
 
 int manager_run(struct manager *m) {
         _cleanup_free_ char **jobdirs = NULL;
+        m->scanning = true;
         int r = spool_recover(&m->spool, &jobdirs);
         if (r < 0)
                 return log_error_errno(r, "failed to list unfinished jobs in %s: %m", m->spool.jobs);
@@ -346,6 +348,7 @@ int manager_run(struct manager *m) {
                 free(jobdirs[i]);
         }
         (void) manager_rescan(m);
+        m->scanning = false;
         (void) sd_notify(false, "READY=1\nSTATUS=watching the inbox");
         manager_maybe_exit(m);
 

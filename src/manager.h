@@ -23,6 +23,7 @@ struct manager {
         struct spool spool;
         bool once;
         bool shutting_down;
+        bool scanning; /* the start-up recovery and scan are still claiming jobs */
         struct job *jobs; /* FIFO: atoms of older jobs start first */
         unsigned running;
         unsigned succeeded, failed;

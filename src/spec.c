@@ -319,16 +319,19 @@ static const struct node *get_seq(struct vctx *c, const struct node *map, const 
         return v;
 }
 
-enum ident_style { ID_SNAKE, ID_PASCAL, ID_ENUM };
+/* ID_FIELD: snake_case, and a Python keyword is allowed: field names become columns and
+ * JSON keys as written, and the backend renames the Python attribute ("class" -> class_). */
+enum ident_style { ID_SNAKE, ID_PASCAL, ID_ENUM, ID_FIELD };
 
 /* Checks a name that becomes a Python identifier; what is e.g. "field name". */
 static bool check_ident(struct vctx *c, const struct node *at, const char *path, const char *key,
                         const char *what, const char *s, enum ident_style style) {
         static const char *const patterns[] = {
-                "[a-z][a-z0-9_]*", "[A-Z][A-Za-z0-9]*", "[A-Za-z_][A-Za-z0-9_]*",
+                "[a-z][a-z0-9_]*", "[A-Z][A-Za-z0-9]*", "[A-Za-z_][A-Za-z0-9_]*", "[a-z][a-z0-9_]*",
         };
-        bool ok = style == ID_SNAKE ? is_snake(s) : style == ID_PASCAL ? is_pascal(s)
-                                                                        : is_identifier(s);
+        bool ok = style == ID_SNAKE || style == ID_FIELD ? is_snake(s)
+                  : style == ID_PASCAL                   ? is_pascal(s)
+                                                         : is_identifier(s);
         if (!ok) {
                 verr(c, at, path, key, "invalid %s '%s': must match %s", what, s, patterns[style]);
                 return false;
@@ -338,7 +341,7 @@ static bool check_ident(struct vctx *c, const struct node *at, const char *path,
                      IDENT_MAX);
                 return false;
         }
-        if (lookup(python_keywords, ELEMENTSOF(python_keywords), s) >= 0) {
+        if (style != ID_FIELD && lookup(python_keywords, ELEMENTSOF(python_keywords), s) >= 0) {
                 verr(c, at, path, key, "%s '%s' is a Python keyword", what, s);
                 return false;
         }
@@ -586,7 +589,7 @@ static void parse_field(struct vctx *c, const struct node *n, const char *path, 
                         verr(c, v, path, "name",
                              "field name '%s' is reserved: every entity has id, created_at and updated_at",
                              s);
-                else if (check_ident(c, v, path, "name", "field name", s, ID_SNAKE))
+                else if (check_ident(c, v, path, "name", "field name", s, ID_FIELD))
                         f->name = vdup(c, s);
         }
         if ((s = req_str(c, n, path, "type"))) {
@@ -1496,7 +1499,7 @@ int spec_from_node(const struct node *root, const char *file, struct spec **ret,
         struct vctx c = { .file = file, .d = d };
         _cleanup_spec_ struct spec *s = calloc(1, sizeof(*s));
 
-        if (!s)
+        if (!s || (file && !(s->file = strdup(file))))
                 return -ENOMEM;
         validate_spec(&c, root, s);
         free(c.entity_names);
@@ -1517,6 +1520,7 @@ static void strv_free(char **v, size_t n) {
 void spec_free(struct spec *s) {
         if (!s)
                 return;
+        free(s->file);
         for (size_t i = 0; i < s->n_entities; i++) {
                 struct entity *e = &s->entities[i];
                 for (size_t j = 0; j < e->n_fields; j++) {

@@ -103,6 +103,7 @@ struct rule {
 };
 
 struct spec {
+        char *file; /* the label diagnostics about the spec name (e.g. "taskmanager/spec.yaml") */
         long long format;
         char *name;
         char *title;

@@ -24,6 +24,8 @@ int fsync_parent_dir(const char *path);
 /* Reads a whole regular file; -E2BIG when it is larger than max, -EISDIR, -EINVAL for a
  * non-regular file. The buffer is NUL-terminated (not counted in *ret_len). */
 int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len);
+/* The same for an open file (which the caller keeps). */
+int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len);
 
 int mkdir_p(const char *path, mode_t mode);
 /* Removes a file or a tree without following symbolic links; ENOENT is success. */

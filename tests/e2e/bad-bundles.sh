@@ -71,12 +71,14 @@ open(inbox + "/garbage.tar.gz", "wb").write(os.urandom(4096))
 open(inbox + "/empty.job.yaml", "wb").close()
 PYEOF
 echo "just some notes" > "$in/notes.txt"
+# a good bundle among the bad ones (sorted last): it must still run in the same --once pass
+cp -r "$REF" "$in/zz-good"
 # keep pristine copies to prove failed/ holds the bundles untouched
 cp -a "$in" "$WORK/pristine"
 
 run_once "$sp" --config "$WORK/codegend.yaml"
 check "daemon --once exits 1 when jobs failed" test "$RC" -eq 1
-check "nothing reached the outbox" sh -c "[ \$(ls '$sp/outbox' | wc -l) -eq 0 ]"
+check "only the good bundle reached the outbox" sh -c "[ \"\$(ls '$sp/outbox')\" = \"\$(printf 'zz-good.metrics.yaml\\nzz-good.tar.gz')\" ]"
 check "the inbox is empty" sh -c "[ \$(ls '$in' | wc -l) -eq 0 ]"
 
 failed_ok() { # NAME ENTRY STAGE
@@ -102,7 +104,8 @@ expect badformat validation badformat "format" 2 9
 expect badfk validation badfk "'Person'" 32 53
 check "manyerrors: every error of the bundle is reported" yq_true "$sp/failed/manyerrors.error.yaml" \
         "len(d['errors']) >= 3"
-expect customop validation customop "archive_done"
+expect customop validation customop "archive_done" 47 5
+check "customop: the error names the spec file" yq_true "$sp/failed/customop.error.yaml" "any(e.get('file') == 'customop/spec.yaml' for e in d['errors'])"
 expect badutf8 intake badutf8 "UTF-8" 6
 expect cycle validation cycle "cycle"
 check "cycle: the error names the cycle" has_error "$sp/failed/cycle.error.yaml" "config -> "

@@ -400,9 +400,9 @@ START_TEST(test_custom_needs_a_language_model) {
         job_load(&j, NULL, custom_spec, NULL);
         struct backend_options o = builtin_options();
         ck_assert_int_eq(backend_pattern.check(&o, j.spec, j.dag, "(planned)", &j.d), -EINVAL);
-        ck_assert(has_diag(&j.d, NULL, "endpoints[1]",
+        ck_assert(has_diag(&j.d, "spec.yaml", "endpoints[1]",
                            "endpoint 'refund' is a custom operation: the pattern backend cannot implement it; use a language-model backend"));
-        ck_assert(has_diag(&j.d, NULL, "validations[0]",
+        ck_assert(has_diag(&j.d, "spec.yaml", "validations[0]",
                            "rule of 'Order' on field 'total' is a custom rule: the pattern backend cannot implement it; use a language-model backend"));
         for (size_t i = 0; i < j.d.n; i++)
                 if (streq_ptr(j.d.v[i].path, "endpoints[1]")) {
@@ -569,15 +569,15 @@ START_TEST(test_context_check) {
         job_load(&j, NULL, hard_spec, NULL);
         struct backend_options o = builtin_options();
         ck_assert_int_eq(backend_pattern.check(&o, j.spec, j.dag, "(planned)", &j.d), -EINVAL);
-        ck_assert(has_diag(&j.d, NULL, "entities[0].fields[0]",
+        ck_assert(has_diag(&j.d, "spec.yaml", "entities[0].fields[0]",
                            "cannot derive a test value for field 'code' of 'Egg' from pattern '^(a)\\1$' (lookarounds and back-references are not supported)"));
-        ck_assert(has_diag(&j.d, NULL, "entities[0]",
+        ck_assert(has_diag(&j.d, "spec.yaml", "entities[0]",
                            "required foreign keys form a cycle (Egg -> Hen -> Egg): no row of 'Egg' could ever be stored"));
-        ck_assert(has_diag(&j.d, NULL, "entities[1]",
+        ck_assert(has_diag(&j.d, "spec.yaml", "entities[1]",
                            "required foreign keys form a cycle (Hen -> Egg -> Hen): no row of 'Hen' could ever be stored"));
-        ck_assert(has_diag(&j.d, NULL, "endpoints[0].filters[0]",
+        ck_assert(has_diag(&j.d, "spec.yaml", "endpoints[0].filters[0]",
                            "cannot filter on json field 'data': a query parameter holds a single value"));
-        ck_assert(has_diag(&j.d, NULL, "entities[0].fields[3]",
+        ck_assert(has_diag(&j.d, "spec.yaml", "entities[0].fields[3]",
                            "unique field 'slot' of 'Egg' admits only one value, so no second row could be stored"));
         ck_assert_uint_eq(j.d.n, 5);
         job_clear(&j);
