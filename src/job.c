@@ -486,14 +486,16 @@ static int on_atom_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
 static int on_pack_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
         struct job *j = userdata;
         struct manager *m = j->manager;
-        int r;
+        bool exited = si->si_code == CLD_EXITED && si->si_status == 0;
+        int r = exited ? worker_load_pack_result(j) : 0;
 
+        /* j->pack_child stays until the job is freed: sd-event reaps the child after this
+         * handler returns */
         j->pack_pid = 0;
-        j->pack_child = sd_event_source_disable_unref(j->pack_child);
         j->finished_realtime = now_usec(CLOCK_REALTIME);
         j->finished_usec = now_usec(CLOCK_MONOTONIC);
 
-        if (si->si_code != CLD_EXITED || si->si_status != 0 || (r = worker_load_pack_result(j)) < 0) {
+        if (!exited || r < 0) {
                 if (si->si_code != CLD_EXITED)
                         (void) diags_add(&j->diags, NULL, 0, 0, NULL,
                                          "packing process killed by signal %d", si->si_status);

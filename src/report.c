@@ -8,13 +8,24 @@
 #include <string.h>
 #include <time.h>
 
+#include "analyze.h"
 #include "doc.h"
 #include "job.h"
+#include "manager.h"
 #include "report.h"
 #include "shared/macro.h"
 #include "shared/strbuf.h"
 
 #define USEC_PER_SEC 1000000.0
+
+void report_thresholds(const struct settings *s, struct analyze_thresholds *ret) {
+        *ret = (struct analyze_thresholds) {
+                .loc_min = s->loc_min,
+                .type_hints_min = s->type_hints_min,
+                .docstrings_min = s->docstrings_min,
+                .syntax_errors_max = s->syntax_errors_max,
+        };
+}
 
 struct node *node_new_real(double v, int decimals) {
         char buf[64];
@@ -220,6 +231,14 @@ static int add_run_metrics(struct node *m, const struct job *j) {
                 r = set_content(m, j, "quality");
         if (r >= 0 && j->content)
                 r = set_content(m, j, "success_criteria");
+        if (r >= 0 && j->content) {
+                struct analyze_thresholds th;
+                struct node *t = NULL;
+                report_thresholds(j->manager->settings, &th);
+                r = analyze_thresholds_to_node(&th, &t);
+                if (r >= 0)
+                        r = node_map_set(m, "success_thresholds", t);
+        }
         if (r >= 0)
                 r = node_map_set(m, "atoms", atoms_node(j, false));
         return r;

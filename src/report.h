@@ -20,6 +20,11 @@ int report_metrics(const struct job *j, char **ret, size_t *ret_len);
 int report_error(const struct job *j, const char *stage, char **ret, size_t *ret_len);
 int report_reject(const char *entry, char **ret, size_t *ret_len);
 
+/* The success criteria's thresholds from the daemon's settings. */
+struct analyze_thresholds;
+struct settings;
+void report_thresholds(const struct settings *s, struct analyze_thresholds *ret);
+
 /* A number as a plain scalar with the given decimals ("0.412"). */
 struct node *node_new_real(double v, int decimals);
 /* [{id, kind, wave, target, loc, syntax_errors}] for the tarball's metrics. */

@@ -272,17 +272,12 @@ static int write_codegen_files(struct job *j, const char *projdir, struct node *
 
 /* Content metrics: what the tarball's .codegen/metrics.yaml holds. */
 static int content_metrics(struct job *j, const char *projdir, struct node **ret) {
-        const struct settings *s = j->manager->settings;
-        const struct analyze_thresholds th = {
-                .loc_min = s->loc_min,
-                .type_hints_min = s->type_hints_min,
-                .docstrings_min = s->docstrings_min,
-                .syntax_errors_max = s->syntax_errors_max,
-        };
+        struct analyze_thresholds th;
         _cleanup_node_ struct node *m = node_new_map(), *a = NULL;
         struct node *backend = node_new_map();
         int r;
 
+        report_thresholds(j->manager->settings, &th);
         r = analyze_tree(projdir, j->spec, &th, &a);
         if (!m || !backend || r < 0) {
                 node_free(backend);

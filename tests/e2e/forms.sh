@@ -102,4 +102,14 @@ run_once "$sp"
 check "re-running a job replaces its outputs" test "$RC" -eq 0
 check "the same job twice gives a byte-identical tarball" cmp "$WORK/first.tar.gz" "$sp/outbox/dirjob.tar.gz"
 
+check "the report names the success thresholds it used" yq_true "$sp/outbox/dirjob.metrics.yaml" \
+        "d['success_thresholds'] == {'loc_min': 1000, 'type_hints_min': 0.95, 'docstrings_min': 0.95, 'syntax_errors_max': 0}"
+# thresholds come from the configuration
+sp2=$(new_spool thresholds)
+cp -r "$REF" "$sp2/inbox/strict"
+printf 'success_criteria:\n  loc_min: 100000\n  docstrings_min: 1.0\n' > "$WORK/strict.yaml"
+run_once "$sp2" --config "$WORK/strict.yaml"
+check "configured thresholds decide the criteria (and are reported)" yq_true "$sp2/outbox/strict.metrics.yaml" \
+        "d['success_thresholds']['loc_min'] == 100000 and d['success_criteria']['loc_at_least_1000'] is False and d['success_criteria']['docstrings'] is (d['quality']['docstring_coverage'] >= 1.0)"
+
 finish
