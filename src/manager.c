@@ -278,6 +278,7 @@ int manager_new(const struct settings *s, bool once, struct manager **ret) {
         int r;
         if (!m)
                 return log_error_errno(ENOMEM, "out of memory");
+        m->pid = getpid();
         m->settings = s;
         m->once = once;
         m->spool.lock_fd = -1;

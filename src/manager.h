@@ -9,6 +9,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <systemd/sd-event.h>
 
 #include "backend.h"
@@ -18,6 +19,7 @@
 struct job;
 
 struct manager {
+        pid_t pid; /* the daemon's: workers check their parent is still it */
         sd_event *event;
         const struct settings *settings;
         struct spool spool;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,8 +35,16 @@
 #define MAX_ATOM_OUTPUT (16u << 20)
 #define MAX_RESULT (4u << 20)
 
-static void child_setup(void) {
+static void child_setup(const struct job *j) {
+        const struct manager *m = j->manager;
         sigset_t none;
+
+        /* a worker never outlives the daemon, and never holds the spool's lock: after a
+         * crash the next daemon can take the spool at once and run the job again */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != m->pid)
+                _exit(EXIT_FAILURE);
+        if (m->spool.lock_fd >= 0)
+                (void) close(m->spool.lock_fd);
         sigemptyset(&none);
         (void) sigprocmask(SIG_SETMASK, &none, NULL);
         (void) signal(SIGPIPE, SIG_DFL);
@@ -49,8 +58,11 @@ static void fault_inject(const char *atom_id) {
         if (!f || strncmp(f, atom_id, n) != 0 || f[n] != '=')
                 return;
         const char *what = f + n + 1;
-        if (streq(what, "crash"))
+        if (streq(what, "crash")) {
+                /* the default action, also under a sanitizer that would catch it */
+                (void) signal(SIGSEGV, SIG_DFL);
                 (void) raise(SIGSEGV);
+        }
         else if (streq(what, "hang"))
                 for (;;)
                         (void) pause();
@@ -150,7 +162,7 @@ static int atom_main(struct job *j, size_t idx) {
 }
 
 _Noreturn void worker_atom_main(struct job *j, size_t idx) {
-        child_setup();
+        child_setup(j);
         fault_inject(j->dag->atoms[idx].id);
         _exit(atom_main(j, idx));
 }
@@ -360,7 +372,7 @@ static int pack_job(struct job *j) {
 }
 
 _Noreturn void worker_pack_main(struct job *j) {
-        child_setup();
+        child_setup(j);
         int r = pack_job(j);
         if (r < 0) {
                 fprintf(stderr, "codegend: %s: packing failed: %s\n", j->name, strerror(-r));

@@ -74,9 +74,12 @@ sp=$(new_spool crash)
 start_daemon "$sp" "$WORK/slow-rescan.yaml" CODEGEND_FAULT_INJECT=readme=hang
 mkdir -p "$sp/staging" && cp -r "$REF" "$sp/staging/survivor" && mv "$sp/staging/survivor" "$sp/inbox/"
 check "the job is claimed and running" wait_for "ls '$sp/.codegend/jobs/'*/bundle/survivor" 50
-sleep 0.5
-pkill -KILL -P "$DAEMON_PID" 2>/dev/null
-kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
+# the readme atom hangs: once its worker runs the job cannot finish; kill the daemon only
+check "the job reaches its hanging atom (every other atom done)" \
+        wait_for "[ \$(ls '$sp/.codegend/jobs/'*/results | wc -l) -ge 48 ] && pgrep -P $DAEMON_PID >/dev/null" 300
+kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+check "its workers die with it (no orphan keeps the spool)" wait_for "! pgrep -f '^$CODEGEND --spool $sp ' >/dev/null" 50
+DAEMON_PID=
 check "after kill -9 the job is still in the state area" sh -c "ls '$sp/.codegend/jobs/'*/bundle/survivor"
 run_once "$sp"
 check "the next start resumes it to success" sh -c "[ $RC -eq 0 ] && test -s '$sp/outbox/survivor.metrics.yaml'"
