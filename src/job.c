@@ -604,8 +604,8 @@ void job_print_summary(const struct job *j, FILE *f) {
                                         end = r->end_usec;
                         }
                         if (n)
-                                fprintf(f, "  Wave %zu: %.2fs (%zu atoms)\n", w,
-                                        (double) (end - start) / 1e6, n);
+                                fprintf(f, "  Wave %zu: %.2fs (%zu atom%s)\n", w,
+                                        (double) (end - start) / 1e6, n, n == 1 ? "" : "s");
                 }
         if (j->succeeded)
                 fprintf(f, "  Output: outbox/%s.tar.gz, outbox/%s.metrics.yaml\n", j->name, j->name);
