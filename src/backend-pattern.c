@@ -309,6 +309,14 @@ static int pattern_check(const struct backend_options *o, const struct spec *spe
                 else if (r < 0)
                         r = diags_add(d, dag_file, a->pos.line, a->pos.column, path,
                                       "cannot read template '%s': %s", tmpl, strerror(-r));
+                else {
+                        _cleanup_free_ char *error = NULL;
+                        r = template_check(tmpl, src, len, &error);
+                        if (r == -EINVAL)
+                                r = diags_add(d, dag_file, a->pos.line, a->pos.column, path,
+                                              "template for atom '%s' is broken: %s", a->id,
+                                              error ? error : tmpl);
+                }
         }
         for (size_t i = 0; r >= 0 && i < spec->n_endpoints; i++) {
                 const struct endpoint *ep = &spec->endpoints[i];

@@ -561,6 +561,17 @@ static int render_tpl(struct render *r, const char *name, const char *src, size_
         return k;
 }
 
+int template_check(const char *name, const char *src, size_t len, char **ret_error) {
+        struct tpl t = { .name = NULL };
+        char *error = NULL;
+        int k = tpl_parse(name ? name : "<template>", src, len, &t, &error);
+        tpl_clear(&t);
+        if (k < 0 && ret_error)
+                *ret_error = TAKE_PTR(error);
+        free(error);
+        return k < 0 ? k : 0;
+}
+
 int template_render(const struct template_env *env, const char *name, const char *src,
                     size_t len, const struct node *ctx, struct strbuf *out, char **ret_error) {
         struct render r = {

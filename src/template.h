@@ -38,6 +38,10 @@ struct template_env {
         unsigned max_depth; /* partial nesting, default 16 */
 };
 
+/* Checks src's syntax without rendering it (partials are not followed): 0, or -EINVAL
+ * with *ret_error as template_render() words it, or -ENOMEM. */
+int template_check(const char *name, const char *src, size_t len, char **ret_error);
+
 /* Renders src with ctx into out. Returns 0 or a negative errno; on template errors
  * (-EINVAL) *ret_error says what and where ("name:line: unclosed section 'x'"). */
 int template_render(const struct template_env *env, const char *name, const char *src,

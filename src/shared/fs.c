@@ -93,7 +93,7 @@ int commit_tmp_file(int fd, const char *tmp, const char *path) {
         return fsync_parent_dir(path);
 }
 
-static int write_all(int fd, const void *data, size_t len) {
+int write_all(int fd, const void *data, size_t len) {
         const char *p = data;
         while (len > 0) {
                 ssize_t n = write(fd, p, len);

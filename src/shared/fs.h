@@ -19,6 +19,8 @@ int open_tmp_beside(const char *path, char **ret_tmp);
 /* fsync(fd), close(fd), rename(tmp, path), fsync(dirname(path)); unlinks tmp on error. */
 int commit_tmp_file(int fd, const char *tmp, const char *path);
 int fsync_dir(const char *dir);
+/* write() until everything is written (EINTR retried). */
+int write_all(int fd, const void *data, size_t len);
 int fsync_parent_dir(const char *path);
 
 /* Reads a whole regular file; -E2BIG when it is larger than max, -EISDIR, -EINVAL for a

@@ -216,6 +216,20 @@ START_TEST(test_partials) {
 }
 END_TEST
 
+START_TEST(test_check_without_rendering) {
+        char *error = NULL;
+        /* unknown names are fine: only the syntax is checked */
+        ck_assert_int_eq(template_check("ok.tmpl", "{{#a}}{{b}}{{/a}}{{>p}}\n", 23, &error), 0);
+        ck_assert_ptr_null(error);
+        const char *bad = "line one\n{{#items}}\n{{name}}\n";
+        ck_assert_int_eq(template_check("bad.tmpl", bad, strlen(bad), &error), -EINVAL);
+        ck_assert_ptr_nonnull(error);
+        ck_assert_ptr_nonnull(strstr(error, "bad.tmpl:2:"));
+        ck_assert_ptr_nonnull(strstr(error, "unclosed section 'items'"));
+        free(error);
+}
+END_TEST
+
 START_TEST(test_errors) {
         struct node *ctx = sample();
         expect_error("line 1\nline 2\n  {{typo}}\n", ctx, "t.tmpl:3: unknown variable 'typo'");
@@ -329,6 +343,7 @@ Suite *make_suite(void) {
         tcase_add_test(tc, test_partial_depth_setting);
         tcase_add_test(tc, test_nesting_limit);
         tcase_add_test(tc, test_bounded_output);
+        tcase_add_test(tc, test_check_without_rendering);
         suite_add_tcase(s, tc);
         return s;
 }
