@@ -1,0 +1,499 @@
+/* context-api.c - validation rules and endpoints as template context.
+ *
+ * Interface: rule_ctx() and endpoint_ctx() (context-internal.h). A rule gets its check
+ * function's name, its condition and the rejected and the accepted case its generated test
+ * tries; an endpoint gets its handler and service names, summary, status code, the URL
+ * expression of its test, its filters (query parameters, with a second row each filter
+ * must leave out) and, for route fragments, the imports of the fragment.
+ * No diagnostics: builders return 0, -EINVAL for a rule or endpoint naming an unknown
+ * entity or field (a validated spec has none), -ENOMEM.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "context-internal.h"
+
+#define MISSING_ID "999999"
+
+/* ---- rules ---- */
+
+static const char *const rule_flags[_RULE_MAX] = {
+        "is_unique", "is_exists", "is_not_in_past", "is_not_in_future", "is_range", "is_regex",
+        "is_transitions", "is_custom",
+};
+
+/* check_<field>_<kind>, numbered when an entity has two such rules. */
+static char *rule_func(const struct spec *s, const struct rule *r) {
+        unsigned nth = 0, total = 0;
+        for (size_t i = 0; i < s->n_rules; i++) {
+                const struct rule *o = &s->rules[i];
+                if (o->kind != r->kind || !streq_ptr(o->entity, r->entity) ||
+                    !streq_ptr(o->field, r->field))
+                        continue;
+                total++;
+                if (o < r)
+                        nth++;
+        }
+        if (total > 1)
+                return strf("check_%s_%s_%u", r->field, rule_kind_name(r->kind), nth + 1);
+        return strf("check_%s_%s", r->field, rule_kind_name(r->kind));
+}
+
+/* A value of the field's type as a Python expression, for range tests. */
+static char *range_value(const struct field *f, double x) {
+        if (f->type == FT_DECIMAL) {
+                _cleanup_free_ char *n = num_str(x);
+                return n ? strf("Decimal(\"%s\")", n) : NULL;
+        }
+        return num_str(x);
+}
+
+static int rule_tests(const struct spec *s, const struct entity *e, const struct rule *r,
+                      const struct field *f, const char *attr, struct node *m) {
+        _cleanup_free_ char *rej = NULL, *acc = NULL, *rej_cur = NULL, *acc_cur = NULL;
+        _cleanup_free_ char *cls = class_name_of(e);
+        bool existing = false;
+        if (!cls)
+                return -ENOMEM;
+        switch (r->kind) {
+        case RULE_UNIQUE:
+                existing = true;
+                rej = strf("existing.%s", attr);
+                acc = strf("existing.%s", attr);
+                acc_cur = strdup("existing");
+                break;
+        case RULE_EXISTS: {
+                const struct entity *t = spec_find_entity(s, f->target);
+                rej = strdup(MISSING_ID);
+                acc = t ? strf("make_%s(db_session).id", t->snake) : NULL;
+                break;
+        }
+        case RULE_NOT_IN_PAST:
+        case RULE_NOT_IN_FUTURE: {
+                const char *past = f->type == FT_DATE ? "dt.date(2000, 1, 1)" : "dt.datetime(2000, 1, 1, 0, 0)";
+                const char *future = f->type == FT_DATE ? "dt.date(2999, 12, 31)"
+                                                        : "dt.datetime(2999, 12, 31, 0, 0)";
+                bool np = r->kind == RULE_NOT_IN_PAST;
+                rej = strdup(np ? past : future);
+                acc = strdup(np ? future : past);
+                break;
+        }
+        case RULE_RANGE: {
+                bool integer = f->type == FT_INTEGER;
+                if (r->has_min) {
+                        double a = integer ? dceil(r->min) : r->min;
+                        rej = range_value(f, integer ? a - 1 : r->min - 1);
+                        acc = range_value(f, a);
+                } else {
+                        double a = integer ? dfloor(r->max) : r->max;
+                        rej = range_value(f, integer ? a + 1 : r->max + 1);
+                        acc = range_value(f, a);
+                }
+                break;
+        }
+        case RULE_REGEX: {
+                _cleanup_free_ char *pat = py_str(r->pattern), *smp = NULL;
+                int k = regex_sample(r->pattern, 0, 0, 1000, NULL, &smp);
+                if (k == -ENOMEM || !pat)
+                        return -ENOMEM;
+                rej = strf("not_matching(%s)", pat);
+                acc = k >= 0 ? py_str(smp) : strdup("None");
+                break;
+        }
+        case RULE_TRANSITIONS: {
+                const char *rf = NULL, *rt = NULL, *af = NULL, *at = NULL;
+                for (size_t i = 0; i < f->n_values && (!rf || !af); i++) {
+                        const char *from = f->values[i];
+                        const struct transition *tr = NULL;
+                        for (size_t j = 0; j < r->n_transitions; j++)
+                                if (streq_ptr(r->transitions[j].from, from))
+                                        tr = &r->transitions[j];
+                        for (size_t j = 0; j < f->n_values; j++) {
+                                const char *to = f->values[j];
+                                bool allowed = false;
+                                for (size_t k = 0; tr && k < tr->n_to; k++)
+                                        allowed = allowed || streq(tr->to[k], to);
+                                if (streq(to, from))
+                                        continue;
+                                if (allowed && !af)
+                                        af = from, at = to;
+                                if (!allowed && !rf)
+                                        rf = from, rt = to;
+                        }
+                }
+                if (!af)
+                        af = at = f->values[0]; /* staying put is always allowed */
+                if (!rf)
+                        rf = f->values[0], rt = "__not_a_state__";
+                rej = strf("\"%s\"", rt);
+                acc = strf("\"%s\"", at);
+                rej_cur = strf("%s(%s=\"%s\")", cls, attr, rf);
+                acc_cur = strf("%s(%s=\"%s\")", cls, attr, af);
+                if (!rej_cur || !acc_cur)
+                        return -ENOMEM;
+                break;
+        }
+        default:
+                return 0;
+        }
+        if (!rej || !acc)
+                return -ENOMEM;
+        TRY(put_bool(m, "needs_existing", existing));
+        TRY(put_strf(m, "rejected_data", "{\"%s\": %s}", attr, rej));
+        TRY(put_strf(m, "accepted_data", "{\"%s\": %s}", attr, acc));
+        TRY(put_str(m, "rejected_current", rej_cur ? rej_cur : "None"));
+        TRY(put_str(m, "accepted_current", acc_cur ? acc_cur : "None"));
+        return 0;
+}
+
+static int rule_fill(const struct spec *s, const struct rule *r, struct node *m) {
+        const struct entity *e = spec_find_entity(s, r->entity);
+        const struct field *f = e ? entity_find_field(e, r->field) : NULL;
+        if (!e || !f)
+                return -EINVAL;
+        _cleanup_free_ char *attr = context_py_ident(f->name), *func = rule_func(s, r);
+        _cleanup_free_ char *cls = class_name_of(e);
+        _cleanup_free_ char *cname = func ? upper(func + strlen("check")) : NULL;
+        _cleanup_free_ char *msg = one_line(r->message);
+        if (!attr || !func || !cls || !cname || !msg)
+                return -ENOMEM;
+
+        TRY(put_str(m, "entity_name", e->name));
+        TRY(put_str(m, "class_name", cls));
+        TRY(put_str(m, "snake", e->snake));
+        TRY(put_str(m, "kind", rule_kind_name(r->kind)));
+        for (int k = 0; k < _RULE_MAX; k++)
+                TRY(put_bool(m, rule_flags[k], (int) r->kind == k));
+        TRY(put_str(m, "field", f->name));
+        TRY(put_str(m, "attr", attr));
+        TRY(put_str(m, "message", r->message));
+        TRY(put_str(m, "message_line", msg));
+        TRY(put_str(m, "func", func));
+        TRY(put_str(m, "const_name", cname));
+        TRY(put_str(m, "exception", r->kind == RULE_UNIQUE ? "ConflictError" : "ValidationFailed"));
+        TRY(put_bool(m, "is_date_field", f->type == FT_DATE));
+        TRY(put_bool(m, "is_datetime_field", f->type == FT_DATETIME));
+        TRY(put_str(m, "pattern", r->pattern));
+
+        /* exists */
+        const struct entity *t = r->kind == RULE_EXISTS ? spec_find_entity(s, f->target) : NULL;
+        _cleanup_free_ char *tc = t ? class_name_of(t) : NULL;
+        if (t && !tc)
+                return -ENOMEM;
+        TRY(put_str(m, "target_class", tc));
+        TRY(put_str(m, "target_snake", t ? t->snake : NULL));
+
+        /* range */
+        _cleanup_free_ char *mn = r->has_min ? num_str(r->min) : NULL;
+        _cleanup_free_ char *mx = r->has_max ? num_str(r->max) : NULL;
+        TRY(put_bool(m, "has_min", r->has_min));
+        TRY(put_bool(m, "has_max", r->has_max));
+        TRY(put_str(m, "min", mn));
+        TRY(put_str(m, "max", mx));
+        if (r->kind == RULE_RANGE) {
+                if (mn && mx)
+                        TRY(put_strf(m, "condition", "value < %s or value > %s", mn, mx));
+                else
+                        TRY(put_strf(m, "condition", "value %s %s", mn ? "<" : ">", mn ? mn : mx));
+        } else
+                TRY(put_str(m, "condition", NULL));
+
+        /* transitions */
+        _cleanup_node_ struct node *trs = node_new_seq();
+        if (!trs)
+                return -ENOMEM;
+        for (size_t i = 0; i < r->n_transitions; i++) {
+                const struct transition *tr = &r->transitions[i];
+                _cleanup_node_ struct node *tm = node_new_map();
+                struct strbuf sb;
+                int k;
+                if (!tm)
+                        return -ENOMEM;
+                strbuf_init(&sb, 0);
+                k = strbuf_addc(&sb, '(');
+                for (size_t j = 0; j < tr->n_to && k >= 0; j++)
+                        k = strbuf_addf(&sb, "%s\"%s\"", j ? ", " : "", tr->to[j]);
+                if (k >= 0)
+                        k = strbuf_adds(&sb, tr->n_to == 1 ? ",)" : ")");
+                if (k >= 0)
+                        k = put_str(tm, "to_tuple", strbuf_str(&sb));
+                strbuf_free(&sb);
+                TRY(k);
+                TRY(put_str(tm, "from", tr->from));
+                TRY(node_seq_append(trs, TAKE_PTR(tm)));
+        }
+        TRY(put(m, "transitions", TAKE_PTR(trs)));
+        return rule_tests(s, e, r, f, attr, m);
+}
+
+int rule_ctx(const struct spec *s, const struct rule *r, struct node **ret) {
+        _cleanup_node_ struct node *m = node_new_map();
+        if (!m)
+                return -ENOMEM;
+        TRY(rule_fill(s, r, m));
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+/* ---- endpoints ---- */
+
+static const char *const op_flags[_OP_MAX] = {
+        "is_list", "is_create", "is_get", "is_update", "is_delete", "is_custom",
+};
+
+static const char *query_type(const struct field *f, const struct field_parts *p) {
+        switch (f->type) {
+        case FT_EMAIL:
+        case FT_URL:
+                return "str";
+        case FT_ENUM:
+                return p->enum_alias;
+        default:
+                return py_type_of(f->type);
+        }
+}
+
+static int filter_ctx(const struct spec *s, const struct entity *e, const struct field *f,
+                      struct node **ret) {
+        static const char *const taken[] = { "db", "limit", "offset", "filters", NULL };
+        struct field_parts p = { .attr = NULL };
+        _cleanup_node_ struct node *m = node_new_map();
+        _cleanup_free_ char *param = NULL, *w = words_of(f->name);
+        int r;
+
+        if (!m || !w || field_parts_init(e, f, &p) < 0) {
+                field_parts_clear(&p);
+                return -ENOMEM;
+        }
+        param = in_list(taken, p.attr) ? strf("%s_filter", p.attr) : strdup(p.attr);
+        const struct entity *t = f->type == FT_FOREIGN_KEY ? spec_find_entity(s, f->target) : NULL;
+        r = param ? 0 : -ENOMEM;
+        if (r >= 0)
+                r = put_str(m, "name", f->name);
+        if (r >= 0)
+                r = put_str(m, "attr", p.attr);
+        if (r >= 0)
+                r = put_str(m, "param", param);
+        if (r >= 0)
+                r = put_str(m, "type", field_type_name(f->type));
+        if (r >= 0)
+                r = put_strf(m, "decl", "%s: Optional[%s] = Query(None%s%s%s, description=\"Only rows whose %s equals this value.\")",
+                             param, query_type(f, &p), streq(param, f->name) ? "" : ", alias=\"",
+                             streq(param, f->name) ? "" : f->name,
+                             streq(param, f->name) ? "" : "\"", w);
+        if (r >= 0)
+                r = f->type == FT_UUID ? put_strf(m, "value", "str(%s) if %s is not None else None", param, param)
+                                       : put_str(m, "value", param);
+        if (r >= 0)
+                r = put_bool(m, "fk_optional", t && !f->required);
+        if (r >= 0)
+                r = put_strf(m, "make_target", "make_%s", t ? t->snake : "");
+        if (r >= 0)
+                r = put_bool(m, "is_date", f->type == FT_DATE || f->type == FT_DATETIME);
+        /* a second row the filter must leave out, when the field can differ */
+        if (r >= 0) {
+                _cleanup_free_ char *other = NULL;
+                if (t || field_conflicts(s, e, f))
+                        other = strf("make_%s(db_session)", e->snake);
+                else {
+                        int err;
+                        _cleanup_free_ char *a = payload_value(s, e, f, 0, false, &err);
+                        _cleanup_free_ char *b = a ? payload_value(s, e, f, 1, false, &err) : NULL;
+                        if (a && b && !streq(a, b))
+                                other = strf("make_%s(db_session, **{\"%s\": %s})", e->snake, f->name, b);
+                        else if (!a && err == -ENOMEM)
+                                r = err;
+                }
+                if (r >= 0)
+                        r = put_str(m, "other_make", other ? other : "");
+        }
+        field_parts_clear(&p);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+static int endpoint_fill(const struct spec *s, const struct entity *e, const struct endpoint *ep,
+                         struct node *m) {
+        _cleanup_free_ char *cls = class_name_of(e), *words = title_words(e);
+        _cleanup_free_ char *desc = one_line(ep->description);
+        if (!cls || !words || !desc)
+                return -ENOMEM;
+        const char *op = op_kind_name(ep->op);
+        bool with_id = ep->op == OP_GET || ep->op == OP_UPDATE || ep->op == OP_DELETE;
+        static const char *const summaries[] = { "List ", "Create a ", "Get a ", "Update a ",
+                                                 "Delete a ", "" };
+        static const int codes[] = { 200, 201, 200, 200, 204, 200 };
+
+        TRY(put_str(m, "entity_name", e->name));
+        TRY(put_str(m, "class_name", cls));
+        TRY(put_str(m, "snake", e->snake));
+        TRY(put_str(m, "table", e->table));
+        TRY(put_str(m, "operation", ep->op == OP_CUSTOM ? ep->name : op));
+        for (int k = 0; k < _OP_MAX; k++)
+                TRY(put_bool(m, op_flags[k], (int) ep->op == k));
+        TRY(put_str(m, "method", ep->method));
+        {
+                _cleanup_free_ char *lower = strdup(ep->method ? ep->method : "get");
+                for (char *q = lower; q && *q; q++)
+                        *q = (char) (*q >= 'A' && *q <= 'Z' ? *q - 'A' + 'a' : *q);
+                if (!lower)
+                        return -ENOMEM;
+                TRY(put_str(m, "method_lower", lower));
+        }
+        TRY(put_str(m, "path", ep->path));
+        if (ep->op == OP_LIST) {
+                TRY(put_strf(m, "handler", "list_%s", e->table));
+                TRY(put_strf(m, "service_fn", "list_%s", e->table));
+        } else {
+                TRY(put_strf(m, "handler", "%s_%s", ep->op == OP_CUSTOM ? ep->name : op, e->snake));
+                TRY(put_strf(m, "service_fn", "%s_%s", op, e->snake));
+        }
+        if (ep->op == OP_LIST) {
+                _cleanup_free_ char *tw = words_of(e->table);
+                if (!tw)
+                        return -ENOMEM;
+                TRY(put_strf(m, "summary", "%s%s", summaries[ep->op], tw));
+        } else
+                TRY(put_strf(m, "summary", "%s%s", summaries[ep->op < _OP_MAX ? ep->op : OP_CUSTOM],
+                             ep->op == OP_CUSTOM ? ep->name : words));
+        TRY(put_str(m, "description", desc));
+        TRY(put_int(m, "status_code", codes[ep->op < _OP_MAX ? ep->op : OP_CUSTOM]));
+        TRY(put_bool(m, "with_id", with_id));
+
+        /* f"{API}/tasks/{item_id}" with the path's {id} */
+        struct strbuf sb;
+        int r;
+        strbuf_init(&sb, 0);
+        r = strbuf_adds(&sb, "f\"{API}");
+        for (const char *q = ep->path ? ep->path : ""; *q && r >= 0; q++) {
+                if (*q == '{') {
+                        const char *end = strchr(q, '}');
+                        if (end) {
+                                r = strbuf_adds(&sb, "{item_id}");
+                                q = end;
+                                continue;
+                        }
+                }
+                r = strbuf_addc(&sb, *q);
+        }
+        if (r >= 0)
+                r = strbuf_addc(&sb, '"');
+        if (r >= 0)
+                r = put_str(m, "url_expr", strbuf_str(&sb));
+        strbuf_free(&sb);
+        TRY(r);
+
+        _cleanup_node_ struct node *filters = node_new_seq();
+        if (!filters)
+                return -ENOMEM;
+        for (size_t i = 0; i < ep->n_filters; i++) {
+                const struct field *f = entity_find_field(e, ep->filters[i]);
+                struct node *fc = NULL;
+                if (!f)
+                        continue;
+                TRY(filter_ctx(s, e, f, &fc));
+                TRY(node_seq_append(filters, fc));
+        }
+        TRY(mark_last(filters));
+        TRY(put_bool(m, "has_filters", filters->n > 0));
+        TRY(put(m, "filters", TAKE_PTR(filters)));
+        return 0;
+}
+
+/* The imports of one route fragment. */
+static int route_imports(const struct spec *s, const struct entity *e, const struct endpoint *ep,
+                         bool first, struct imports *im) {
+        _cleanup_free_ char *cls = class_name_of(e);
+        _cleanup_free_ char *schemas = strf("src.api.schemas.%s", e->snake);
+        _cleanup_free_ char *svc = strf("from src.services import %s as %s_service", e->snake, e->snake);
+        _cleanup_free_ char *read = strf("%sRead", cls), *create = strf("%sCreate", cls);
+        _cleanup_free_ char *update = strf("%sUpdate", cls);
+        if (!cls || !schemas || !svc || !read || !create || !update)
+                return -ENOMEM;
+
+        if (first)
+                TRY(imp_from(im, IMP_THIRD, "fastapi", "APIRouter"));
+        TRY(imp_from(im, IMP_THIRD, "fastapi", "Depends"));
+        TRY(imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
+        TRY(imp_from(im, IMP_LOCAL, "src.database", "get_db"));
+        TRY(imp_from(im, IMP_LOCAL, "src.errors", "DomainError"));
+        TRY(imp_from(im, IMP_LOCAL, "src.errors", "http_error"));
+        TRY(imp_plain(im, IMP_LOCAL, svc));
+        switch (ep->op) {
+        case OP_LIST:
+                TRY(imp_from(im, IMP_STDLIB, "typing", "List"));
+                TRY(imp_from(im, IMP_THIRD, "fastapi", "Query"));
+                TRY(imp_from(im, IMP_LOCAL, schemas, read));
+                if (ep->n_filters > 0) {
+                        TRY(imp_from(im, IMP_STDLIB, "typing", "Any"));
+                        TRY(imp_from(im, IMP_STDLIB, "typing", "Dict"));
+                        TRY(imp_from(im, IMP_STDLIB, "typing", "Optional"));
+                }
+                for (size_t i = 0; i < ep->n_filters; i++) {
+                        const struct field *f = entity_find_field(e, ep->filters[i]);
+                        if (!f)
+                                continue;
+                        if (f->type == FT_DATE || f->type == FT_DATETIME)
+                                TRY(imp_plain(im, IMP_STDLIB, "import datetime as dt"));
+                        else if (f->type == FT_DECIMAL)
+                                TRY(imp_from(im, IMP_STDLIB, "decimal", "Decimal"));
+                        else if (f->type == FT_UUID)
+                                TRY(imp_from(im, IMP_STDLIB, "uuid", "UUID"));
+                        else if (f->type == FT_ENUM) {
+                                struct field_parts p = { .attr = NULL };
+                                int r = field_parts_init(e, f, &p);
+                                if (r >= 0)
+                                        r = imp_from(im, IMP_LOCAL, schemas, p.enum_alias);
+                                field_parts_clear(&p);
+                                TRY(r);
+                        }
+                }
+                break;
+        case OP_CREATE:
+                TRY(imp_from(im, IMP_LOCAL, schemas, create));
+                TRY(imp_from(im, IMP_LOCAL, schemas, read));
+                break;
+        case OP_GET:
+                TRY(imp_from(im, IMP_THIRD, "fastapi", "Path"));
+                TRY(imp_from(im, IMP_LOCAL, schemas, read));
+                break;
+        case OP_UPDATE:
+                TRY(imp_from(im, IMP_THIRD, "fastapi", "Path"));
+                TRY(imp_from(im, IMP_LOCAL, schemas, update));
+                TRY(imp_from(im, IMP_LOCAL, schemas, read));
+                break;
+        case OP_DELETE:
+                TRY(imp_from(im, IMP_THIRD, "fastapi", "Path"));
+                TRY(imp_from(im, IMP_THIRD, "fastapi", "Response"));
+                break;
+        default:
+                break;
+        }
+        (void) s;
+        return 0;
+}
+
+int endpoint_ctx(const struct spec *s, const struct endpoint *ep, bool with_imports,
+                 bool first, struct node **ret) {
+        const struct entity *e = spec_find_entity(s, ep->entity);
+        _cleanup_node_ struct node *m = node_new_map();
+        if (!e)
+                return -EINVAL;
+        if (!m)
+                return -ENOMEM;
+        TRY(endpoint_fill(s, e, ep, m));
+        if (with_imports) {
+                struct imports im = { .n = 0 };
+                int r = route_imports(s, e, ep, first, &im);
+                if (r < 0) {
+                        imports_clear(&im);
+                        return r;
+                }
+                TRY(put_imports(m, "imports", &im));
+        }
+        *ret = TAKE_PTR(m);
+        return 0;
+}

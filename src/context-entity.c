@@ -1,0 +1,436 @@
+/* context-entity.c - one entity as template context.
+ *
+ * Interface: entity_ctx() (context-internal.h). An entity's names (class, module, table,
+ * the functions and aliases of its generated modules), its fields in the groups templates
+ * iterate (required, enums, checked, varying), the payload and update samples of its
+ * tests, its relationships and the association tables it owns, its rules, its endpoints,
+ * and the import lists of its model, schema, rules, service and test modules.
+ * No diagnostics: 0 or a negative errno from the parts (-ENOMEM, -EINVAL).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "context-internal.h"
+
+/* ---- entities ---- */
+
+static bool entity_has_type(const struct entity *e, enum field_type t) {
+        for (size_t i = 0; i < e->n_fields; i++)
+                if (e->fields[i].type == t)
+                        return true;
+        return false;
+}
+
+static bool entity_has_default_of(const struct entity *e, enum field_type t) {
+        for (size_t i = 0; i < e->n_fields; i++)
+                if (e->fields[i].type == t && e->fields[i].default_value &&
+                    !node_is_null(e->fields[i].default_value))
+                        return true;
+        return false;
+}
+
+static bool entity_has_rule(const struct spec *s, const struct entity *e, enum rule_kind k) {
+        for (size_t i = 0; i < s->n_rules; i++)
+                if (streq_ptr(s->rules[i].entity, e->name) && (s->rules[i].kind == k || k == _RULE_MAX))
+                        return true;
+        return false;
+}
+
+static bool entity_has_op(const struct spec *s, const struct entity *e, enum op_kind op) {
+        for (size_t i = 0; i < s->n_endpoints; i++)
+                if (streq_ptr(s->endpoints[i].entity, e->name) && s->endpoints[i].op == op)
+                        return true;
+        return false;
+}
+
+static int model_imports(const struct entity *e, struct imports *im) {
+        TRY(imp_plain(im, IMP_THIRD, "import sqlalchemy as sa"));
+        if (e->n_rels > 0)
+                TRY(imp_from(im, IMP_THIRD, "sqlalchemy", "orm"));
+        if (entity_has_default_of(e, FT_DATE) || entity_has_default_of(e, FT_DATETIME))
+                TRY(imp_plain(im, IMP_STDLIB, "import datetime as dt"));
+        if (entity_has_default_of(e, FT_DECIMAL))
+                TRY(imp_from(im, IMP_STDLIB, "decimal", "Decimal"));
+        return imp_from(im, IMP_LOCAL, "src.database", "Base");
+}
+
+static int schema_imports(const struct entity *e, struct imports *im) {
+        _cleanup_free_ char *cls = class_name_of(e), *mm = strf("src.models.%s", e->snake);
+        bool checks = false, pattern_checks = false;
+        if (!cls || !mm)
+                return -ENOMEM;
+        TRY(imp_from(im, IMP_LOCAL, mm, cls));
+        for (size_t i = 0; i < e->n_fields; i++) {
+                const struct field *f = &e->fields[i];
+                if ((f->type == FT_EMAIL || f->type == FT_URL) &&
+                    (f->has_min_length || f->has_max_length || f->pattern)) {
+                        checks = true;
+                        pattern_checks = pattern_checks || f->pattern;
+                }
+        }
+        TRY(imp_plain(im, IMP_STDLIB, "import datetime as dt"));
+        TRY(imp_from(im, IMP_STDLIB, "typing", "Optional"));
+        if (entity_has_type(e, FT_JSON)) {
+                TRY(imp_from(im, IMP_STDLIB, "typing", "Any"));
+                TRY(imp_from(im, IMP_STDLIB, "typing", "Dict"));
+        }
+        if (entity_has_type(e, FT_ENUM))
+                TRY(imp_from(im, IMP_STDLIB, "typing", "Literal"));
+        if (entity_has_type(e, FT_DECIMAL))
+                TRY(imp_from(im, IMP_STDLIB, "decimal", "Decimal"));
+        if (entity_has_type(e, FT_UUID))
+                TRY(imp_from(im, IMP_STDLIB, "uuid", "UUID"));
+        if (pattern_checks)
+                TRY(imp_plain(im, IMP_STDLIB, "import re"));
+        TRY(imp_from(im, IMP_THIRD, "pydantic", "BaseModel"));
+        TRY(imp_from(im, IMP_THIRD, "pydantic", "Field"));
+        if (entity_has_type(e, FT_EMAIL))
+                TRY(imp_from(im, IMP_THIRD, "pydantic", "EmailStr"));
+        if (entity_has_type(e, FT_URL))
+                TRY(imp_from(im, IMP_THIRD, "pydantic", "AnyUrl"));
+        if (checks)
+                TRY(imp_from(im, IMP_THIRD, "pydantic", "validator"));
+        return 0;
+}
+
+static int rules_imports(const struct spec *s, const struct entity *e, struct imports *im) {
+        _cleanup_free_ char *cls = class_name_of(e), *mod = strf("src.models.%s", e->snake);
+        if (!cls || !mod)
+                return -ENOMEM;
+        TRY(imp_from(im, IMP_STDLIB, "typing", "Any"));
+        TRY(imp_from(im, IMP_STDLIB, "typing", "Dict"));
+        TRY(imp_from(im, IMP_STDLIB, "typing", "Optional"));
+        TRY(imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
+        TRY(imp_from(im, IMP_LOCAL, mod, cls));
+        for (size_t i = 0; i < s->n_rules; i++) {
+                const struct rule *r = &s->rules[i];
+                if (!streq_ptr(r->entity, e->name) || r->kind == RULE_CUSTOM)
+                        continue;
+                TRY(imp_from(im, IMP_LOCAL, "src.errors",
+                             r->kind == RULE_UNIQUE ? "ConflictError" : "ValidationFailed"));
+                if (r->kind == RULE_TRANSITIONS)
+                        TRY(imp_from(im, IMP_STDLIB, "typing", "Tuple"));
+                else if (r->kind == RULE_REGEX)
+                        TRY(imp_plain(im, IMP_STDLIB, "import re"));
+                else if (r->kind == RULE_NOT_IN_PAST || r->kind == RULE_NOT_IN_FUTURE)
+                        TRY(imp_plain(im, IMP_STDLIB, "import datetime as dt"));
+                else if (r->kind == RULE_EXISTS) {
+                        const struct field *f = entity_find_field(e, r->field);
+                        const struct entity *t = f ? spec_find_entity(s, f->target) : NULL;
+                        if (!t)
+                                continue;
+                        _cleanup_free_ char *tc = class_name_of(t), *tm = strf("src.models.%s", t->snake);
+                        if (!tc || !tm)
+                                return -ENOMEM;
+                        TRY(imp_from(im, IMP_LOCAL, tm, tc));
+                }
+        }
+        return 0;
+}
+
+static int service_imports(const struct entity *e, struct imports *im) {
+        _cleanup_free_ char *cls = class_name_of(e);
+        _cleanup_free_ char *sm = strf("src.api.schemas.%s", e->snake);
+        _cleanup_free_ char *mm = strf("src.models.%s", e->snake);
+        _cleanup_free_ char *vm = strf("src.validations.%s", e->snake);
+        _cleanup_free_ char *vf = strf("validate_%s", e->snake);
+        _cleanup_free_ char *cc = strf("%sCreate", cls ? cls : ""), *cu = strf("%sUpdate", cls ? cls : "");
+        if (!cls || !sm || !mm || !vm || !vf || !cc || !cu)
+                return -ENOMEM;
+        static const char *const typing[] = { "Any", "Dict", "List", "Optional", "Tuple" };
+        for (size_t i = 0; i < ELEMENTSOF(typing); i++)
+                TRY(imp_from(im, IMP_STDLIB, "typing", typing[i]));
+        TRY(imp_from(im, IMP_THIRD, "sqlalchemy.exc", "IntegrityError"));
+        TRY(imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
+        TRY(imp_from(im, IMP_LOCAL, sm, cc));
+        TRY(imp_from(im, IMP_LOCAL, sm, cu));
+        TRY(imp_from(im, IMP_LOCAL, "src.errors", "ConflictError"));
+        TRY(imp_from(im, IMP_LOCAL, "src.errors", "NotFoundError"));
+        TRY(imp_from(im, IMP_LOCAL, "src.errors", "ValidationFailed"));
+        TRY(imp_from(im, IMP_LOCAL, mm, cls));
+        return imp_from(im, IMP_LOCAL, vm, vf);
+}
+
+static bool has_conflict_field(const struct spec *s, const struct entity *e) {
+        for (size_t i = 0; i < e->n_fields; i++)
+                if (field_conflicts(s, e, &e->fields[i]))
+                        return true;
+        return false;
+}
+
+static bool field_in_transitions(const struct spec *s, const struct entity *e, const struct field *f) {
+        return field_has_rule(s, e, f, RULE_TRANSITIONS);
+}
+
+/* The field an update test changes: a plain one whose second sample differs. */
+static const struct field *update_field(const struct spec *s, const struct entity *e) {
+        const struct field *best = NULL;
+        for (size_t i = 0; i < e->n_fields; i++) {
+                const struct field *f = &e->fields[i];
+                if (f->type == FT_FOREIGN_KEY || f->type == FT_JSON || field_conflicts(s, e, f) ||
+                    field_in_transitions(s, e, f))
+                        continue;
+                int err;
+                _cleanup_free_ char *a = payload_value(s, e, f, 0, false, &err);
+                _cleanup_free_ char *b = a ? payload_value(s, e, f, 1, false, &err) : NULL;
+                if (!a || !b || streq(a, b))
+                        continue;
+                bool comparable = f->type == FT_STRING || f->type == FT_TEXT ||
+                                  f->type == FT_INTEGER || f->type == FT_BOOLEAN || f->type == FT_ENUM;
+                if (comparable)
+                        return f;
+                if (!best)
+                        best = f;
+        }
+        return best;
+}
+
+static int test_imports(const struct spec *s, const struct entity *e, struct imports *im) {
+        _cleanup_free_ char *cls = class_name_of(e), *mm = strf("src.models.%s", e->snake);
+        _cleanup_free_ char *mk = strf("make_%s", e->snake), *pl = strf("%s_payload", e->snake);
+        if (!cls || !mm || !mk || !pl)
+                return -ENOMEM;
+        TRY(imp_from(im, IMP_THIRD, "fastapi.testclient", "TestClient"));
+        TRY(imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
+        TRY(imp_from(im, IMP_LOCAL, "tests.conftest", "API"));
+        TRY(imp_from(im, IMP_LOCAL, "tests.conftest", mk));
+        if (entity_has_op(s, e, OP_CREATE))
+                TRY(imp_from(im, IMP_LOCAL, "tests.conftest", pl));
+        if (has_conflict_field(s, e) && (entity_has_op(s, e, OP_CREATE) || entity_has_op(s, e, OP_UPDATE)))
+                TRY(imp_from(im, IMP_THIRD, "fastapi.encoders", "jsonable_encoder"));
+        if (entity_has_op(s, e, OP_DELETE))
+                TRY(imp_from(im, IMP_LOCAL, mm, cls));
+        for (size_t i = 0; i < s->n_endpoints; i++) {
+                const struct endpoint *ep = &s->endpoints[i];
+                if (!streq_ptr(ep->entity, e->name) || ep->op != OP_LIST)
+                        continue;
+                if (ep->n_filters > 0)
+                        TRY(imp_from(im, IMP_LOCAL, "tests.conftest", "query_value"));
+                for (size_t j = 0; j < ep->n_filters; j++) {
+                        const struct field *f = entity_find_field(e, ep->filters[j]);
+                        const struct entity *t = f && f->type == FT_FOREIGN_KEY && !f->required
+                                                         ? spec_find_entity(s, f->target)
+                                                         : NULL;
+                        if (t) {
+                                _cleanup_free_ char *tm = strf("make_%s", t->snake);
+                                if (!tm)
+                                        return -ENOMEM;
+                                TRY(imp_from(im, IMP_LOCAL, "tests.conftest", tm));
+                        }
+                }
+        }
+        return 0;
+}
+
+static int entity_fill(const struct spec *s, const struct entity *e, struct node *m) {
+        _cleanup_free_ char *cls = class_name_of(e), *words = title_words(e);
+        _cleanup_free_ char *desc = one_line(e->description);
+        struct imports im = { .n = 0 };
+        if (!cls || !words || !desc)
+                return -ENOMEM;
+
+        TRY(put_str(m, "name", e->name));
+        TRY(put_str(m, "class_name", cls));
+        TRY(put_str(m, "snake", e->snake));
+        TRY(put_str(m, "table", e->table));
+        TRY(put_str(m, "title", words));
+        TRY(put_str(m, "description", desc));
+        if (*desc)
+                TRY(put_str(m, "doc", desc));
+        else
+                TRY(put_strf(m, "doc", "A %s record.", words));
+        TRY(put_strf(m, "make", "make_%s", e->snake));
+        TRY(put_strf(m, "payload_fn", "%s_payload", e->snake));
+        {
+                _cleanup_free_ char *u = upper(e->snake);
+                if (!u)
+                        return -ENOMEM;
+                TRY(put_strf(m, "counter", "_%s_COUNTER", u));
+        }
+        TRY(put_strf(m, "list_fn", "list_%s", e->table));
+        TRY(put_strf(m, "get_fn", "get_%s", e->snake));
+        TRY(put_strf(m, "create_fn", "create_%s", e->snake));
+        TRY(put_strf(m, "update_fn", "update_%s", e->snake));
+        TRY(put_strf(m, "delete_fn", "delete_%s", e->snake));
+        TRY(put_strf(m, "validate_fn", "validate_%s", e->snake));
+        TRY(put_strf(m, "service_alias", "%s_service", e->snake));
+        TRY(put_strf(m, "rules_alias", "%s_rules", e->snake));
+        TRY(put_strf(m, "schemas_alias", "%s_schemas", e->snake));
+
+        /* fields */
+        _cleanup_node_ struct node *fields = node_new_seq(), *required = node_new_seq();
+        _cleanup_node_ struct node *enums = node_new_seq(), *checked = node_new_seq();
+        _cleanup_node_ struct node *payload = node_new_seq(), *variant_fields = node_new_seq();
+        struct strbuf as_text;
+        size_t n_text = 0;
+        bool varies = false;
+        if (!fields || !required || !enums || !checked || !payload || !variant_fields)
+                return -ENOMEM;
+        strbuf_init(&as_text, 0);
+        int r = strbuf_addc(&as_text, '(');
+        for (size_t i = 0; i < e->n_fields && r >= 0; i++) {
+                const struct field *f = &e->fields[i];
+                struct node *fc = NULL;
+                if ((r = field_ctx(s, e, f, &fc)) < 0)
+                        break;
+                const char *attr = node_get(fc, "attr")->value;
+                bool c = false;
+                if (f->type == FT_UUID || f->type == FT_URL)
+                        r = strbuf_addf(&as_text, "%s\"%s\"", n_text++ ? ", " : "", attr);
+                if (r >= 0 && f->required)
+                        r = node_seq_append(required, node_dup(fc));
+                if (r >= 0 && f->type == FT_ENUM)
+                        r = node_seq_append(enums, node_dup(fc));
+                if (r >= 0 && node_as_bool(node_get(fc, "has_checks"), &c) == 0 && c)
+                        r = node_seq_append(checked, node_dup(fc));
+                if (r >= 0 && node_as_bool(node_get(fc, "varies"), &c) == 0 && c) {
+                        varies = true;
+                        r = node_seq_append(variant_fields, node_dup(fc));
+                }
+                if (r >= 0) {
+                        _cleanup_node_ struct node *pe = node_new_map();
+                        r = pe ? put_str(pe, "key", f->name) : -ENOMEM;
+                        if (r >= 0)
+                                r = put_str(pe, "value", node_get(fc, "payload_expr")->value);
+                        if (r >= 0)
+                                r = node_seq_append(payload, TAKE_PTR(pe));
+                }
+                if (r >= 0)
+                        r = node_seq_append(fields, fc);
+                else
+                        node_free(fc);
+        }
+        if (r >= 0)
+                r = strbuf_adds(&as_text, n_text == 1 ? ",)" : ")");
+        if (r >= 0)
+                r = put_str(m, "as_text", strbuf_str(&as_text));
+        strbuf_free(&as_text);
+        TRY(r);
+        TRY(mark_last(fields));
+        TRY(mark_last(required));
+        TRY(mark_last(payload));
+        TRY(put_bool(m, "has_required", required->n > 0));
+        TRY(put_bool(m, "has_enums", enums->n > 0));
+        TRY(put_bool(m, "has_checks", checked->n > 0));
+        TRY(put_bool(m, "varies", varies));
+        TRY(put(m, "fields", TAKE_PTR(fields)));
+        TRY(put(m, "required_fields", TAKE_PTR(required)));
+        TRY(put(m, "enum_fields", TAKE_PTR(enums)));
+        TRY(put(m, "checked_fields", TAKE_PTR(checked)));
+        TRY(put(m, "payload", TAKE_PTR(payload)));
+        TRY(put(m, "variant_fields", TAKE_PTR(variant_fields)));
+
+        /* the fields the generated endpoint tests use */
+        const struct field *inv = e->n_fields ? &e->fields[0] : NULL;
+        _cleanup_node_ struct node *invalid = node_new_map();
+        if (!invalid || !inv)
+                return -ENOMEM;
+        TRY(put_str(invalid, "key", inv->name));
+        TRY(put_str(invalid, "value", invalid_value(inv)));
+        TRY(put(m, "invalid", TAKE_PTR(invalid)));
+        const struct field *uf = update_field(s, e);
+        if (uf) {
+                int err;
+                _cleanup_node_ struct node *u = node_new_map();
+                _cleanup_free_ char *alt = payload_value(s, e, uf, 1, false, &err);
+                if (!u || !alt)
+                        return -ENOMEM;
+                bool comparable = uf->type == FT_STRING || uf->type == FT_TEXT ||
+                                  uf->type == FT_INTEGER || uf->type == FT_BOOLEAN || uf->type == FT_ENUM;
+                TRY(put_str(u, "key", uf->name));
+                TRY(put_str(u, "value", alt));
+                TRY(put_bool(u, "comparable", comparable));
+                TRY(put(m, "update_sample", TAKE_PTR(u)));
+        } else
+                TRY(put(m, "update_sample", node_new_null()));
+        _cleanup_node_ struct node *conflicts = node_new_seq();
+        if (!conflicts)
+                return -ENOMEM;
+        for (size_t i = 0; i < e->n_fields; i++) {
+                const struct field *f = &e->fields[i];
+                if (!field_conflicts(s, e, f))
+                        continue;
+                _cleanup_node_ struct node *cm = node_new_map();
+                _cleanup_free_ char *attr = context_py_ident(f->name);
+                if (!cm || !attr)
+                        return -ENOMEM;
+                TRY(put_str(cm, "name", f->name));
+                TRY(put_str(cm, "attr", attr));
+                TRY(node_seq_append(conflicts, TAKE_PTR(cm)));
+        }
+        TRY(put_bool(m, "has_conflicts", conflicts->n > 0));
+        TRY(put(m, "conflict_fields", TAKE_PTR(conflicts)));
+
+        /* relationships and the association tables this model defines */
+        _cleanup_node_ struct node *rels = node_new_seq(), *assocs = node_new_seq();
+        if (!rels || !assocs)
+                return -ENOMEM;
+        for (size_t i = 0; i < e->n_rels; i++) {
+                struct node *rc = NULL;
+                struct relinfo ri;
+                TRY(rel_ctx(s, e, &e->rels[i], &rc));
+                TRY(node_seq_append(rels, rc));
+                r = relinfo_init(s, e, &e->rels[i], &ri);
+                if (r >= 0 && ri.r->kind == RK_MANY_TO_MANY && ri.assoc_owner) {
+                        struct node *ac = NULL;
+                        r = assoc_ctx(&ri, &ac);
+                        if (r >= 0)
+                                r = node_seq_append(assocs, ac);
+                }
+                relinfo_clear(&ri);
+                TRY(r);
+        }
+        TRY(put_bool(m, "has_relationships", rels->n > 0));
+        TRY(put(m, "relationships", TAKE_PTR(rels)));
+        TRY(put_bool(m, "has_association_tables", assocs->n > 0));
+        TRY(put(m, "association_tables", TAKE_PTR(assocs)));
+
+        /* rules */
+        _cleanup_node_ struct node *rules = node_new_seq();
+        if (!rules)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_rules; i++) {
+                struct node *rc = NULL;
+                if (!streq_ptr(s->rules[i].entity, e->name) || s->rules[i].kind == RULE_CUSTOM)
+                        continue;
+                TRY(rule_ctx(s, &s->rules[i], &rc));
+                TRY(node_seq_append(rules, rc));
+        }
+        TRY(put_bool(m, "has_rules", rules->n > 0));
+        TRY(put(m, "rules", TAKE_PTR(rules)));
+        TRY(put_bool(m, "has_regex_rules", entity_has_rule(s, e, RULE_REGEX)));
+        TRY(put_bool(m, "has_date_rules", entity_has_rule(s, e, RULE_NOT_IN_PAST) ||
+                                                  entity_has_rule(s, e, RULE_NOT_IN_FUTURE)));
+        TRY(put_bool(m, "has_transitions", entity_has_rule(s, e, RULE_TRANSITIONS)));
+
+        /* endpoints */
+        _cleanup_node_ struct node *eps = node_new_seq();
+        if (!eps)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_endpoints; i++) {
+                struct node *ec = NULL;
+                if (!streq_ptr(s->endpoints[i].entity, e->name) || s->endpoints[i].op == OP_CUSTOM)
+                        continue;
+                TRY(endpoint_ctx(s, &s->endpoints[i], false, false, &ec));
+                TRY(node_seq_append(eps, ec));
+        }
+        TRY(put_bool(m, "has_endpoints", eps->n > 0));
+        TRY(put(m, "endpoints", TAKE_PTR(eps)));
+
+        TRY(with_imports(m, "model_imports", model_imports(e, &im), &im));
+        TRY(with_imports(m, "schema_imports", schema_imports(e, &im), &im));
+        TRY(with_imports(m, "rules_imports", rules_imports(s, e, &im), &im));
+        TRY(with_imports(m, "service_imports", service_imports(e, &im), &im));
+        TRY(with_imports(m, "test_imports", test_imports(s, e, &im), &im));
+        return 0;
+}
+
+int entity_ctx(const struct spec *s, const struct entity *e, struct node **ret) {
+        _cleanup_node_ struct node *m = node_new_map();
+        if (!m)
+                return -ENOMEM;
+        TRY(entity_fill(s, e, m));
+        *ret = TAKE_PTR(m);
+        return 0;
+}

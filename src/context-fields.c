@@ -1,0 +1,532 @@
+/* context-fields.c - one field of an entity as template context.
+ *
+ * Interface: field_ctx() and the field helpers in context-internal.h. Per field: the
+ * Python attribute and its alias, the SQLAlchemy column and migration column, the Pydantic
+ * annotations and Field() arguments of the create, update and read schemas, checks that
+ * Field() cannot apply to EmailStr and AnyUrl, enum values, the foreign key's target, the
+ * documentation line and the test data (context-values.c).
+ * No diagnostics: builders return 0, -ENOMEM or, when no test value exists, what
+ * context-values.c said.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "context-internal.h"
+#include "doc.h"
+
+/* ---- fields ---- */
+
+bool field_conflicts(const struct spec *s, const struct entity *e, const struct field *f) {
+        if (f->unique)
+                return true;
+        for (size_t i = 0; i < s->n_rules; i++)
+                if (s->rules[i].kind == RULE_UNIQUE && streq_ptr(s->rules[i].entity, e->name) &&
+                    streq_ptr(s->rules[i].field, f->name))
+                        return true;
+        return false;
+}
+
+bool field_has_rule(const struct spec *s, const struct entity *e, const struct field *f,
+                    enum rule_kind kind) {
+        for (size_t i = 0; i < s->n_rules; i++)
+                if (s->rules[i].kind == kind && streq_ptr(s->rules[i].entity, e->name) &&
+                    streq_ptr(s->rules[i].field, f->name))
+                        return true;
+        return false;
+}
+
+static const char *sa_base_type(const struct field *f, char *buf, size_t size) {
+        switch (f->type) {
+        case FT_STRING:
+                snprintf(buf, size, "sa.String(%lld)", f->has_max_length ? f->max_length : 255);
+                return buf;
+        case FT_EMAIL:
+                snprintf(buf, size, "sa.String(%lld)", f->has_max_length ? f->max_length : 320);
+                return buf;
+        case FT_URL:
+                snprintf(buf, size, "sa.String(%lld)", f->has_max_length ? f->max_length : 2048);
+                return buf;
+        case FT_TEXT:
+                return "sa.Text()";
+        case FT_INTEGER:
+        case FT_FOREIGN_KEY:
+                return "sa.Integer()";
+        case FT_FLOAT:
+                return "sa.Float()";
+        case FT_DECIMAL:
+                return "sa.Numeric(12, 2)";
+        case FT_BOOLEAN:
+                return "sa.Boolean()";
+        case FT_DATE:
+                return "sa.Date()";
+        case FT_DATETIME:
+                return "sa.DateTime()";
+        case FT_UUID:
+                return "sa.String(36)";
+        case FT_JSON:
+                return "sa.JSON()";
+        default:
+                return NULL;
+        }
+}
+
+/* sa.Enum("a", "b", name="table_field", native_enum=False), or the plain type. */
+static char *sa_type(const struct entity *e, const struct field *f) {
+        char buf[64];
+        if (f->type != FT_ENUM) {
+                const char *t = sa_base_type(f, buf, sizeof(buf));
+                return t ? strdup(t) : NULL;
+        }
+        struct strbuf sb;
+        int r;
+        strbuf_init(&sb, 0);
+        r = strbuf_adds(&sb, "sa.Enum(");
+        for (size_t i = 0; i < f->n_values && r >= 0; i++)
+                r = strbuf_addf(&sb, "%s\"%s\"", i ? ", " : "", f->values[i]);
+        if (r >= 0)
+                r = strbuf_addf(&sb, ", name=\"%s_%s\", native_enum=False)", e->table, f->name);
+        if (r < 0) {
+                strbuf_free(&sb);
+                return NULL;
+        }
+        return strbuf_detach(&sb, NULL);
+}
+
+const char *py_type_of(enum field_type t) {
+        switch (t) {
+        case FT_STRING:
+        case FT_TEXT:
+                return "str";
+        case FT_INTEGER:
+        case FT_FOREIGN_KEY:
+                return "int";
+        case FT_FLOAT:
+                return "float";
+        case FT_DECIMAL:
+                return "Decimal";
+        case FT_BOOLEAN:
+                return "bool";
+        case FT_DATE:
+                return "dt.date";
+        case FT_DATETIME:
+                return "dt.datetime";
+        case FT_EMAIL:
+                return "EmailStr";
+        case FT_URL:
+                return "AnyUrl";
+        case FT_UUID:
+                return "UUID";
+        case FT_JSON:
+                return "Dict[str, Any]";
+        default:
+                return "str";
+        }
+}
+
+/* The default as a Python expression, for the model (schema = false) or a Pydantic
+ * schema; NULL with *err = 0 when the field has none. */
+static char *default_expr(const struct field *f, bool schema, int *err) {
+        const struct node *d = f->default_value;
+        bool b;
+        *err = 0;
+        if (!d || node_is_null(d))
+                return NULL;
+        char *s = NULL;
+        switch (f->type) {
+        case FT_INTEGER:
+        case FT_FOREIGN_KEY:
+        case FT_FLOAT:
+                s = strdup(d->value);
+                break;
+        case FT_DECIMAL:
+                s = strf("Decimal(\"%s\")", d->value);
+                break;
+        case FT_BOOLEAN:
+                s = strdup(node_as_bool(d, &b) == 0 && b ? "True" : "False");
+                break;
+        case FT_DATE:
+        case FT_DATETIME: {
+                _cleanup_free_ char *q = py_str(d->value);
+                s = q ? strf("dt.%s.fromisoformat(%s)", f->type == FT_DATE ? "date" : "datetime", q)
+                      : NULL;
+                break;
+        }
+        case FT_UUID: {
+                _cleanup_free_ char *q = py_str(d->value);
+                s = q ? (schema ? strf("UUID(%s)", q) : strdup(q)) : NULL;
+                break;
+        }
+        case FT_JSON: {
+                struct diags dg = DIAGS_INIT;
+                _cleanup_node_ struct node *parsed = NULL;
+                struct strbuf sb;
+                strbuf_init(&sb, 0);
+                if (doc_parse_json(d->value, strlen(d->value), "default", &parsed, &dg) < 0)
+                        parsed = node_new_string(d->value);
+                diags_clear(&dg);
+                if (parsed && add_py_literal(&sb, parsed) >= 0)
+                        s = strf("lambda: %s", strbuf_str(&sb));
+                strbuf_free(&sb);
+                break;
+        }
+        default:
+                s = py_str(d->value);
+        }
+        if (!s)
+                *err = -ENOMEM;
+        return s;
+}
+
+void field_parts_clear(struct field_parts *p) {
+        free(p->attr);
+        free(p->alias_kw);
+        free(p->enum_alias);
+        free(p->py_type);
+        free(p->read_type);
+}
+
+int field_parts_init(const struct entity *e, const struct field *f, struct field_parts *p) {
+        *p = (struct field_parts) { .attr = context_py_ident(f->name) };
+        if (!p->attr)
+                return -ENOMEM;
+        bool aliased = !streq(p->attr, f->name);
+        p->alias_kw = aliased ? strf(", alias=\"%s\"", f->name) : strdup("");
+        if (!p->alias_kw)
+                return -ENOMEM;
+        if (f->type == FT_ENUM) {
+                _cleanup_free_ char *cls = class_name_of(e), *fp = pascal_of(f->name);
+                if (!cls || !fp)
+                        return -ENOMEM;
+                p->enum_alias = strf("%s%s", cls, fp);
+                if (p->enum_alias && (streq(fp, "Create") || streq(fp, "Update") || streq(fp, "Read"))) {
+                        free(p->enum_alias);
+                        p->enum_alias = strf("%s%sValue", cls, fp);
+                }
+                if (!p->enum_alias)
+                        return -ENOMEM;
+                p->py_type = strdup(p->enum_alias);
+                p->read_type = strdup(p->enum_alias);
+        } else {
+                p->py_type = strdup(py_type_of(f->type));
+                p->read_type = strdup(f->type == FT_EMAIL || f->type == FT_URL ? "str"
+                                                                                : py_type_of(f->type));
+        }
+        return p->py_type && p->read_type ? 0 : -ENOMEM;
+}
+
+/* Field() keyword constraints Pydantic enforces for this type (", ge=1, le=5"). */
+static int add_constraints(struct strbuf *sb, const struct field *f) {
+        if (f->type == FT_STRING || f->type == FT_TEXT) {
+                if (f->has_min_length)
+                        TRY(strbuf_addf(sb, ", min_length=%lld", f->min_length));
+                if (f->has_max_length || f->type == FT_STRING)
+                        TRY(strbuf_addf(sb, ", max_length=%lld", f->has_max_length ? f->max_length : 255));
+                if (f->pattern) {
+                        TRY(strbuf_adds(sb, ", regex="));
+                        TRY(add_py_str(sb, f->pattern));
+                }
+        }
+        if (f->type == FT_INTEGER || f->type == FT_FLOAT || f->type == FT_DECIMAL) {
+                _cleanup_free_ char *mn = f->has_min ? num_str(f->min) : NULL;
+                _cleanup_free_ char *mx = f->has_max ? num_str(f->max) : NULL;
+                if ((f->has_min && !mn) || (f->has_max && !mx))
+                        return -ENOMEM;
+                if (mn)
+                        TRY(strbuf_addf(sb, ", ge=%s", mn));
+                if (mx)
+                        TRY(strbuf_addf(sb, ", le=%s", mx));
+                if (f->type == FT_DECIMAL)
+                        TRY(strbuf_adds(sb, ", max_digits=12, decimal_places=2"));
+        }
+        return 0;
+}
+
+/* Checks for constraints Field() cannot apply to EmailStr/AnyUrl: [{condition, message}]
+ * on a variable "text". */
+static int text_checks(const struct field *f, struct node **ret) {
+        _cleanup_node_ struct node *seq = node_new_seq();
+        if (!seq)
+                return -ENOMEM;
+        if (f->type == FT_EMAIL || f->type == FT_URL) {
+                for (int k = 0; k < 3; k++) {
+                        _cleanup_node_ struct node *m = node_new_map();
+                        _cleanup_free_ char *pat = f->pattern ? py_str(f->pattern) : NULL;
+                        if (!m || (f->pattern && !pat))
+                                return -ENOMEM;
+                        if (k == 0 && f->has_min_length) {
+                                TRY(put_strf(m, "condition", "len(text) < %lld", f->min_length));
+                                TRY(put_strf(m, "message", "ensure this value has at least %lld characters",
+                                             f->min_length));
+                        } else if (k == 1 && f->has_max_length) {
+                                TRY(put_strf(m, "condition", "len(text) > %lld", f->max_length));
+                                TRY(put_strf(m, "message", "ensure this value has at most %lld characters",
+                                             f->max_length));
+                        } else if (k == 2 && pat) {
+                                TRY(put_strf(m, "condition", "not re.match(%s, text)", pat));
+                                TRY(put_strf(m, "message", "string does not match regex '%s'", f->pattern));
+                        } else
+                                continue;
+                        TRY(node_seq_append(seq, TAKE_PTR(m)));
+                }
+        }
+        *ret = TAKE_PTR(seq);
+        return 0;
+}
+
+static const char *const type_flags[_FT_MAX] = {
+        "is_string", "is_text", "is_integer", "is_float", "is_decimal", "is_boolean", "is_date",
+        "is_datetime", "is_email", "is_url", "is_uuid", "is_enum", "is_fk", "is_json",
+};
+
+static char *doc_type(const struct field *f) {
+        switch (f->type) {
+        case FT_STRING:
+                return strf("string(%lld)", f->has_max_length ? f->max_length : 255);
+        case FT_ENUM: {
+                struct strbuf sb;
+                int r;
+                strbuf_init(&sb, 0);
+                r = strbuf_adds(&sb, "enum (");
+                for (size_t i = 0; i < f->n_values && r >= 0; i++)
+                        r = strbuf_addf(&sb, "%s%s", i ? ", " : "", f->values[i]);
+                if (r >= 0)
+                        r = strbuf_addc(&sb, ')');
+                if (r < 0) {
+                        strbuf_free(&sb);
+                        return NULL;
+                }
+                return strbuf_detach(&sb, NULL);
+        }
+        case FT_FOREIGN_KEY:
+                return strf("foreign_key to %s", f->target);
+        default:
+                return strdup(field_type_name(f->type));
+        }
+}
+
+/* Appends ", " and a formatted part to a comma-separated list; errors stick in *r. */
+static void add_part(struct strbuf *sb, int *r, const char *fmt, ...) _printf_(3, 4);
+static void add_part(struct strbuf *sb, int *r, const char *fmt, ...) {
+        va_list ap;
+        if (*r < 0)
+                return;
+        if (sb->len > 0 && (*r = strbuf_adds(sb, ", ")) < 0)
+                return;
+        va_start(ap, fmt);
+        *r = strbuf_vaddf(sb, fmt, ap);
+        va_end(ap);
+}
+
+static char *constraints_doc(const struct spec *s, const struct entity *e, const struct field *f) {
+        struct strbuf sb;
+        int r = 0;
+        strbuf_init(&sb, 0);
+        if (f->required)
+                add_part(&sb, &r, "required");
+        if (field_conflicts(s, e, f))
+                add_part(&sb, &r, "unique");
+        if (f->index)
+                add_part(&sb, &r, "indexed");
+        if (f->has_min_length)
+                add_part(&sb, &r, "at least %lld characters", f->min_length);
+        if (f->has_max_length)
+                add_part(&sb, &r, "at most %lld characters", f->max_length);
+        if (f->has_min)
+                add_part(&sb, &r, "minimum %g", f->min);
+        if (f->has_max)
+                add_part(&sb, &r, "maximum %g", f->max);
+        if (f->pattern)
+                add_part(&sb, &r, "matches `%s`", f->pattern);
+        if (f->default_value && f->default_value->value)
+                add_part(&sb, &r, "default `%s`", f->default_value->value);
+        if (r >= 0 && sb.len == 0)
+                r = strbuf_adds(&sb, "optional");
+        if (r < 0) {
+                strbuf_free(&sb);
+                return NULL;
+        }
+        return strbuf_detach(&sb, NULL);
+}
+
+static int field_fill(const struct spec *s, const struct entity *e, const struct field *f,
+                      const struct field_parts *p, struct node *m) {
+        const struct entity *t = f->type == FT_FOREIGN_KEY ? spec_find_entity(s, f->target) : NULL;
+        bool aliased = !streq(p->attr, f->name);
+        bool unique_index = f->unique && f->index;
+        int err;
+
+        TRY(put_str(m, "name", f->name));
+        TRY(put_str(m, "attr", p->attr));
+        TRY(put_bool(m, "aliased", aliased));
+        TRY(put_str(m, "alias_kw", p->alias_kw));
+        TRY(put_str(m, "type", field_type_name(f->type)));
+        for (int k = 0; k < _FT_MAX; k++)
+                TRY(put_bool(m, type_flags[k], (int) f->type == k));
+        TRY(put_bool(m, "required", f->required));
+        TRY(put_bool(m, "optional", !f->required));
+        TRY(put_bool(m, "unique", f->unique));
+        TRY(put_bool(m, "index", f->index));
+        TRY(put_bool(m, "conflict", field_conflicts(s, e, f)));
+        TRY(put_bool(m, "comparable", f->type == FT_STRING || f->type == FT_TEXT ||
+                                              f->type == FT_INTEGER || f->type == FT_BOOLEAN ||
+                                              f->type == FT_ENUM));
+        TRY(put_str(m, "nullable", f->required ? "False" : "True"));
+        {
+                _cleanup_free_ char *d = one_line(f->description);
+                _cleanup_free_ char *w = words_of(f->name);
+                if (!d || !w)
+                        return -ENOMEM;
+                TRY(put_str(m, "description", d));
+                if (*d)
+                        TRY(put_str(m, "doc", d));
+                else
+                        TRY(put_strf(m, "doc", "The %s of the %s.", w, e->name));
+        }
+
+        /* SQLAlchemy */
+        _cleanup_free_ char *st = sa_type(e, f);
+        _cleanup_free_ char *mdef = default_expr(f, false, &err);
+        if (!st || err < 0)
+                return -ENOMEM;
+        _cleanup_free_ char *fkarg = t ? strf(", sa.ForeignKey(\"%s.id\", ondelete=\"%s\")", t->table,
+                                              f->required ? "CASCADE" : "SET NULL")
+                                       : strdup("");
+        _cleanup_free_ char *qname = aliased ? strf("\"%s\", ", f->name) : strdup("");
+        if (!fkarg || !qname)
+                return -ENOMEM;
+        TRY(put_str(m, "sa_type", st));
+        TRY(put_strf(m, "column_def", "sa.Column(%s%s%s, nullable=%s%s%s%s%s)", qname, st, fkarg,
+                     f->required ? "False" : "True", f->unique ? ", unique=True" : "",
+                     f->index ? ", index=True" : "", mdef ? ", default=" : "", mdef ? mdef : ""));
+        TRY(put_strf(m, "migration_column", "sa.Column(\"%s\", %s%s, nullable=%s%s)", f->name, st,
+                     fkarg, f->required ? "False" : "True",
+                     f->unique && !unique_index ? ", unique=True" : ""));
+        TRY(put_strf(m, "index_name", "ix_%s_%s", e->table, f->name));
+        TRY(put_bool(m, "unique_index", unique_index));
+        TRY(put_bool(m, "has_default", mdef != NULL));
+        TRY(put_str(m, "model_default", mdef));
+        TRY(put_str(m, "default_doc", f->default_value ? f->default_value->value : NULL));
+
+        /* Pydantic */
+        _cleanup_free_ char *sdef = default_expr(f, true, &err);
+        if (err < 0)
+                return err;
+        struct strbuf cons;
+        strbuf_init(&cons, 0);
+        int r = add_constraints(&cons, f);
+        _cleanup_free_ char *cs = r < 0 ? NULL : strbuf_detach(&cons, NULL);
+        strbuf_free(&cons);
+        if (!cs)
+                return -ENOMEM;
+        TRY(put_str(m, "py_type", p->py_type));
+        TRY(put_str(m, "enum_alias", p->enum_alias));
+        if (f->required)
+                TRY(put_str(m, "create_type", p->py_type));
+        else
+                TRY(put_strf(m, "create_type", "Optional[%s]", p->py_type));
+        if (sdef && f->type == FT_JSON)
+                TRY(put_strf(m, "create_field", "Field(default_factory=%s%s%s)", sdef, p->alias_kw, cs));
+        else
+                TRY(put_strf(m, "create_field", "Field(%s%s%s)",
+                             sdef ? sdef : f->required ? "..." : "None", p->alias_kw, cs));
+        TRY(put_strf(m, "update_type", "Optional[%s]", p->py_type));
+        TRY(put_strf(m, "update_field", "Field(None%s%s)", p->alias_kw, cs));
+        if (f->required) {
+                TRY(put_str(m, "read_type", p->read_type));
+                if (aliased)
+                        TRY(put_strf(m, "read_field", " = Field(...%s)", p->alias_kw));
+                else
+                        TRY(put_str(m, "read_field", ""));
+        } else {
+                TRY(put_strf(m, "read_type", "Optional[%s]", p->read_type));
+                if (aliased)
+                        TRY(put_strf(m, "read_field", " = Field(None%s)", p->alias_kw));
+                else
+                        TRY(put_str(m, "read_field", " = None"));
+        }
+        struct node *checks = NULL;
+        TRY(text_checks(f, &checks));
+        TRY(put_bool(m, "has_checks", checks->n > 0));
+        TRY(put(m, "checks", checks));
+
+        /* enums and foreign keys */
+        _cleanup_node_ struct node *values = node_new_seq();
+        if (!values)
+                return -ENOMEM;
+        for (size_t i = 0; i < f->n_values; i++) {
+                _cleanup_node_ struct node *v = node_new_map();
+                if (!v)
+                        return -ENOMEM;
+                TRY(put_str(v, "value", f->values[i]));
+                TRY(node_seq_append(values, TAKE_PTR(v)));
+        }
+        TRY(mark_last(values));
+        TRY(put(m, "values", TAKE_PTR(values)));
+        if (t) {
+                _cleanup_free_ char *tc = class_name_of(t);
+                if (!tc)
+                        return -ENOMEM;
+                TRY(put_str(m, "fk_entity", t->name));
+                TRY(put_str(m, "fk_class", tc));
+                TRY(put_str(m, "fk_table", t->table));
+                TRY(put_str(m, "fk_snake", t->snake));
+                TRY(put_str(m, "ondelete", f->required ? "CASCADE" : "SET NULL"));
+        } else {
+                TRY(put_str(m, "fk_entity", NULL));
+                TRY(put_str(m, "fk_class", NULL));
+                TRY(put_str(m, "fk_table", NULL));
+                TRY(put_str(m, "fk_snake", NULL));
+                TRY(put_str(m, "ondelete", NULL));
+        }
+        _cleanup_free_ char *dt = doc_type(f), *cd = constraints_doc(s, e, f);
+        if (!dt || !cd)
+                return -ENOMEM;
+        TRY(put_str(m, "doc_type", dt));
+        TRY(put_str(m, "constraints_doc", cd));
+
+        /* test data */
+        _cleanup_free_ char *s0 = payload_value(s, e, f, 0, false, &err);
+        _cleanup_free_ char *s1 = s0 ? payload_value(s, e, f, 1, false, &err) : NULL;
+        _cleanup_free_ char *st0 = s1 ? payload_value(s, e, f, 0, true, &err) : NULL;
+        if (!s0 && err == -ENOMEM)
+                return err;
+        _cleanup_node_ struct node *variants = NULL;
+        if (st0 && field_conflicts(s, e, f) && f->type != FT_FOREIGN_KEY &&
+            (err = variants_node(s, e, f, &variants)) == -ENOMEM)
+                return err;
+        bool varies = variants && variants->n > 1;
+        _cleanup_free_ char *fu = upper(f->name), *eu = upper(e->snake);
+        if (!fu || !eu)
+                return -ENOMEM;
+        TRY(put_str(m, "sample", s0 ? s0 : "None"));
+        TRY(put_str(m, "sample_alt", s1 ? s1 : "None"));
+        TRY(put_str(m, "sample_typed", st0 ? st0 : "None"));
+        TRY(put_strf(m, "variants_const", "_%s_%s_VALUES", eu, fu));
+        if (varies)
+                TRY(put_strf(m, "payload_expr", "_%s_%s_VALUES[n %% %zu]", eu, fu, variants->n));
+        else
+                TRY(put_str(m, "payload_expr", s0 ? s0 : "None"));
+        TRY(put_bool(m, "varies", varies));
+        TRY(put(m, "variants", variants && varies ? TAKE_PTR(variants) : node_new_seq()));
+        TRY(put_bool(m, "alt_differs", s0 && s1 && !streq(s0, s1)));
+        TRY(put_str(m, "invalid", invalid_value(f)));
+        return 0;
+}
+
+int field_ctx(const struct spec *s, const struct entity *e, const struct field *f,
+              struct node **ret) {
+        _cleanup_node_ struct node *m = node_new_map();
+        struct field_parts p = { .attr = NULL };
+        if (!m)
+                return -ENOMEM;
+        int r = field_parts_init(e, f, &p);
+        if (r >= 0)
+                r = field_fill(s, e, f, &p, m);
+        field_parts_clear(&p);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}

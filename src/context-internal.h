@@ -1,0 +1,223 @@
+/* context-internal.h - what the files of the context module share; no other module
+ * includes it.
+ *
+ * The module (interface: context.h) is one file per part of the context: context.c
+ * (the project and the whole tree), context-entity.c, context-fields.c, context-rels.c
+ * (relationships and association tables), context-api.c (rules and endpoints),
+ * context-values.c (test values), context-regex.c (strings derived from patterns),
+ * context-python.c (literals, identifiers and import lists) and context-check.c (what the
+ * generated code cannot express). Builders return 0 or a negative errno (-ENOMEM, or
+ * -EINVAL for what a validated spec cannot contain), functions that return a string NULL
+ * on ENOMEM; nothing here logs.
+ */
+#pragma once
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "context.h"
+#include "shared/macro.h"
+#include "shared/strbuf.h"
+
+#define TRY(expr)                                                                          \
+        do {                                                                               \
+                int _r_ = (expr);                                                          \
+                if (_r_ < 0)                                                               \
+                        return _r_;                                                        \
+        } while (0)
+
+/* ---- small builders ---- */
+
+static inline int put(struct node *m, const char *k, struct node *v) {
+        return node_map_set(m, k, v) < 0 ? -ENOMEM : 0;
+}
+
+static inline int put_str(struct node *m, const char *k, const char *v) {
+        return node_map_set_string(m, k, v);
+}
+
+static inline int put_strf(struct node *m, const char *k, const char *fmt, ...) _printf_(3, 4);
+static inline int put_strf(struct node *m, const char *k, const char *fmt, ...) {
+        _cleanup_free_ char *s = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return -ENOMEM;
+        return node_map_set_string(m, k, s);
+}
+
+static inline int put_bool(struct node *m, const char *k, bool v) {
+        return node_map_set_bool(m, k, v);
+}
+
+static inline int put_int(struct node *m, const char *k, long long v) {
+        return node_map_set_int(m, k, v);
+}
+
+static inline int append_str(struct node *seq, const char *s) {
+        return node_seq_append(seq, node_new_string(s));
+}
+
+/* Marks the last item of every map in a sequence with last: true (others false), for
+ * separators in templates. */
+static inline int mark_last(struct node *seq) {
+        for (size_t i = 0; i < seq->n; i++)
+                if (seq->items[i]->kind == NODE_MAP)
+                        TRY(put_bool(seq->items[i], "last", i + 1 == seq->n));
+        return 0;
+}
+
+static inline char *strf(const char *fmt, ...) _printf_(1, 2);
+static inline char *strf(const char *fmt, ...) {
+        char *s;
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        return n < 0 ? NULL : s;
+}
+
+/* ---- numbers (without libm, which the build does not link) ---- */
+
+static inline double dfloor(double x) {
+        double t = (double) (long long) x;
+        return t > x ? t - 1 : t;
+}
+
+static inline double dceil(double x) {
+        return -dfloor(-x);
+}
+
+static inline double dabs(double x) {
+        return x < 0 ? -x : x;
+}
+
+/* ---- context-python.c: literals, names, import lists ---- */
+
+int add_py_str(struct strbuf *sb, const char *s);
+char *py_str(const char *s);
+char *json_str(const char *s);
+char *num_str(double x);
+char *one_line(const char *s);
+int add_py_literal(struct strbuf *sb, const struct node *n);
+
+bool in_list(const char *const *list, const char *s);
+bool is_py_keyword(const char *s);
+char *class_name_of(const struct entity *e);
+char *upper(const char *s);
+char *pascal_of(const char *snake);
+char *words_of(const char *snake);
+char *title_words(const struct entity *e);
+
+enum { IMP_STDLIB, IMP_THIRD, IMP_LOCAL, _IMP_MAX };
+
+struct import {
+        int group;
+        char *module;   /* from-imports */
+        char **names;
+        size_t n_names;
+        char *line;     /* plain "import x [as y]" */
+};
+
+struct imports {
+        struct import *v;
+        size_t n, alloc;
+};
+
+void imports_clear(struct imports *im);
+int imp_plain(struct imports *im, int group, const char *line);
+int imp_from(struct imports *im, int group, const char *module, const char *name);
+/* Puts the sorted import groups under key and clears *im. */
+int put_imports(struct node *m, const char *key, struct imports *im);
+/* put_imports() when r (what filled *im returned) is not an error, else clears *im. */
+int with_imports(struct node *m, const char *key, int r, struct imports *im);
+
+/* ---- context-regex.c ---- */
+
+typedef bool (*sample_accept)(const char *s);
+
+/* A string of length within [min_len, max_len] that matches pattern, the variant-th
+ * choice among alternatives, and that accept (when not NULL) takes; see
+ * context_regex_sample(). */
+int regex_sample(const char *pattern, unsigned variant, size_t min_len, size_t max_len,
+                 sample_accept accept, char **ret);
+
+/* ---- context-values.c: test values ---- */
+
+struct sample_spec {
+        const struct field *f;
+        bool has_min, has_max;
+        double min, max;
+        size_t min_len, max_len;
+        const char *pattern;
+        bool search;  /* pattern from a regex rule: re.search, not re.match */
+        int date_dir; /* +1: must not be in the past, -1: not in the future */
+};
+
+void sample_spec_init(const struct spec *s, const struct entity *e, const struct field *f,
+                      struct sample_spec *ss);
+const char *invalid_value(const struct field *f);
+char *payload_value(const struct spec *s, const struct entity *e, const struct field *f,
+                    unsigned v, bool typed, int *err);
+int variants_node(const struct spec *s, const struct entity *e, const struct field *f,
+                  struct node **ret);
+int count_variants(const struct spec *s, const struct entity *e, const struct field *f,
+                   size_t *ret);
+
+/* ---- context-fields.c ---- */
+
+bool field_conflicts(const struct spec *s, const struct entity *e, const struct field *f);
+bool field_has_rule(const struct spec *s, const struct entity *e, const struct field *f,
+                    enum rule_kind kind);
+const char *py_type_of(enum field_type t);
+
+struct field_parts {
+        char *attr;
+        char *alias_kw; /* ", alias=\"name\"" or "" */
+        char *enum_alias;
+        char *py_type;
+        char *read_type;
+};
+
+void field_parts_clear(struct field_parts *p);
+int field_parts_init(const struct entity *e, const struct field *f, struct field_parts *p);
+int field_ctx(const struct spec *s, const struct entity *e, const struct field *f,
+              struct node **ret);
+
+/* ---- context-rels.c ---- */
+
+struct relinfo {
+        const struct entity *e, *t;
+        const struct relationship *r;
+        const struct relationship *back; /* the paired relationship on t */
+        const struct field *fk;          /* the foreign key it follows (not many_to_many) */
+        bool fk_on_self;                 /* fk is a field of e */
+        /* many_to_many */
+        char *assoc;
+        bool assoc_owner;
+        char *left_col, *right_col;      /* owner side, other side */
+        const struct entity *owner;
+};
+
+void relinfo_clear(struct relinfo *ri);
+/* -EINVAL when the relationship has no foreign key to follow (or no target). */
+int relinfo_init(const struct spec *s, const struct entity *e, const struct relationship *r,
+                 struct relinfo *ri);
+int rel_ctx(const struct spec *s, const struct entity *e, const struct relationship *r,
+            struct node **ret);
+int assoc_ctx(const struct relinfo *ri, struct node **ret);
+
+/* ---- context-api.c: rules and endpoints ---- */
+
+int rule_ctx(const struct spec *s, const struct rule *r, struct node **ret);
+int endpoint_ctx(const struct spec *s, const struct endpoint *ep, bool with_imports,
+                 bool first, struct node **ret);
+
+/* ---- context-entity.c ---- */
+
+int entity_ctx(const struct spec *s, const struct entity *e, struct node **ret);
