@@ -370,12 +370,18 @@ static int spec_at_top(const char *scratch, bool *ret) {
         return 0;
 }
 
-static int load_archive(struct bundle *b, const char *path, const char *scratch,
-                        const char *label, const struct intake_limits *lim, struct diags *d) {
+static int unpack_bundle(const char *path, const char *scratch, const char *label,
+                         const struct intake_limits *lim, struct diags *d) {
         _cleanup_close_ int fd = open_bundle_file(path, label, lim, d);
         if (fd < 0)
                 return fd;
-        int r = archive_unpack(fd, scratch, label, lim, d);
+        return archive_unpack(fd, scratch, label, lim, d);
+}
+
+/* unpacked: unpack_bundle() already ran (in another process) into scratch */
+static int load_archive(struct bundle *b, const char *path, const char *scratch, bool unpacked,
+                        const char *label, const struct intake_limits *lim, struct diags *d) {
+        int r = unpacked ? 0 : unpack_bundle(path, scratch, label, lim, d);
         if (r < 0)
                 return r;
         _cleanup_free_ char *root = NULL, *prefix = NULL;
@@ -460,9 +466,8 @@ static int load_single(struct bundle *b, const char *path, const char *label,
         return ret;
 }
 
-int bundle_load(const char *path, enum bundle_form form, const char *name,
-                const char *scratch_dir, const struct intake_limits *lim,
-                struct bundle **ret, struct diags *d) {
+/* lim with its zero fields (or all of it, when NULL) replaced by the defaults */
+static struct intake_limits limits_or_default(const struct intake_limits *lim) {
         struct intake_limits l;
         intake_limits_default(&l);
         if (lim) {
@@ -475,6 +480,27 @@ int bundle_load(const char *path, enum bundle_form form, const char *name,
                 if (lim->max_doc_bytes)
                         l.max_doc_bytes = lim->max_doc_bytes;
         }
+        return l;
+}
+
+int bundle_unpack(const char *path, enum bundle_form form, const char *scratch_dir,
+                  const struct intake_limits *lim, struct diags *d) {
+        const struct intake_limits l = limits_or_default(lim);
+        if (form != BUNDLE_ARCHIVE)
+                return 0;
+        if (!scratch_dir)
+                return -EINVAL;
+        size_t before = d->n + d->dropped;
+        int r = unpack_bundle(path, scratch_dir, path_basename(path), &l, d);
+        if (r < 0)
+                return r;
+        return d->n + d->dropped > before ? -EINVAL : 0;
+}
+
+static int load(const char *path, enum bundle_form form, const char *name, const char *scratch_dir,
+                bool unpacked, const struct intake_limits *lim, struct bundle **ret,
+                struct diags *d) {
+        const struct intake_limits l = limits_or_default(lim);
 
         if (form > BUNDLE_SINGLE_FILE || (form == BUNDLE_ARCHIVE && !scratch_dir))
                 return -EINVAL;
@@ -492,7 +518,7 @@ int bundle_load(const char *path, enum bundle_form form, const char *name,
         else if (form == BUNDLE_DIRECTORY)
                 r = load_directory(b, path, label, &l, d);
         else if (form == BUNDLE_ARCHIVE)
-                r = load_archive(b, path, scratch_dir, label, &l, d);
+                r = load_archive(b, path, scratch_dir, unpacked, label, &l, d);
         else
                 r = load_single(b, path, label, &l, d);
         if (r < 0)
@@ -501,4 +527,16 @@ int bundle_load(const char *path, enum bundle_form form, const char *name,
                 return -EINVAL;
         *ret = TAKE_PTR(b);
         return 0;
+}
+
+int bundle_load(const char *path, enum bundle_form form, const char *name,
+                const char *scratch_dir, const struct intake_limits *lim,
+                struct bundle **ret, struct diags *d) {
+        return load(path, form, name, scratch_dir, false, lim, ret, d);
+}
+
+int bundle_load_unpacked(const char *path, enum bundle_form form, const char *name,
+                         const char *scratch_dir, const struct intake_limits *lim,
+                         struct bundle **ret, struct diags *d) {
+        return load(path, form, name, scratch_dir, true, lim, ret, d);
 }

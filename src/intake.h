@@ -83,6 +83,15 @@ struct bundle {
 int bundle_load(const char *path, enum bundle_form form, const char *name,
                 const char *scratch_dir, const struct intake_limits *lim,
                 struct bundle **ret, struct diags *d);
+/* The two halves of bundle_load(), so that the slow one can run in a child process:
+ * bundle_unpack() unpacks an archive bundle below scratch_dir (other forms: nothing to do,
+ * 0) and returns 0, -EINVAL (diagnostics added) or another -errno; bundle_load_unpacked()
+ * is bundle_load() for a bundle that bundle_unpack() has already unpacked there. */
+int bundle_unpack(const char *path, enum bundle_form form, const char *scratch_dir,
+                  const struct intake_limits *lim, struct diags *d);
+int bundle_load_unpacked(const char *path, enum bundle_form form, const char *name,
+                         const char *scratch_dir, const struct intake_limits *lim,
+                         struct bundle **ret, struct diags *d);
 void bundle_free(struct bundle *b);
 static inline void bundle_freep(struct bundle **b) {
         bundle_free(*b);

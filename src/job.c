@@ -68,7 +68,7 @@ void job_free(struct job *j) {
                 for (size_t i = 0; i < j->dag->n_atoms; i++)
                         atom_run_clear(&j->runs[i]);
         free(j->runs);
-        sd_event_source_disable_unref(j->pack_child);
+        sd_event_source_disable_unref(j->child_src);
         sd_event_source_disable_unref(j->kick);
         bundle_free(j->bundle);
         spec_free(j->spec);
@@ -88,8 +88,8 @@ void job_kill(struct job *j, int sig) {
                 for (size_t i = 0; i < j->dag->n_atoms; i++)
                         if (j->runs[i].state == RUN_RUNNING && j->runs[i].pid > 0)
                                 (void) kill(j->runs[i].pid, sig);
-        if (j->pack_pid > 0)
-                (void) kill(j->pack_pid, sig);
+        if (j->child_pid > 0)
+                (void) kill(j->child_pid, sig);
 }
 
 static const char *stage_name(enum job_stage s) {
@@ -223,15 +223,97 @@ static int job_make_workdirs(struct job *j) {
 }
 
 static bool is_dir_entry(const struct job *j) {
-        _cleanup_free_ char *p = NULL;
+        _cleanup_free_ char *p = job_bundle_path(j);
         struct stat st;
+        return p && lstat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static struct intake_limits job_limits(const struct job *j) {
+        const struct settings *s = j->manager->settings;
+        return (struct intake_limits) {
+                .max_bundle_bytes = s->max_bundle_bytes,
+                .max_entries = s->max_archive_entries,
+                .max_unpacked_bytes = s->max_unpacked_bytes,
+                .max_doc_bytes = s->max_document_bytes,
+        };
+}
+
+char *job_bundle_path(const struct job *j) {
+        char *p;
         if (asprintf(&p, "%s/bundle/%s", j->dir, j->entry) < 0)
-                return false;
-        return lstat(p, &st) == 0 && S_ISDIR(st.st_mode);
+                return NULL;
+        return p;
+}
+
+/* Reads the bundle's documents (an archive: from the child's unpacking), validates and
+ * plans; on any problem the job is failed. */
+static void job_load(struct job *j, bool unpacked) {
+        const struct intake_limits lim = job_limits(j);
+        _cleanup_free_ char *path = job_bundle_path(j), *scratch = path_join(j->dir, "scratch");
+        int r;
+
+        if (!path || !scratch) {
+                job_fault(j, -ENOMEM, "failed to read the bundle");
+                job_fail(j);
+                return;
+        }
+        r = unpacked ? bundle_load_unpacked(path, j->form, j->name, scratch, &lim, &j->bundle, &j->diags)
+                     : bundle_load(path, j->form, j->name, scratch, &lim, &j->bundle, &j->diags);
+        if (r < 0) {
+                if (r != -EINVAL)
+                        job_fault(j, r, "failed to read the bundle");
+                job_fail(j);
+                return;
+        }
+
+        j->stage = STAGE_VALIDATION;
+        r = job_validate(j);
+        if (r < 0)
+                job_fault(j, r, "failed to validate the bundle");
+        if (r < 0 || j->diags.n > 0) {
+                job_fail(j);
+                return;
+        }
+
+        j->runs = calloc(j->dag->n_atoms, sizeof(*j->runs));
+        if (!j->runs) {
+                job_fault(j, -ENOMEM, "failed to plan the job");
+                job_fail(j);
+                return;
+        }
+        j->stage = STAGE_GENERATION;
+        log_info("%s: %zu atoms in %zu waves, backend %s", j->name, j->dag->n_atoms,
+                 j->dag->n_waves, j->backend->name);
+}
+
+static int on_unpack_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        struct job *j = userdata;
+        struct manager *m = j->manager;
+
+        j->child_pid = 0;
+        if (si->si_code == CLD_EXITED && si->si_status == WORKER_OK)
+                job_load(j, true);
+        else {
+                int r = si->si_code == CLD_EXITED && si->si_status == WORKER_REFUSED
+                                ? worker_load_diags(j, "unpack")
+                                : -ECHILD;
+                if (r < 0 && si->si_code != CLD_EXITED)
+                        (void) diags_add(&j->diags, NULL, 0, 0, NULL,
+                                         "unpacking process killed by signal %d (%s)",
+                                         si->si_status, strsignal(si->si_status));
+                else if (r < 0)
+                        job_fault(j, r == -ECHILD ? -EIO : r, "failed to unpack the bundle");
+                job_fail(j);
+        }
+        if (j->finished)
+                manager_job_done(m, j);
+        else
+                manager_schedule(m);
+        return 0;
 }
 
 int job_start(struct job *j) {
-        const struct settings *s = j->manager->settings;
+        struct manager *m = j->manager;
         enum bundle_form form;
         int r;
 
@@ -244,60 +326,48 @@ int job_start(struct job *j) {
                 j->name = strdup(j->entry);
                 if (!j->name)
                         return -ENOMEM;
-                (void) diags_add(&j->diags, j->entry, 0, 0, NULL,
-                                 "'%s' is not a job bundle: expected a directory, an archive "
-                                 "(.tar, .tar.gz, .tgz, .tar.xz, .tar.zst, .zip) or a single "
-                                 "file (.job.yaml, .job.json)", j->entry);
+                r = report_not_a_bundle(&j->diags, j->entry);
+                if (r < 0)
+                        return r;
                 job_fail(j);
                 return 0;
         }
+        j->form = form;
         r = job_make_workdirs(j);
         if (r < 0) {
                 job_fault(j, r, "failed to prepare the job's work area");
                 job_fail(j);
                 return 0;
         }
+        if (form != BUNDLE_ARCHIVE) {
+                job_load(j, false);
+                return 0;
+        }
 
-        struct intake_limits lim = {
-                .max_bundle_bytes = s->max_bundle_bytes,
-                .max_entries = s->max_archive_entries,
-                .max_unpacked_bytes = s->max_unpacked_bytes,
-                .max_doc_bytes = s->max_document_bytes,
-        };
-        _cleanup_free_ char *path = NULL, *scratch = path_join(j->dir, "scratch");
-        if (asprintf(&path, "%s/bundle/%s", j->dir, j->entry) < 0 || !scratch)
-                return -ENOMEM;
-        r = bundle_load(path, form, j->name, scratch, &lim, &j->bundle, &j->diags);
+        /* decompression is the slow part of intake: a child does it, the loop goes on */
+        (void) fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0) {
+                job_fault(j, -errno, "failed to fork the unpacking process");
+                job_fail(j);
+                return 0;
+        }
+        if (pid == 0) {
+                const struct intake_limits lim = job_limits(j);
+                worker_unpack_main(j, &lim);
+        }
+        j->child_pid = pid;
+        r = sd_event_add_child(m->event, &j->child_src, pid, WEXITED, on_unpack_exit, j);
         if (r < 0) {
-                if (r != -EINVAL)
-                        job_fault(j, r, "failed to read the bundle");
-                job_fail(j);
-                return 0;
+                (void) kill(pid, SIGKILL);
+                log_error_errno(r, "%s: failed to watch the unpacking process: %m", j->name);
+                return sd_event_exit(m->event, r);
         }
-
-        j->stage = STAGE_VALIDATION;
-        r = job_validate(j);
-        if (r < 0)
-                job_fault(j, r, "failed to validate the bundle");
-        if (r < 0 || j->diags.n > 0) {
-                job_fail(j);
-                return 0;
-        }
-
-        j->runs = calloc(j->dag->n_atoms, sizeof(*j->runs));
-        if (!j->runs) {
-                job_fault(j, -ENOMEM, "failed to plan the job");
-                job_fail(j);
-                return 0;
-        }
-        j->stage = STAGE_GENERATION;
-        log_info("%s: %zu atoms in %zu waves, backend %s", j->name, j->dag->n_atoms,
-                 j->dag->n_waves, j->backend->name);
         return 0;
 }
 
 long job_next_atom(struct job *j) {
-        if (j->finished || j->failed || !j->runs || j->pack_pid > 0)
+        if (j->finished || j->failed || !j->runs || j->child_pid > 0)
                 return -1;
         for (size_t k = 0; k < j->dag->n_atoms; k++) {
                 size_t i = j->dag->order[k];
@@ -489,9 +559,9 @@ static int on_pack_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
         bool exited = si->si_code == CLD_EXITED && si->si_status == 0;
         int r = exited ? worker_load_pack_result(j) : 0;
 
-        /* j->pack_child stays until the job is freed: sd-event reaps the child after this
+        /* j->child_src stays until the job is freed: sd-event reaps the child after this
          * handler returns */
-        j->pack_pid = 0;
+        j->child_pid = 0;
         j->finished_realtime = now_usec(CLOCK_REALTIME);
         j->finished_usec = now_usec(CLOCK_MONOTONIC);
 
@@ -550,8 +620,9 @@ static void job_start_packing(struct job *j) {
         }
         if (pid == 0)
                 worker_pack_main(j);
-        j->pack_pid = pid;
-        r = sd_event_add_child(m->event, &j->pack_child, pid, WEXITED, on_pack_exit, j);
+        j->child_pid = pid;
+        j->child_src = sd_event_source_disable_unref(j->child_src); /* the unpacking child's */
+        r = sd_event_add_child(m->event, &j->child_src, pid, WEXITED, on_pack_exit, j);
         if (r < 0) {
                 (void) kill(pid, SIGKILL);
                 log_error_errno(r, "%s: failed to watch the packing process: %m", j->name);

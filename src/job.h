@@ -1,9 +1,10 @@
 /* job.h - one claimed job in the parent: intake, validation, planning, the atoms'
  * workers, packaging and publication, as a small state machine driven by sd-event.
  *
- * The manager creates a job for a job directory (spool.h) and calls job_start(), which
- * does intake and validation at once (bounded by the limits) and either fails the job or
- * leaves it with atoms to run. The manager then asks job_next_atom()/job_spawn_atom() as
+ * The manager creates a job for a job directory (spool.h) and calls job_start(). An archive
+ * is unpacked by a child process (the slow part of intake: decompression under the
+ * limits); then, in the parent, the bundle's documents are read and validated (bounded by
+ * the limits) and the job either fails or is left with atoms to run. The manager then asks job_next_atom()/job_spawn_atom() as
  * worker slots free up. When the last atom ends the job forks its packing child; when
  * that ends it publishes (or fails) and tells the manager through manager_job_done().
  */
@@ -48,6 +49,7 @@ struct job {
         char *dir;
         char *entry; /* the bundle's name in inbox/ */
         char *name;  /* the job's name: outputs are NAME.tar.gz, NAME.metrics.yaml */
+        int form;    /* enum bundle_form */
         struct bundle *bundle;
         struct spec *spec;
         struct dag *dag;
@@ -61,8 +63,8 @@ struct job {
         bool succeeded;
         enum job_stage stage;
         struct diags diags;
-        pid_t pack_pid;
-        sd_event_source *pack_child;
+        pid_t child_pid;           /* the job's own child: unpacking, then packing */
+        sd_event_source *child_src;
         sd_event_source *kick; /* deferred progress after a failure to fork */
         uint64_t started_realtime, finished_realtime; /* usec */
         uint64_t started_usec, finished_usec;          /* CLOCK_MONOTONIC */
@@ -72,9 +74,12 @@ struct job {
 };
 
 int job_new(struct manager *m, const char *jobdir, struct job **ret);
+/* JOBDIR/bundle/ENTRY (malloc'd), NULL on ENOMEM. */
+char *job_bundle_path(const struct job *j);
 void job_free(struct job *j);
-/* Intake + validation + planning. Returns 0 (the job may have failed already: check
- * j->finished) or a negative errno for a fault of the daemon's own. */
+/* Intake + validation + planning, or the start of an unpacking child that continues
+ * them. Returns 0 (the job may have failed already: check j->finished) or a negative
+ * errno for a fault of the daemon's own. */
 int job_start(struct job *j);
 /* The index of an atom whose dependencies all succeeded and that has not started, or -1. */
 long job_next_atom(struct job *j);

@@ -297,14 +297,32 @@ static struct node *diag_node(const struct diag *g) {
         return m;
 }
 
-static int add_errors(struct node *m, const struct diags *d) {
+int report_errors_node(const struct diags *d, struct node **ret) {
         struct node *seq = node_new_seq();
         for (size_t i = 0; seq && i < d->n; i++)
                 if (node_seq_append(seq, diag_node(&d->v[i])) < 0) {
                         node_free(seq);
                         return -ENOMEM;
                 }
-        int r = node_map_set(m, "errors", seq);
+        if (!seq)
+                return -ENOMEM;
+        *ret = seq;
+        return 0;
+}
+
+int report_not_a_bundle(struct diags *d, const char *entry) {
+        return diags_add(d, entry, 0, 0, NULL,
+                         "'%s' is not a job bundle: expected a directory, an archive (.tar, "
+                         ".tar.gz, .tgz, .tar.xz, .tar.zst, .zip) or a single file "
+                         "(.job.yaml, .job.json)", entry);
+}
+
+static int add_errors(struct node *m, const struct diags *d) {
+        struct node *seq = NULL;
+        int r = report_errors_node(d, &seq);
+        if (r < 0)
+                return r;
+        r = node_map_set(m, "errors", seq);
         if (r >= 0 && d->dropped)
                 r = node_map_set(m, "errors_not_listed", node_new_uint(d->dropped));
         return r;
@@ -344,10 +362,7 @@ int report_reject(const char *entry, char **ret, size_t *ret_len) {
         struct diags d = DIAGS_INIT;
         int r = m ? 0 : -ENOMEM;
         if (r >= 0)
-                r = diags_add(&d, entry, 0, 0, NULL,
-                              "'%s' is not a job bundle: expected a directory, an archive (.tar, "
-                              ".tar.gz, .tgz, .tar.xz, .tar.zst, .zip) or a single file "
-                              "(.job.yaml, .job.json)", entry);
+                r = report_not_a_bundle(&d, entry);
         if (r >= 0)
                 r = node_map_set_string(m, "job", entry);
         if (r >= 0)

@@ -20,6 +20,11 @@ int report_metrics(const struct job *j, char **ret, size_t *ret_len);
 int report_error(const struct job *j, const char *stage, char **ret, size_t *ret_len);
 int report_reject(const char *entry, char **ret, size_t *ret_len);
 
+/* [{message, file, line, column, path}] as in the error report. */
+int report_errors_node(const struct diags *d, struct node **ret);
+/* The diagnostic for an inbox entry that has none of the bundle forms. */
+int report_not_a_bundle(struct diags *d, const char *entry);
+
 /* The success criteria's thresholds from the daemon's settings. */
 struct analyze_thresholds;
 struct settings;

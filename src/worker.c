@@ -5,8 +5,10 @@
  * leave with _exit(). Their results go back to the parent as small YAML files.
  *
  * Test hook: CODEGEND_FAULT_INJECT="ATOM_ID=crash|hang|exit" makes that atom's worker
- * crash (SIGSEGV), hang until killed, or exit 3 before writing anything; it is how the
- * end-to-end tests prove that such workers fail their atom with the right reason.
+ * crash (SIGSEGV), hang until killed, or exit 3 before writing anything ("@unpack=..." and
+ * "@pack=..." do the same to a job's unpacking and packing children; '@' is in no atom
+ * id); it is how the end-to-end tests prove that such children fail the job with the
+ * right reason.
  */
 #include "config.h"
 
@@ -371,8 +373,66 @@ static int pack_job(struct job *j) {
         return write_node(result, res);
 }
 
+static int unpack_main(struct job *j, const struct intake_limits *lim) {
+        _cleanup_free_ char *path = job_bundle_path(j), *scratch = path_join(j->dir, "scratch");
+        _cleanup_free_ char *result = job_path(j, "results", "unpack", ".yaml");
+        _cleanup_node_ struct node *res = NULL;
+        struct diags d = DIAGS_INIT;
+        struct node *errors = NULL;
+
+        if (!path || !scratch || !result)
+                return WORKER_FAILED;
+        int r = bundle_unpack(path, j->form, scratch, lim, &d);
+        if (r == 0 || r != -EINVAL) {
+                diags_clear(&d);
+                if (r < 0)
+                        fprintf(stderr, "codegend: %s: unpacking failed: %s\n", j->name, strerror(-r));
+                return r == 0 ? WORKER_OK : WORKER_FAILED;
+        }
+        r = report_errors_node(&d, &errors);
+        diags_clear(&d);
+        if (r < 0 || !(res = node_new_map()) || node_map_set(res, "errors", errors) < 0)
+                return WORKER_FAILED;
+        return write_node(result, res) < 0 ? WORKER_FAILED : WORKER_REFUSED;
+}
+
+_Noreturn void worker_unpack_main(struct job *j, const struct intake_limits *lim) {
+        child_setup(j);
+        fault_inject("@unpack");
+        _exit(unpack_main(j, lim));
+}
+
+int worker_load_diags(struct job *j, const char *what) {
+        _cleanup_free_ char *path = job_path(j, "results", what, ".yaml");
+        _cleanup_node_ struct node *res = NULL;
+        struct diags d = DIAGS_INIT;
+        if (!path)
+                return -ENOMEM;
+        int r = doc_load(path, path, MAX_RESULT, &res, &d);
+        diags_clear(&d);
+        if (r < 0)
+                return r;
+        const struct node *errors = node_get(res, "errors");
+        if (!errors || errors->kind != NODE_SEQ || errors->n == 0)
+                return -EBADMSG;
+        for (size_t i = 0; i < errors->n; i++) {
+                const struct node *e = errors->items[i], *msg = node_get(e, "message");
+                const struct node *file = node_get(e, "file"), *p = node_get(e, "path");
+                if (!msg || msg->kind != NODE_SCALAR)
+                        return -EBADMSG;
+                r = diags_add(&j->diags, file && file->kind == NODE_SCALAR ? file->value : NULL,
+                              (unsigned) node_uint(node_get(e, "line")),
+                              (unsigned) node_uint(node_get(e, "column")),
+                              p && p->kind == NODE_SCALAR ? p->value : NULL, "%s", msg->value);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 _Noreturn void worker_pack_main(struct job *j) {
         child_setup(j);
+        fault_inject("@pack");
         int r = pack_job(j);
         if (r < 0) {
                 fprintf(stderr, "codegend: %s: packing failed: %s\n", j->name, strerror(-r));

@@ -11,13 +11,28 @@
  *   project/NAME/...         the assembled project (packing child)
  *   out/NAME.tar.gz          the tarball (packing child)
  *   results/pack.yaml        {tarball: {bytes, sha256}, content: {...}} (packing child)
+ *   scratch/                 an archive bundle, unpacked (unpacking child)
+ *   results/unpack.yaml      {errors: [...]} when the unpacking child refused the bundle
  */
 #pragma once
 
+#include "intake.h"
 #include "job.h"
+
+/* Exit statuses of the children. */
+enum {
+        WORKER_OK = 0,       /* done; its result is written */
+        WORKER_FAILED = 1,   /* it could not even write a result */
+        WORKER_REFUSED = 3,  /* unpacking: the bundle was refused, results/unpack.yaml says why */
+};
 
 _Noreturn void worker_atom_main(struct job *j, size_t idx);
 _Noreturn void worker_pack_main(struct job *j);
+/* Unpacks an archive bundle into the job's scratch/ (the slow part of intake). */
+_Noreturn void worker_unpack_main(struct job *j, const struct intake_limits *lim);
+
+/* Parent side: adds the diagnostics a child left in results/WHAT.yaml to j->diags. */
+int worker_load_diags(struct job *j, const char *what);
 
 /* Parent side: fills run from results/ATOM_ID.yaml; -ENOENT when there is none. */
 int worker_load_atom_result(struct job *j, size_t idx);

@@ -105,6 +105,24 @@ for fault in crash exit hang; do
         check "$fault: the original bundle is in failed/" test -f "$sp/failed/$fault/spec.yaml"
 done
 
+# --- the job's own children: unpacking (archives) and packing
+(cd "$REF/.." && tar -czf "$WORK/tm.tar.gz" taskmanager)
+for child in unpack pack; do
+        sp=$(new_spool "child-$child")
+        cp "$WORK/tm.tar.gz" "$sp/inbox/$child.tar.gz"
+        export CODEGEND_FAULT_INJECT="@$child=crash"
+        run_once "$sp"
+        unset CODEGEND_FAULT_INJECT
+        e="$sp/failed/$child.error.yaml"
+        check "$child child crashes: the job fails (exit 1), the archive in failed/" \
+                sh -c "[ $RC -eq 1 ] && cmp -s '$WORK/tm.tar.gz' '$sp/failed/$child.tar.gz'"
+        check "$child child crashes: the report says so" has_error "$e" "${child}ing process killed by signal 11"
+done
+check "unpacking crash: stage intake" yq_true "$WORK/child-unpack/failed/unpack.error.yaml" "d['stage'] == 'intake'"
+check "packing crash: stage packaging, with the partial metrics" yq_true "$WORK/child-pack/failed/pack.error.yaml" \
+        "d['stage'] == 'packaging' and all(a['status'] == 'ok' for a in d['metrics']['atoms'])"
+check "no outputs of a failed packing reach the outbox" sh -c "[ \$(ls -A '$WORK/child-pack/outbox' | wc -l) -eq 0 ]"
+
 # --- configuration errors name file:line:column and exit 2
 printf 'workers: 4\nworkerz: 2\n' > "$WORK/bad.yaml"
 "$CODEGEND" --spool "$WORK/unused" --config "$WORK/bad.yaml" --once >/dev/null 2>"$WORK/bad.err"
