@@ -57,6 +57,16 @@ start_daemon "$sp" "$WORK/slow-rescan.yaml"
 check "a bundle present at start is taken (startup rescan)" wait_for "test -s '$sp/outbox/early.metrics.yaml'"
 stop_daemon
 
+# --- the periodic rescan: the only mechanism where inotify sees nothing (NFS); here a
+# directory created in place, which gives no rename event
+printf 'rescan_interval: 1\nsettle_time: 1\n' > "$WORK/fast-rescan.yaml"
+sp=$(new_spool periodic)
+start_daemon "$sp" "$WORK/fast-rescan.yaml"
+cp -r "$REF" "$sp/inbox/inplace-dir"
+check "a directory created in place is taken by the periodic rescan once settled" \
+        wait_for "test -s '$sp/outbox/inplace-dir.metrics.yaml'" 100
+stop_daemon
+
 # --- the .ready marker mode
 printf 'rescan_interval: 3600\nrequire_ready_marker: true\n' > "$WORK/ready.yaml"
 sp=$(new_spool ready)
