@@ -553,6 +553,13 @@ static int on_atom_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
         return 0;
 }
 
+/* A failed/ entry that is a bundle of the job NAME (an earlier run's). */
+static bool bundle_is_named(const char *entry, bool is_dir, const char *name) {
+        _cleanup_free_ char *n = NULL;
+        enum bundle_form form;
+        return bundle_classify(entry, is_dir, &form, &n) == 1 && streq(n, name);
+}
+
 static int on_pack_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
         struct job *j = userdata;
         struct manager *m = j->manager;
@@ -588,7 +595,7 @@ static int on_pack_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
         if (r >= 0 && asprintf(&tarball, "%s/out/%s.tar.gz", j->dir, j->name) < 0)
                 r = -ENOMEM;
         if (r >= 0)
-                r = spool_publish(&m->spool, j->name, tarball, report, len);
+                r = spool_publish(&m->spool, j->name, tarball, report, len, bundle_is_named);
         if (r < 0) {
                 j->succeeded = false;
                 job_fault(j, r, "failed to publish the outputs");

@@ -188,13 +188,41 @@ static int unlink_if_present(const char *path) {
         return 0;
 }
 
+/* Removes failed/NAME.error.yaml, then every failed bundle that is_named() says is NAME's. */
+static int forget_failed(struct spool *s, const char *name,
+                         bool (*is_named)(const char *entry, bool is_dir, const char *name)) {
+        _cleanup_free_ char *err = NULL;
+        int r;
+        if (output_path(s->failed, name, ".error.yaml", &err) < 0)
+                return -ENOMEM;
+        if ((r = unlink_if_present(err)) < 0)
+                return r;
+        DIR *d = opendir(s->failed);
+        if (!d)
+                return -errno;
+        struct dirent *de;
+        while (r >= 0 && (de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                _cleanup_free_ char *p = path_join(s->failed, de->d_name);
+                struct stat st;
+                if (!p)
+                        r = -ENOMEM;
+                else if (lstat(p, &st) == 0 && is_named(de->d_name, S_ISDIR(st.st_mode), name))
+                        r = rm_rf(p);
+        }
+        (void) closedir(d);
+        if (r < 0)
+                return r;
+        return fsync_dir(s->failed);
+}
+
 int spool_publish(struct spool *s, const char *name, const char *tarball, const char *report,
-                  size_t report_len) {
-        _cleanup_free_ char *tar = NULL, *rep = NULL, *err = NULL;
+                  size_t report_len, bool (*is_named)(const char *entry, bool is_dir, const char *name)) {
+        _cleanup_free_ char *tar = NULL, *rep = NULL;
         int r;
         if (output_path(s->outbox, name, ".tar.gz", &tar) < 0 ||
-            output_path(s->outbox, name, ".metrics.yaml", &rep) < 0 ||
-            output_path(s->failed, name, ".error.yaml", &err) < 0)
+            output_path(s->outbox, name, ".metrics.yaml", &rep) < 0)
                 return -ENOMEM;
 
         /* a present report means a complete pair: tarball first, report last */
@@ -204,9 +232,7 @@ int spool_publish(struct spool *s, const char *name, const char *tarball, const 
                 return r;
         if ((r = write_file_atomic(rep, report, report_len, 0644)) < 0)
                 return r;
-        if ((r = unlink_if_present(err)) < 0)
-                return r;
-        return fsync_dir(s->failed);
+        return forget_failed(s, name, is_named);
 }
 
 static int move_to_failed(struct spool *s, const char *src, const char *entry) {

@@ -44,9 +44,11 @@ int spool_job_entry(const char *jobdir, char **ret_entry);
 
 /* Publishes a succeeded job: tarball (a complete file inside the job directory) to
  * outbox/NAME.tar.gz, then the report to outbox/NAME.metrics.yaml, both by rename after
- * fsync; a stale failed/NAME.error.yaml of an earlier run of NAME is removed. */
+ * fsync; then what an earlier failed run of NAME left in failed/ is removed: its
+ * NAME.error.yaml, and the bundles that is_named() says are NAME's. */
 int spool_publish(struct spool *s, const char *name, const char *tarball,
-                  const char *report, size_t report_len);
+                  const char *report, size_t report_len,
+                  bool (*is_named)(const char *entry, bool is_dir, const char *name));
 
 /* Fails a job: writes failed/NAME.error.yaml, then moves the original bundle to
  * failed/ENTRY (replacing an earlier one); the outputs of an earlier run of NAME are

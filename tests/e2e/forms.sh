@@ -102,6 +102,17 @@ run_once "$sp"
 check "re-running a job replaces its outputs" test "$RC" -eq 0
 check "the same job twice gives a byte-identical tarball" cmp "$WORK/first.tar.gz" "$sp/outbox/dirjob.tar.gz"
 
+# a later failing job of the same name retracts the earlier outputs; a later success
+# removes the earlier error report (the newest result of NAME is what a consumer sees)
+mkdir -p "$sp/inbox/dirjob" && sed 's/format: 1/format: 9/' "$REF/spec.yaml" > "$sp/inbox/dirjob/spec.yaml"
+run_once "$sp"
+check "a failing job of the same name removes the earlier outbox pair" \
+        sh -c "[ $RC -eq 1 ] && test ! -e '$sp/outbox/dirjob.tar.gz' -a ! -e '$sp/outbox/dirjob.metrics.yaml' -a -s '$sp/failed/dirjob.error.yaml'"
+cp -r "$REF" "$sp/inbox/dirjob"
+run_once "$sp"
+check "a later success removes the earlier error report and failed bundle" \
+        sh -c "[ $RC -eq 0 ] && test -s '$sp/outbox/dirjob.metrics.yaml' -a ! -e '$sp/failed/dirjob.error.yaml' -a ! -e '$sp/failed/dirjob'"
+
 check "the report names the success thresholds it used" yq_true "$sp/outbox/dirjob.metrics.yaml" \
         "d['success_thresholds'] == {'loc_min': 1000, 'type_hints_min': 0.95, 'docstrings_min': 0.95, 'syntax_errors_max': 0}"
 # thresholds come from the configuration
