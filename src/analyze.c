@@ -1,10 +1,11 @@
 /* analyze.c - measure a generated project: classification, LOC, syntax, quality, criteria.
  *
- * Interface: analyze.h; definitions: docs/metrics.md. Python files are parsed by pyast.c
- * (tree-sitter); this file adds the line-level checks tree-sitter does not make and that
- * CPython's tokenizer does (indentation: unexpected indent, expected an indented block,
- * unindent mismatch, TabError; unterminated strings; invalid UTF-8, NUL bytes, invisible
- * characters in code), then sums files into the metrics map and walks directory trees.
+ * Interface: analyze.h; definitions: docs/metrics.md. Python files are parsed by the pyast
+ * module (pyast*.c, tree-sitter); this file adds the line-level checks tree-sitter does
+ * not make and that CPython's tokenizer does (indentation: unexpected indent, expected an
+ * indented block, unindent mismatch, TabError; unterminated strings; invalid UTF-8, NUL
+ * bytes, invisible characters in code), then sums files into the metrics map and walks
+ * directory trees.
  * Diagnostics: none of its own; syntax errors are data (struct py_errors), failures are
  * negative errnos.
  */

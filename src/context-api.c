@@ -1,10 +1,10 @@
 /* context-api.c - validation rules and endpoints as template context.
  *
- * Interface: rule_ctx() and endpoint_ctx() (context-internal.h). A rule gets its check
- * function's name, its condition and the rejected and the accepted case its generated test
- * tries; an endpoint gets its handler and service names, summary, status code, the URL
- * expression of its test, its filters (query parameters, with a second row each filter
- * must leave out) and, for route fragments, the imports of the fragment.
+ * Interface: context_rule_ctx() and context_endpoint_ctx() (context-internal.h). A rule
+ * gets its check function's name, its condition and the rejected and the accepted case its
+ * generated test tries; an endpoint gets its handler and service names, summary, status
+ * code, the URL expression of its test, its filters (query parameters, with a second row
+ * each filter must leave out) and, for route fragments, the imports of the fragment.
  * No diagnostics: builders return 0, -EINVAL for a rule or endpoint naming an unknown
  * entity or field (a validated spec has none), -ENOMEM.
  */
@@ -43,16 +43,16 @@ static char *rule_func(const struct spec *s, const struct rule *r) {
 /* A value of the field's type as a Python expression, for range tests. */
 static char *range_value(const struct field *f, double x) {
         if (f->type == FT_DECIMAL) {
-                _cleanup_free_ char *n = num_str(x);
+                _cleanup_free_ char *n = context_num_str(x);
                 return n ? strf("Decimal(\"%s\")", n) : NULL;
         }
-        return num_str(x);
+        return context_num_str(x);
 }
 
 static int rule_tests(const struct spec *s, const struct entity *e, const struct rule *r,
                       const struct field *f, const char *attr, struct node *m) {
         _cleanup_free_ char *rej = NULL, *acc = NULL, *rej_cur = NULL, *acc_cur = NULL;
-        _cleanup_free_ char *cls = class_name_of(e);
+        _cleanup_free_ char *cls = context_class_name_of(e);
         bool existing = false;
         if (!cls)
                 return -ENOMEM;
@@ -93,12 +93,12 @@ static int rule_tests(const struct spec *s, const struct entity *e, const struct
                 break;
         }
         case RULE_REGEX: {
-                _cleanup_free_ char *pat = py_str(r->pattern), *smp = NULL;
-                int k = regex_sample(r->pattern, 0, 0, 1000, NULL, &smp);
+                _cleanup_free_ char *pat = context_py_str(r->pattern), *smp = NULL;
+                int k = context_regex_sample_filtered(r->pattern, 0, 0, 1000, NULL, &smp);
                 if (k == -ENOMEM || !pat)
                         return -ENOMEM;
                 rej = strf("not_matching(%s)", pat);
-                acc = k >= 0 ? py_str(smp) : strdup("None");
+                acc = k >= 0 ? context_py_str(smp) : strdup("None");
                 break;
         }
         case RULE_TRANSITIONS: {
@@ -153,9 +153,9 @@ static int rule_fill(const struct spec *s, const struct rule *r, struct node *m)
         if (!e || !f)
                 return -EINVAL;
         _cleanup_free_ char *attr = context_py_ident(f->name), *func = rule_func(s, r);
-        _cleanup_free_ char *cls = class_name_of(e);
-        _cleanup_free_ char *cname = func ? upper(func + strlen("check")) : NULL;
-        _cleanup_free_ char *msg = one_line(r->message);
+        _cleanup_free_ char *cls = context_class_name_of(e);
+        _cleanup_free_ char *cname = func ? context_upper(func + strlen("check")) : NULL;
+        _cleanup_free_ char *msg = context_one_line(r->message);
         if (!attr || !func || !cls || !cname || !msg)
                 return -ENOMEM;
 
@@ -178,15 +178,15 @@ static int rule_fill(const struct spec *s, const struct rule *r, struct node *m)
 
         /* exists */
         const struct entity *t = r->kind == RULE_EXISTS ? spec_find_entity(s, f->target) : NULL;
-        _cleanup_free_ char *tc = t ? class_name_of(t) : NULL;
+        _cleanup_free_ char *tc = t ? context_class_name_of(t) : NULL;
         if (t && !tc)
                 return -ENOMEM;
         TRY(put_str(m, "target_class", tc));
         TRY(put_str(m, "target_snake", t ? t->snake : NULL));
 
         /* range */
-        _cleanup_free_ char *mn = r->has_min ? num_str(r->min) : NULL;
-        _cleanup_free_ char *mx = r->has_max ? num_str(r->max) : NULL;
+        _cleanup_free_ char *mn = r->has_min ? context_num_str(r->min) : NULL;
+        _cleanup_free_ char *mx = r->has_max ? context_num_str(r->max) : NULL;
         TRY(put_bool(m, "has_min", r->has_min));
         TRY(put_bool(m, "has_max", r->has_max));
         TRY(put_str(m, "min", mn));
@@ -227,7 +227,7 @@ static int rule_fill(const struct spec *s, const struct rule *r, struct node *m)
         return rule_tests(s, e, r, f, attr, m);
 }
 
-int rule_ctx(const struct spec *s, const struct rule *r, struct node **ret) {
+int context_rule_ctx(const struct spec *s, const struct rule *r, struct node **ret) {
         _cleanup_node_ struct node *m = node_new_map();
         if (!m)
                 return -ENOMEM;
@@ -250,7 +250,7 @@ static const char *query_type(const struct field *f, const struct field_parts *p
         case FT_ENUM:
                 return p->enum_alias;
         default:
-                return py_type_of(f->type);
+                return context_py_type_of(f->type);
         }
 }
 
@@ -259,14 +259,14 @@ static int filter_ctx(const struct spec *s, const struct entity *e, const struct
         static const char *const taken[] = { "db", "limit", "offset", "filters", NULL };
         struct field_parts p = { .attr = NULL };
         _cleanup_node_ struct node *m = node_new_map();
-        _cleanup_free_ char *param = NULL, *w = words_of(f->name);
+        _cleanup_free_ char *param = NULL, *w = context_words_of(f->name);
         int r;
 
-        if (!m || !w || field_parts_init(e, f, &p) < 0) {
-                field_parts_clear(&p);
+        if (!m || !w || context_field_parts_init(e, f, &p) < 0) {
+                context_field_parts_clear(&p);
                 return -ENOMEM;
         }
-        param = in_list(taken, p.attr) ? strf("%s_filter", p.attr) : strdup(p.attr);
+        param = context_in_list(taken, p.attr) ? strf("%s_filter", p.attr) : strdup(p.attr);
         const struct entity *t = f->type == FT_FOREIGN_KEY ? spec_find_entity(s, f->target) : NULL;
         r = param ? 0 : -ENOMEM;
         if (r >= 0)
@@ -294,12 +294,13 @@ static int filter_ctx(const struct spec *s, const struct entity *e, const struct
         /* a second row the filter must leave out, when the field can differ */
         if (r >= 0) {
                 _cleanup_free_ char *other = NULL;
-                if (t || field_conflicts(s, e, f))
+                if (t || context_field_conflicts(s, e, f))
                         other = strf("make_%s(db_session)", e->snake);
                 else {
                         int err;
-                        _cleanup_free_ char *a = payload_value(s, e, f, 0, false, &err);
-                        _cleanup_free_ char *b = a ? payload_value(s, e, f, 1, false, &err) : NULL;
+                        _cleanup_free_ char *a = context_payload_value(s, e, f, 0, false, &err);
+                        _cleanup_free_ char *b =
+                                a ? context_payload_value(s, e, f, 1, false, &err) : NULL;
                         if (a && b && !streq(a, b))
                                 other = strf("make_%s(db_session, **{\"%s\": %s})", e->snake, f->name, b);
                         else if (!a && err == -ENOMEM)
@@ -308,7 +309,7 @@ static int filter_ctx(const struct spec *s, const struct entity *e, const struct
                 if (r >= 0)
                         r = put_str(m, "other_make", other ? other : "");
         }
-        field_parts_clear(&p);
+        context_field_parts_clear(&p);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(m);
@@ -317,8 +318,8 @@ static int filter_ctx(const struct spec *s, const struct entity *e, const struct
 
 static int endpoint_fill(const struct spec *s, const struct entity *e, const struct endpoint *ep,
                          struct node *m) {
-        _cleanup_free_ char *cls = class_name_of(e), *words = title_words(e);
-        _cleanup_free_ char *desc = one_line(ep->description);
+        _cleanup_free_ char *cls = context_class_name_of(e), *words = context_title_words(e);
+        _cleanup_free_ char *desc = context_one_line(ep->description);
         if (!cls || !words || !desc)
                 return -ENOMEM;
         const char *op = op_kind_name(ep->op);
@@ -352,7 +353,7 @@ static int endpoint_fill(const struct spec *s, const struct entity *e, const str
                 TRY(put_strf(m, "service_fn", "%s_%s", op, e->snake));
         }
         if (ep->op == OP_LIST) {
-                _cleanup_free_ char *tw = words_of(e->table);
+                _cleanup_free_ char *tw = context_words_of(e->table);
                 if (!tw)
                         return -ENOMEM;
                 TRY(put_strf(m, "summary", "%s%s", summaries[ep->op], tw));
@@ -406,7 +407,7 @@ static int endpoint_fill(const struct spec *s, const struct entity *e, const str
 /* The imports of one route fragment. */
 static int route_imports(const struct spec *s, const struct entity *e, const struct endpoint *ep,
                          bool first, struct imports *im) {
-        _cleanup_free_ char *cls = class_name_of(e);
+        _cleanup_free_ char *cls = context_class_name_of(e);
         _cleanup_free_ char *schemas = strf("src.api.schemas.%s", e->snake);
         _cleanup_free_ char *svc = strf("from src.services import %s as %s_service", e->snake, e->snake);
         _cleanup_free_ char *read = strf("%sRead", cls), *create = strf("%sCreate", cls);
@@ -415,59 +416,59 @@ static int route_imports(const struct spec *s, const struct entity *e, const str
                 return -ENOMEM;
 
         if (first)
-                TRY(imp_from(im, IMP_THIRD, "fastapi", "APIRouter"));
-        TRY(imp_from(im, IMP_THIRD, "fastapi", "Depends"));
-        TRY(imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
-        TRY(imp_from(im, IMP_LOCAL, "src.database", "get_db"));
-        TRY(imp_from(im, IMP_LOCAL, "src.errors", "DomainError"));
-        TRY(imp_from(im, IMP_LOCAL, "src.errors", "http_error"));
-        TRY(imp_plain(im, IMP_LOCAL, svc));
+                TRY(context_imp_from(im, IMP_THIRD, "fastapi", "APIRouter"));
+        TRY(context_imp_from(im, IMP_THIRD, "fastapi", "Depends"));
+        TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
+        TRY(context_imp_from(im, IMP_LOCAL, "src.database", "get_db"));
+        TRY(context_imp_from(im, IMP_LOCAL, "src.errors", "DomainError"));
+        TRY(context_imp_from(im, IMP_LOCAL, "src.errors", "http_error"));
+        TRY(context_imp_plain(im, IMP_LOCAL, svc));
         switch (ep->op) {
         case OP_LIST:
-                TRY(imp_from(im, IMP_STDLIB, "typing", "List"));
-                TRY(imp_from(im, IMP_THIRD, "fastapi", "Query"));
-                TRY(imp_from(im, IMP_LOCAL, schemas, read));
+                TRY(context_imp_from(im, IMP_STDLIB, "typing", "List"));
+                TRY(context_imp_from(im, IMP_THIRD, "fastapi", "Query"));
+                TRY(context_imp_from(im, IMP_LOCAL, schemas, read));
                 if (ep->n_filters > 0) {
-                        TRY(imp_from(im, IMP_STDLIB, "typing", "Any"));
-                        TRY(imp_from(im, IMP_STDLIB, "typing", "Dict"));
-                        TRY(imp_from(im, IMP_STDLIB, "typing", "Optional"));
+                        TRY(context_imp_from(im, IMP_STDLIB, "typing", "Any"));
+                        TRY(context_imp_from(im, IMP_STDLIB, "typing", "Dict"));
+                        TRY(context_imp_from(im, IMP_STDLIB, "typing", "Optional"));
                 }
                 for (size_t i = 0; i < ep->n_filters; i++) {
                         const struct field *f = entity_find_field(e, ep->filters[i]);
                         if (!f)
                                 continue;
                         if (f->type == FT_DATE || f->type == FT_DATETIME)
-                                TRY(imp_plain(im, IMP_STDLIB, "import datetime as dt"));
+                                TRY(context_imp_plain(im, IMP_STDLIB, "import datetime as dt"));
                         else if (f->type == FT_DECIMAL)
-                                TRY(imp_from(im, IMP_STDLIB, "decimal", "Decimal"));
+                                TRY(context_imp_from(im, IMP_STDLIB, "decimal", "Decimal"));
                         else if (f->type == FT_UUID)
-                                TRY(imp_from(im, IMP_STDLIB, "uuid", "UUID"));
+                                TRY(context_imp_from(im, IMP_STDLIB, "uuid", "UUID"));
                         else if (f->type == FT_ENUM) {
                                 struct field_parts p = { .attr = NULL };
-                                int r = field_parts_init(e, f, &p);
+                                int r = context_field_parts_init(e, f, &p);
                                 if (r >= 0)
-                                        r = imp_from(im, IMP_LOCAL, schemas, p.enum_alias);
-                                field_parts_clear(&p);
+                                        r = context_imp_from(im, IMP_LOCAL, schemas, p.enum_alias);
+                                context_field_parts_clear(&p);
                                 TRY(r);
                         }
                 }
                 break;
         case OP_CREATE:
-                TRY(imp_from(im, IMP_LOCAL, schemas, create));
-                TRY(imp_from(im, IMP_LOCAL, schemas, read));
+                TRY(context_imp_from(im, IMP_LOCAL, schemas, create));
+                TRY(context_imp_from(im, IMP_LOCAL, schemas, read));
                 break;
         case OP_GET:
-                TRY(imp_from(im, IMP_THIRD, "fastapi", "Path"));
-                TRY(imp_from(im, IMP_LOCAL, schemas, read));
+                TRY(context_imp_from(im, IMP_THIRD, "fastapi", "Path"));
+                TRY(context_imp_from(im, IMP_LOCAL, schemas, read));
                 break;
         case OP_UPDATE:
-                TRY(imp_from(im, IMP_THIRD, "fastapi", "Path"));
-                TRY(imp_from(im, IMP_LOCAL, schemas, update));
-                TRY(imp_from(im, IMP_LOCAL, schemas, read));
+                TRY(context_imp_from(im, IMP_THIRD, "fastapi", "Path"));
+                TRY(context_imp_from(im, IMP_LOCAL, schemas, update));
+                TRY(context_imp_from(im, IMP_LOCAL, schemas, read));
                 break;
         case OP_DELETE:
-                TRY(imp_from(im, IMP_THIRD, "fastapi", "Path"));
-                TRY(imp_from(im, IMP_THIRD, "fastapi", "Response"));
+                TRY(context_imp_from(im, IMP_THIRD, "fastapi", "Path"));
+                TRY(context_imp_from(im, IMP_THIRD, "fastapi", "Response"));
                 break;
         default:
                 break;
@@ -476,8 +477,8 @@ static int route_imports(const struct spec *s, const struct entity *e, const str
         return 0;
 }
 
-int endpoint_ctx(const struct spec *s, const struct endpoint *ep, bool with_imports,
-                 bool first, struct node **ret) {
+int context_endpoint_ctx(const struct spec *s, const struct endpoint *ep, bool with_imports,
+                         bool first, struct node **ret) {
         const struct entity *e = spec_find_entity(s, ep->entity);
         _cleanup_node_ struct node *m = node_new_map();
         if (!e)
@@ -489,10 +490,10 @@ int endpoint_ctx(const struct spec *s, const struct endpoint *ep, bool with_impo
                 struct imports im = { .n = 0 };
                 int r = route_imports(s, e, ep, first, &im);
                 if (r < 0) {
-                        imports_clear(&im);
+                        context_imports_clear(&im);
                         return r;
                 }
-                TRY(put_imports(m, "imports", &im));
+                TRY(context_put_imports(m, "imports", &im));
         }
         *ret = TAKE_PTR(m);
         return 0;

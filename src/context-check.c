@@ -26,12 +26,12 @@ static int check_sample(const struct spec *s, const struct entity *e, size_t ei,
         if (f->type == FT_FOREIGN_KEY)
                 return 0;
         for (unsigned v = 0; v < 2; v++) {
-                _cleanup_free_ char *x = payload_value(s, e, f, v, false, &err);
+                _cleanup_free_ char *x = context_payload_value(s, e, f, v, false, &err);
                 if (err == -ENOMEM)
                         return err;
                 if (!x) {
                         struct sample_spec ss;
-                        sample_spec_init(s, e, f, &ss);
+                        context_sample_spec_init(s, e, f, &ss);
                         if (ss.pattern)
                                 return diags_add(d, file, f->pos.line, f->pos.column, path,
                                                  "cannot derive a test value for field '%s' of '%s' from pattern '%s'%s",
@@ -43,9 +43,9 @@ static int check_sample(const struct spec *s, const struct entity *e, size_t ei,
                                          f->name, e->name);
                 }
         }
-        if (field_conflicts(s, e, f)) {
+        if (context_field_conflicts(s, e, f)) {
                 size_t distinct = 0;
-                TRY(count_variants(s, e, f, &distinct));
+                TRY(context_count_variants(s, e, f, &distinct));
                 if (distinct < 2)
                         return diags_add(d, file, f->pos.line, f->pos.column, path,
                                          "unique field '%s' of '%s' admits only one value, so no second row could be stored",
@@ -83,7 +83,7 @@ int context_check(const struct spec *s, const char *file, struct diags *d) {
                 _cleanup_free_ char *path = strf("entities[%zu]", i);
                 if (!path)
                         return -ENOMEM;
-                if (is_py_keyword(e->snake))
+                if (context_is_py_keyword(e->snake))
                         TRY(diags_add(d, file, e->pos.line, e->pos.column, path,
                                       "entity '%s' gives the module name '%s', a Python keyword: rename the entity",
                                       e->name, e->snake));
@@ -103,7 +103,7 @@ int context_check(const struct spec *s, const char *file, struct diags *d) {
                         _cleanup_free_ char *rp = strf("entities[%zu].relationships[%zu]", i, j);
                         if (!rp)
                                 return -ENOMEM;
-                        r = relinfo_init(s, e, &e->rels[j], &ri);
+                        r = context_relinfo_init(s, e, &e->rels[j], &ri);
                         if (r == -EINVAL)
                                 r = diags_add(d, file, e->rels[j].pos.line, e->rels[j].pos.column, rp,
                                               "relationship '%s' of '%s' has no foreign key to follow",
@@ -115,7 +115,7 @@ int context_check(const struct spec *s, const char *file, struct diags *d) {
                                                               "the association table '%s' of relationship '%s' is also the table of entity '%s'",
                                                               ri.assoc, e->rels[j].name, s->entities[k].name);
                         }
-                        relinfo_clear(&ri);
+                        context_relinfo_clear(&ri);
                         TRY(r);
                 }
         }
@@ -139,7 +139,7 @@ int context_check(const struct spec *s, const char *file, struct diags *d) {
                 _cleanup_free_ char *smp = NULL;
                 if (r->kind != RULE_REGEX || !r->pattern)
                         continue;
-                int k = regex_sample(r->pattern, 0, 0, 1000, NULL, &smp);
+                int k = context_regex_sample_filtered(r->pattern, 0, 0, 1000, NULL, &smp);
                 if (k == -ENOMEM)
                         return k;
                 if (k < 0) {

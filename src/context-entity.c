@@ -1,10 +1,10 @@
 /* context-entity.c - one entity as template context.
  *
- * Interface: entity_ctx() (context-internal.h). An entity's names (class, module, table,
- * the functions and aliases of its generated modules), its fields in the groups templates
- * iterate (required, enums, checked, varying), the payload and update samples of its
- * tests, its relationships and the association tables it owns, its rules, its endpoints,
- * and the import lists of its model, schema, rules, service and test modules.
+ * Interface: context_entity_ctx() (context-internal.h). An entity's names (class, module,
+ * table, the functions and aliases of its generated modules), its fields in the groups
+ * templates iterate (required, enums, checked, varying), the payload and update samples of
+ * its tests, its relationships and the association tables it owns, its rules, its
+ * endpoints, and the import lists of its model, schema, rules, service and test modules.
  * No diagnostics: 0 or a negative errno from the parts (-ENOMEM, -EINVAL).
  */
 #include "config.h"
@@ -45,22 +45,22 @@ static bool entity_has_op(const struct spec *s, const struct entity *e, enum op_
 }
 
 static int model_imports(const struct entity *e, struct imports *im) {
-        TRY(imp_plain(im, IMP_THIRD, "import sqlalchemy as sa"));
+        TRY(context_imp_plain(im, IMP_THIRD, "import sqlalchemy as sa"));
         if (e->n_rels > 0)
-                TRY(imp_from(im, IMP_THIRD, "sqlalchemy", "orm"));
+                TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy", "orm"));
         if (entity_has_default_of(e, FT_DATE) || entity_has_default_of(e, FT_DATETIME))
-                TRY(imp_plain(im, IMP_STDLIB, "import datetime as dt"));
+                TRY(context_imp_plain(im, IMP_STDLIB, "import datetime as dt"));
         if (entity_has_default_of(e, FT_DECIMAL))
-                TRY(imp_from(im, IMP_STDLIB, "decimal", "Decimal"));
-        return imp_from(im, IMP_LOCAL, "src.database", "Base");
+                TRY(context_imp_from(im, IMP_STDLIB, "decimal", "Decimal"));
+        return context_imp_from(im, IMP_LOCAL, "src.database", "Base");
 }
 
 static int schema_imports(const struct entity *e, struct imports *im) {
-        _cleanup_free_ char *cls = class_name_of(e), *mm = strf("src.models.%s", e->snake);
+        _cleanup_free_ char *cls = context_class_name_of(e), *mm = strf("src.models.%s", e->snake);
         bool checks = false, pattern_checks = false;
         if (!cls || !mm)
                 return -ENOMEM;
-        TRY(imp_from(im, IMP_LOCAL, mm, cls));
+        TRY(context_imp_from(im, IMP_LOCAL, mm, cls));
         for (size_t i = 0; i < e->n_fields; i++) {
                 const struct field *f = &e->fields[i];
                 if ((f->type == FT_EMAIL || f->type == FT_URL) &&
@@ -69,68 +69,70 @@ static int schema_imports(const struct entity *e, struct imports *im) {
                         pattern_checks = pattern_checks || f->pattern;
                 }
         }
-        TRY(imp_plain(im, IMP_STDLIB, "import datetime as dt"));
-        TRY(imp_from(im, IMP_STDLIB, "typing", "Optional"));
+        TRY(context_imp_plain(im, IMP_STDLIB, "import datetime as dt"));
+        TRY(context_imp_from(im, IMP_STDLIB, "typing", "Optional"));
         if (entity_has_type(e, FT_JSON)) {
-                TRY(imp_from(im, IMP_STDLIB, "typing", "Any"));
-                TRY(imp_from(im, IMP_STDLIB, "typing", "Dict"));
+                TRY(context_imp_from(im, IMP_STDLIB, "typing", "Any"));
+                TRY(context_imp_from(im, IMP_STDLIB, "typing", "Dict"));
         }
         if (entity_has_type(e, FT_ENUM))
-                TRY(imp_from(im, IMP_STDLIB, "typing", "Literal"));
+                TRY(context_imp_from(im, IMP_STDLIB, "typing", "Literal"));
         if (entity_has_type(e, FT_DECIMAL))
-                TRY(imp_from(im, IMP_STDLIB, "decimal", "Decimal"));
+                TRY(context_imp_from(im, IMP_STDLIB, "decimal", "Decimal"));
         if (entity_has_type(e, FT_UUID))
-                TRY(imp_from(im, IMP_STDLIB, "uuid", "UUID"));
+                TRY(context_imp_from(im, IMP_STDLIB, "uuid", "UUID"));
         if (pattern_checks)
-                TRY(imp_plain(im, IMP_STDLIB, "import re"));
-        TRY(imp_from(im, IMP_THIRD, "pydantic", "BaseModel"));
-        TRY(imp_from(im, IMP_THIRD, "pydantic", "Field"));
+                TRY(context_imp_plain(im, IMP_STDLIB, "import re"));
+        TRY(context_imp_from(im, IMP_THIRD, "pydantic", "BaseModel"));
+        TRY(context_imp_from(im, IMP_THIRD, "pydantic", "Field"));
         if (entity_has_type(e, FT_EMAIL))
-                TRY(imp_from(im, IMP_THIRD, "pydantic", "EmailStr"));
+                TRY(context_imp_from(im, IMP_THIRD, "pydantic", "EmailStr"));
         if (entity_has_type(e, FT_URL))
-                TRY(imp_from(im, IMP_THIRD, "pydantic", "AnyUrl"));
+                TRY(context_imp_from(im, IMP_THIRD, "pydantic", "AnyUrl"));
         if (checks)
-                TRY(imp_from(im, IMP_THIRD, "pydantic", "validator"));
+                TRY(context_imp_from(im, IMP_THIRD, "pydantic", "validator"));
         return 0;
 }
 
 static int rules_imports(const struct spec *s, const struct entity *e, struct imports *im) {
-        _cleanup_free_ char *cls = class_name_of(e), *mod = strf("src.models.%s", e->snake);
+        _cleanup_free_ char *cls = context_class_name_of(e), *mod = strf("src.models.%s", e->snake);
         if (!cls || !mod)
                 return -ENOMEM;
-        TRY(imp_from(im, IMP_STDLIB, "typing", "Any"));
-        TRY(imp_from(im, IMP_STDLIB, "typing", "Dict"));
-        TRY(imp_from(im, IMP_STDLIB, "typing", "Optional"));
-        TRY(imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
-        TRY(imp_from(im, IMP_LOCAL, mod, cls));
+        TRY(context_imp_from(im, IMP_STDLIB, "typing", "Any"));
+        TRY(context_imp_from(im, IMP_STDLIB, "typing", "Dict"));
+        TRY(context_imp_from(im, IMP_STDLIB, "typing", "Optional"));
+        TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
+        TRY(context_imp_from(im, IMP_LOCAL, mod, cls));
         for (size_t i = 0; i < s->n_rules; i++) {
                 const struct rule *r = &s->rules[i];
                 if (!streq_ptr(r->entity, e->name) || r->kind == RULE_CUSTOM)
                         continue;
-                TRY(imp_from(im, IMP_LOCAL, "src.errors",
-                             r->kind == RULE_UNIQUE ? "ConflictError" : "ValidationFailed"));
+                TRY(context_imp_from(im, IMP_LOCAL, "src.errors",
+                                     r->kind == RULE_UNIQUE ? "ConflictError"
+                                                            : "ValidationFailed"));
                 if (r->kind == RULE_TRANSITIONS)
-                        TRY(imp_from(im, IMP_STDLIB, "typing", "Tuple"));
+                        TRY(context_imp_from(im, IMP_STDLIB, "typing", "Tuple"));
                 else if (r->kind == RULE_REGEX)
-                        TRY(imp_plain(im, IMP_STDLIB, "import re"));
+                        TRY(context_imp_plain(im, IMP_STDLIB, "import re"));
                 else if (r->kind == RULE_NOT_IN_PAST || r->kind == RULE_NOT_IN_FUTURE)
-                        TRY(imp_plain(im, IMP_STDLIB, "import datetime as dt"));
+                        TRY(context_imp_plain(im, IMP_STDLIB, "import datetime as dt"));
                 else if (r->kind == RULE_EXISTS) {
                         const struct field *f = entity_find_field(e, r->field);
                         const struct entity *t = f ? spec_find_entity(s, f->target) : NULL;
                         if (!t)
                                 continue;
-                        _cleanup_free_ char *tc = class_name_of(t), *tm = strf("src.models.%s", t->snake);
+                        _cleanup_free_ char *tc = context_class_name_of(t);
+                        _cleanup_free_ char *tm = strf("src.models.%s", t->snake);
                         if (!tc || !tm)
                                 return -ENOMEM;
-                        TRY(imp_from(im, IMP_LOCAL, tm, tc));
+                        TRY(context_imp_from(im, IMP_LOCAL, tm, tc));
                 }
         }
         return 0;
 }
 
 static int service_imports(const struct entity *e, struct imports *im) {
-        _cleanup_free_ char *cls = class_name_of(e);
+        _cleanup_free_ char *cls = context_class_name_of(e);
         _cleanup_free_ char *sm = strf("src.api.schemas.%s", e->snake);
         _cleanup_free_ char *mm = strf("src.models.%s", e->snake);
         _cleanup_free_ char *vm = strf("src.validations.%s", e->snake);
@@ -140,27 +142,27 @@ static int service_imports(const struct entity *e, struct imports *im) {
                 return -ENOMEM;
         static const char *const typing[] = { "Any", "Dict", "List", "Optional", "Tuple" };
         for (size_t i = 0; i < ELEMENTSOF(typing); i++)
-                TRY(imp_from(im, IMP_STDLIB, "typing", typing[i]));
-        TRY(imp_from(im, IMP_THIRD, "sqlalchemy.exc", "IntegrityError"));
-        TRY(imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
-        TRY(imp_from(im, IMP_LOCAL, sm, cc));
-        TRY(imp_from(im, IMP_LOCAL, sm, cu));
-        TRY(imp_from(im, IMP_LOCAL, "src.errors", "ConflictError"));
-        TRY(imp_from(im, IMP_LOCAL, "src.errors", "NotFoundError"));
-        TRY(imp_from(im, IMP_LOCAL, "src.errors", "ValidationFailed"));
-        TRY(imp_from(im, IMP_LOCAL, mm, cls));
-        return imp_from(im, IMP_LOCAL, vm, vf);
+                TRY(context_imp_from(im, IMP_STDLIB, "typing", typing[i]));
+        TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.exc", "IntegrityError"));
+        TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
+        TRY(context_imp_from(im, IMP_LOCAL, sm, cc));
+        TRY(context_imp_from(im, IMP_LOCAL, sm, cu));
+        TRY(context_imp_from(im, IMP_LOCAL, "src.errors", "ConflictError"));
+        TRY(context_imp_from(im, IMP_LOCAL, "src.errors", "NotFoundError"));
+        TRY(context_imp_from(im, IMP_LOCAL, "src.errors", "ValidationFailed"));
+        TRY(context_imp_from(im, IMP_LOCAL, mm, cls));
+        return context_imp_from(im, IMP_LOCAL, vm, vf);
 }
 
 static bool has_conflict_field(const struct spec *s, const struct entity *e) {
         for (size_t i = 0; i < e->n_fields; i++)
-                if (field_conflicts(s, e, &e->fields[i]))
+                if (context_field_conflicts(s, e, &e->fields[i]))
                         return true;
         return false;
 }
 
 static bool field_in_transitions(const struct spec *s, const struct entity *e, const struct field *f) {
-        return field_has_rule(s, e, f, RULE_TRANSITIONS);
+        return context_field_has_rule(s, e, f, RULE_TRANSITIONS);
 }
 
 /* The field an update test changes: a plain one whose second sample differs. */
@@ -168,12 +170,12 @@ static const struct field *update_field(const struct spec *s, const struct entit
         const struct field *best = NULL;
         for (size_t i = 0; i < e->n_fields; i++) {
                 const struct field *f = &e->fields[i];
-                if (f->type == FT_FOREIGN_KEY || f->type == FT_JSON || field_conflicts(s, e, f) ||
-                    field_in_transitions(s, e, f))
+                if (f->type == FT_FOREIGN_KEY || f->type == FT_JSON ||
+                    context_field_conflicts(s, e, f) || field_in_transitions(s, e, f))
                         continue;
                 int err;
-                _cleanup_free_ char *a = payload_value(s, e, f, 0, false, &err);
-                _cleanup_free_ char *b = a ? payload_value(s, e, f, 1, false, &err) : NULL;
+                _cleanup_free_ char *a = context_payload_value(s, e, f, 0, false, &err);
+                _cleanup_free_ char *b = a ? context_payload_value(s, e, f, 1, false, &err) : NULL;
                 if (!a || !b || streq(a, b))
                         continue;
                 bool comparable = f->type == FT_STRING || f->type == FT_TEXT ||
@@ -187,26 +189,26 @@ static const struct field *update_field(const struct spec *s, const struct entit
 }
 
 static int test_imports(const struct spec *s, const struct entity *e, struct imports *im) {
-        _cleanup_free_ char *cls = class_name_of(e), *mm = strf("src.models.%s", e->snake);
+        _cleanup_free_ char *cls = context_class_name_of(e), *mm = strf("src.models.%s", e->snake);
         _cleanup_free_ char *mk = strf("make_%s", e->snake), *pl = strf("%s_payload", e->snake);
         if (!cls || !mm || !mk || !pl)
                 return -ENOMEM;
-        TRY(imp_from(im, IMP_THIRD, "fastapi.testclient", "TestClient"));
-        TRY(imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
-        TRY(imp_from(im, IMP_LOCAL, "tests.conftest", "API"));
-        TRY(imp_from(im, IMP_LOCAL, "tests.conftest", mk));
+        TRY(context_imp_from(im, IMP_THIRD, "fastapi.testclient", "TestClient"));
+        TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
+        TRY(context_imp_from(im, IMP_LOCAL, "tests.conftest", "API"));
+        TRY(context_imp_from(im, IMP_LOCAL, "tests.conftest", mk));
         if (entity_has_op(s, e, OP_CREATE))
-                TRY(imp_from(im, IMP_LOCAL, "tests.conftest", pl));
+                TRY(context_imp_from(im, IMP_LOCAL, "tests.conftest", pl));
         if (has_conflict_field(s, e) && (entity_has_op(s, e, OP_CREATE) || entity_has_op(s, e, OP_UPDATE)))
-                TRY(imp_from(im, IMP_THIRD, "fastapi.encoders", "jsonable_encoder"));
+                TRY(context_imp_from(im, IMP_THIRD, "fastapi.encoders", "jsonable_encoder"));
         if (entity_has_op(s, e, OP_DELETE))
-                TRY(imp_from(im, IMP_LOCAL, mm, cls));
+                TRY(context_imp_from(im, IMP_LOCAL, mm, cls));
         for (size_t i = 0; i < s->n_endpoints; i++) {
                 const struct endpoint *ep = &s->endpoints[i];
                 if (!streq_ptr(ep->entity, e->name) || ep->op != OP_LIST)
                         continue;
                 if (ep->n_filters > 0)
-                        TRY(imp_from(im, IMP_LOCAL, "tests.conftest", "query_value"));
+                        TRY(context_imp_from(im, IMP_LOCAL, "tests.conftest", "query_value"));
                 for (size_t j = 0; j < ep->n_filters; j++) {
                         const struct field *f = entity_find_field(e, ep->filters[j]);
                         const struct entity *t = f && f->type == FT_FOREIGN_KEY && !f->required
@@ -216,7 +218,7 @@ static int test_imports(const struct spec *s, const struct entity *e, struct imp
                                 _cleanup_free_ char *tm = strf("make_%s", t->snake);
                                 if (!tm)
                                         return -ENOMEM;
-                                TRY(imp_from(im, IMP_LOCAL, "tests.conftest", tm));
+                                TRY(context_imp_from(im, IMP_LOCAL, "tests.conftest", tm));
                         }
                 }
         }
@@ -224,8 +226,8 @@ static int test_imports(const struct spec *s, const struct entity *e, struct imp
 }
 
 static int entity_fill(const struct spec *s, const struct entity *e, struct node *m) {
-        _cleanup_free_ char *cls = class_name_of(e), *words = title_words(e);
-        _cleanup_free_ char *desc = one_line(e->description);
+        _cleanup_free_ char *cls = context_class_name_of(e), *words = context_title_words(e);
+        _cleanup_free_ char *desc = context_one_line(e->description);
         struct imports im = { .n = 0 };
         if (!cls || !words || !desc)
                 return -ENOMEM;
@@ -243,7 +245,7 @@ static int entity_fill(const struct spec *s, const struct entity *e, struct node
         TRY(put_strf(m, "make", "make_%s", e->snake));
         TRY(put_strf(m, "payload_fn", "%s_payload", e->snake));
         {
-                _cleanup_free_ char *u = upper(e->snake);
+                _cleanup_free_ char *u = context_upper(e->snake);
                 if (!u)
                         return -ENOMEM;
                 TRY(put_strf(m, "counter", "_%s_COUNTER", u));
@@ -272,7 +274,7 @@ static int entity_fill(const struct spec *s, const struct entity *e, struct node
         for (size_t i = 0; i < e->n_fields && r >= 0; i++) {
                 const struct field *f = &e->fields[i];
                 struct node *fc = NULL;
-                if ((r = field_ctx(s, e, f, &fc)) < 0)
+                if ((r = context_field_ctx(s, e, f, &fc)) < 0)
                         break;
                 const char *attr = node_get(fc, "attr")->value;
                 bool c = false;
@@ -327,13 +329,13 @@ static int entity_fill(const struct spec *s, const struct entity *e, struct node
         if (!invalid || !inv)
                 return -ENOMEM;
         TRY(put_str(invalid, "key", inv->name));
-        TRY(put_str(invalid, "value", invalid_value(inv)));
+        TRY(put_str(invalid, "value", context_invalid_value(inv)));
         TRY(put(m, "invalid", TAKE_PTR(invalid)));
         const struct field *uf = update_field(s, e);
         if (uf) {
                 int err;
                 _cleanup_node_ struct node *u = node_new_map();
-                _cleanup_free_ char *alt = payload_value(s, e, uf, 1, false, &err);
+                _cleanup_free_ char *alt = context_payload_value(s, e, uf, 1, false, &err);
                 if (!u || !alt)
                         return -ENOMEM;
                 bool comparable = uf->type == FT_STRING || uf->type == FT_TEXT ||
@@ -349,7 +351,7 @@ static int entity_fill(const struct spec *s, const struct entity *e, struct node
                 return -ENOMEM;
         for (size_t i = 0; i < e->n_fields; i++) {
                 const struct field *f = &e->fields[i];
-                if (!field_conflicts(s, e, f))
+                if (!context_field_conflicts(s, e, f))
                         continue;
                 _cleanup_node_ struct node *cm = node_new_map();
                 _cleanup_free_ char *attr = context_py_ident(f->name);
@@ -369,16 +371,16 @@ static int entity_fill(const struct spec *s, const struct entity *e, struct node
         for (size_t i = 0; i < e->n_rels; i++) {
                 struct node *rc = NULL;
                 struct relinfo ri;
-                TRY(rel_ctx(s, e, &e->rels[i], &rc));
+                TRY(context_rel_ctx(s, e, &e->rels[i], &rc));
                 TRY(node_seq_append(rels, rc));
-                r = relinfo_init(s, e, &e->rels[i], &ri);
+                r = context_relinfo_init(s, e, &e->rels[i], &ri);
                 if (r >= 0 && ri.r->kind == RK_MANY_TO_MANY && ri.assoc_owner) {
                         struct node *ac = NULL;
-                        r = assoc_ctx(&ri, &ac);
+                        r = context_assoc_ctx(&ri, &ac);
                         if (r >= 0)
                                 r = node_seq_append(assocs, ac);
                 }
-                relinfo_clear(&ri);
+                context_relinfo_clear(&ri);
                 TRY(r);
         }
         TRY(put_bool(m, "has_relationships", rels->n > 0));
@@ -394,7 +396,7 @@ static int entity_fill(const struct spec *s, const struct entity *e, struct node
                 struct node *rc = NULL;
                 if (!streq_ptr(s->rules[i].entity, e->name) || s->rules[i].kind == RULE_CUSTOM)
                         continue;
-                TRY(rule_ctx(s, &s->rules[i], &rc));
+                TRY(context_rule_ctx(s, &s->rules[i], &rc));
                 TRY(node_seq_append(rules, rc));
         }
         TRY(put_bool(m, "has_rules", rules->n > 0));
@@ -412,21 +414,21 @@ static int entity_fill(const struct spec *s, const struct entity *e, struct node
                 struct node *ec = NULL;
                 if (!streq_ptr(s->endpoints[i].entity, e->name) || s->endpoints[i].op == OP_CUSTOM)
                         continue;
-                TRY(endpoint_ctx(s, &s->endpoints[i], false, false, &ec));
+                TRY(context_endpoint_ctx(s, &s->endpoints[i], false, false, &ec));
                 TRY(node_seq_append(eps, ec));
         }
         TRY(put_bool(m, "has_endpoints", eps->n > 0));
         TRY(put(m, "endpoints", TAKE_PTR(eps)));
 
-        TRY(with_imports(m, "model_imports", model_imports(e, &im), &im));
-        TRY(with_imports(m, "schema_imports", schema_imports(e, &im), &im));
-        TRY(with_imports(m, "rules_imports", rules_imports(s, e, &im), &im));
-        TRY(with_imports(m, "service_imports", service_imports(e, &im), &im));
-        TRY(with_imports(m, "test_imports", test_imports(s, e, &im), &im));
+        TRY(context_with_imports(m, "model_imports", model_imports(e, &im), &im));
+        TRY(context_with_imports(m, "schema_imports", schema_imports(e, &im), &im));
+        TRY(context_with_imports(m, "rules_imports", rules_imports(s, e, &im), &im));
+        TRY(context_with_imports(m, "service_imports", service_imports(e, &im), &im));
+        TRY(context_with_imports(m, "test_imports", test_imports(s, e, &im), &im));
         return 0;
 }
 
-int entity_ctx(const struct spec *s, const struct entity *e, struct node **ret) {
+int context_entity_ctx(const struct spec *s, const struct entity *e, struct node **ret) {
         _cleanup_node_ struct node *m = node_new_map();
         if (!m)
                 return -ENOMEM;

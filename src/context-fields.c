@@ -1,10 +1,10 @@
 /* context-fields.c - one field of an entity as template context.
  *
- * Interface: field_ctx() and the field helpers in context-internal.h. Per field: the
- * Python attribute and its alias, the SQLAlchemy column and migration column, the Pydantic
- * annotations and Field() arguments of the create, update and read schemas, checks that
- * Field() cannot apply to EmailStr and AnyUrl, enum values, the foreign key's target, the
- * documentation line and the test data (context-values.c).
+ * Interface: context_field_ctx() and the field helpers in context-internal.h. Per field:
+ * the Python attribute and its alias, the SQLAlchemy column and migration column, the
+ * Pydantic annotations and Field() arguments of the create, update and read schemas, checks
+ * that Field() cannot apply to EmailStr and AnyUrl, enum values, the foreign key's target,
+ * the documentation line and the test data (context-values.c).
  * No diagnostics: builders return 0, -ENOMEM or, when no test value exists, what
  * context-values.c said.
  */
@@ -18,7 +18,7 @@
 
 /* ---- fields ---- */
 
-bool field_conflicts(const struct spec *s, const struct entity *e, const struct field *f) {
+bool context_field_conflicts(const struct spec *s, const struct entity *e, const struct field *f) {
         if (f->unique)
                 return true;
         for (size_t i = 0; i < s->n_rules; i++)
@@ -28,8 +28,8 @@ bool field_conflicts(const struct spec *s, const struct entity *e, const struct 
         return false;
 }
 
-bool field_has_rule(const struct spec *s, const struct entity *e, const struct field *f,
-                    enum rule_kind kind) {
+bool context_field_has_rule(const struct spec *s, const struct entity *e, const struct field *f,
+                            enum rule_kind kind) {
         for (size_t i = 0; i < s->n_rules; i++)
                 if (s->rules[i].kind == kind && streq_ptr(s->rules[i].entity, e->name) &&
                     streq_ptr(s->rules[i].field, f->name))
@@ -94,7 +94,7 @@ static char *sa_type(const struct entity *e, const struct field *f) {
         return strbuf_detach(&sb, NULL);
 }
 
-const char *py_type_of(enum field_type t) {
+const char *context_py_type_of(enum field_type t) {
         switch (t) {
         case FT_STRING:
         case FT_TEXT:
@@ -148,13 +148,13 @@ static char *default_expr(const struct field *f, bool schema, int *err) {
                 break;
         case FT_DATE:
         case FT_DATETIME: {
-                _cleanup_free_ char *q = py_str(d->value);
+                _cleanup_free_ char *q = context_py_str(d->value);
                 s = q ? strf("dt.%s.fromisoformat(%s)", f->type == FT_DATE ? "date" : "datetime", q)
                       : NULL;
                 break;
         }
         case FT_UUID: {
-                _cleanup_free_ char *q = py_str(d->value);
+                _cleanup_free_ char *q = context_py_str(d->value);
                 s = q ? (schema ? strf("UUID(%s)", q) : strdup(q)) : NULL;
                 break;
         }
@@ -166,20 +166,20 @@ static char *default_expr(const struct field *f, bool schema, int *err) {
                 if (doc_parse_json(d->value, strlen(d->value), "default", &parsed, &dg) < 0)
                         parsed = node_new_string(d->value);
                 diags_clear(&dg);
-                if (parsed && add_py_literal(&sb, parsed) >= 0)
+                if (parsed && context_add_py_literal(&sb, parsed) >= 0)
                         s = strf("lambda: %s", strbuf_str(&sb));
                 strbuf_free(&sb);
                 break;
         }
         default:
-                s = py_str(d->value);
+                s = context_py_str(d->value);
         }
         if (!s)
                 *err = -ENOMEM;
         return s;
 }
 
-void field_parts_clear(struct field_parts *p) {
+void context_field_parts_clear(struct field_parts *p) {
         free(p->attr);
         free(p->alias_kw);
         free(p->enum_alias);
@@ -187,7 +187,7 @@ void field_parts_clear(struct field_parts *p) {
         free(p->read_type);
 }
 
-int field_parts_init(const struct entity *e, const struct field *f, struct field_parts *p) {
+int context_field_parts_init(const struct entity *e, const struct field *f, struct field_parts *p) {
         *p = (struct field_parts) { .attr = context_py_ident(f->name) };
         if (!p->attr)
                 return -ENOMEM;
@@ -196,7 +196,8 @@ int field_parts_init(const struct entity *e, const struct field *f, struct field
         if (!p->alias_kw)
                 return -ENOMEM;
         if (f->type == FT_ENUM) {
-                _cleanup_free_ char *cls = class_name_of(e), *fp = pascal_of(f->name);
+                _cleanup_free_ char *cls = context_class_name_of(e);
+                _cleanup_free_ char *fp = context_pascal_of(f->name);
                 if (!cls || !fp)
                         return -ENOMEM;
                 p->enum_alias = strf("%s%s", cls, fp);
@@ -209,9 +210,10 @@ int field_parts_init(const struct entity *e, const struct field *f, struct field
                 p->py_type = strdup(p->enum_alias);
                 p->read_type = strdup(p->enum_alias);
         } else {
-                p->py_type = strdup(py_type_of(f->type));
-                p->read_type = strdup(f->type == FT_EMAIL || f->type == FT_URL ? "str"
-                                                                                : py_type_of(f->type));
+                p->py_type = strdup(context_py_type_of(f->type));
+                p->read_type = strdup(f->type == FT_EMAIL || f->type == FT_URL
+                                              ? "str"
+                                              : context_py_type_of(f->type));
         }
         return p->py_type && p->read_type ? 0 : -ENOMEM;
 }
@@ -225,12 +227,12 @@ static int add_constraints(struct strbuf *sb, const struct field *f) {
                         TRY(strbuf_addf(sb, ", max_length=%lld", f->has_max_length ? f->max_length : 255));
                 if (f->pattern) {
                         TRY(strbuf_adds(sb, ", regex="));
-                        TRY(add_py_str(sb, f->pattern));
+                        TRY(context_add_py_str(sb, f->pattern));
                 }
         }
         if (f->type == FT_INTEGER || f->type == FT_FLOAT || f->type == FT_DECIMAL) {
-                _cleanup_free_ char *mn = f->has_min ? num_str(f->min) : NULL;
-                _cleanup_free_ char *mx = f->has_max ? num_str(f->max) : NULL;
+                _cleanup_free_ char *mn = f->has_min ? context_num_str(f->min) : NULL;
+                _cleanup_free_ char *mx = f->has_max ? context_num_str(f->max) : NULL;
                 if ((f->has_min && !mn) || (f->has_max && !mx))
                         return -ENOMEM;
                 if (mn)
@@ -252,7 +254,7 @@ static int text_checks(const struct field *f, struct node **ret) {
         if (f->type == FT_EMAIL || f->type == FT_URL) {
                 for (int k = 0; k < 3; k++) {
                         _cleanup_node_ struct node *m = node_new_map();
-                        _cleanup_free_ char *pat = f->pattern ? py_str(f->pattern) : NULL;
+                        _cleanup_free_ char *pat = f->pattern ? context_py_str(f->pattern) : NULL;
                         if (!m || (f->pattern && !pat))
                                 return -ENOMEM;
                         if (k == 0 && f->has_min_length) {
@@ -325,7 +327,7 @@ static char *constraints_doc(const struct spec *s, const struct entity *e, const
         strbuf_init(&sb, 0);
         if (f->required)
                 add_part(&sb, &r, "required");
-        if (field_conflicts(s, e, f))
+        if (context_field_conflicts(s, e, f))
                 add_part(&sb, &r, "unique");
         if (f->index)
                 add_part(&sb, &r, "indexed");
@@ -368,14 +370,14 @@ static int field_fill(const struct spec *s, const struct entity *e, const struct
         TRY(put_bool(m, "optional", !f->required));
         TRY(put_bool(m, "unique", f->unique));
         TRY(put_bool(m, "index", f->index));
-        TRY(put_bool(m, "conflict", field_conflicts(s, e, f)));
+        TRY(put_bool(m, "conflict", context_field_conflicts(s, e, f)));
         TRY(put_bool(m, "comparable", f->type == FT_STRING || f->type == FT_TEXT ||
                                               f->type == FT_INTEGER || f->type == FT_BOOLEAN ||
                                               f->type == FT_ENUM));
         TRY(put_str(m, "nullable", f->required ? "False" : "True"));
         {
-                _cleanup_free_ char *d = one_line(f->description);
-                _cleanup_free_ char *w = words_of(f->name);
+                _cleanup_free_ char *d = context_one_line(f->description);
+                _cleanup_free_ char *w = context_words_of(f->name);
                 if (!d || !w)
                         return -ENOMEM;
                 TRY(put_str(m, "description", d));
@@ -465,7 +467,7 @@ static int field_fill(const struct spec *s, const struct entity *e, const struct
         TRY(mark_last(values));
         TRY(put(m, "values", TAKE_PTR(values)));
         if (t) {
-                _cleanup_free_ char *tc = class_name_of(t);
+                _cleanup_free_ char *tc = context_class_name_of(t);
                 if (!tc)
                         return -ENOMEM;
                 TRY(put_str(m, "fk_entity", t->name));
@@ -487,17 +489,17 @@ static int field_fill(const struct spec *s, const struct entity *e, const struct
         TRY(put_str(m, "constraints_doc", cd));
 
         /* test data */
-        _cleanup_free_ char *s0 = payload_value(s, e, f, 0, false, &err);
-        _cleanup_free_ char *s1 = s0 ? payload_value(s, e, f, 1, false, &err) : NULL;
-        _cleanup_free_ char *st0 = s1 ? payload_value(s, e, f, 0, true, &err) : NULL;
+        _cleanup_free_ char *s0 = context_payload_value(s, e, f, 0, false, &err);
+        _cleanup_free_ char *s1 = s0 ? context_payload_value(s, e, f, 1, false, &err) : NULL;
+        _cleanup_free_ char *st0 = s1 ? context_payload_value(s, e, f, 0, true, &err) : NULL;
         if (!s0 && err == -ENOMEM)
                 return err;
         _cleanup_node_ struct node *variants = NULL;
-        if (st0 && field_conflicts(s, e, f) && f->type != FT_FOREIGN_KEY &&
-            (err = variants_node(s, e, f, &variants)) == -ENOMEM)
+        if (st0 && context_field_conflicts(s, e, f) && f->type != FT_FOREIGN_KEY &&
+            (err = context_variants_node(s, e, f, &variants)) == -ENOMEM)
                 return err;
         bool varies = variants && variants->n > 1;
-        _cleanup_free_ char *fu = upper(f->name), *eu = upper(e->snake);
+        _cleanup_free_ char *fu = context_upper(f->name), *eu = context_upper(e->snake);
         if (!fu || !eu)
                 return -ENOMEM;
         TRY(put_str(m, "sample", s0 ? s0 : "None"));
@@ -511,20 +513,20 @@ static int field_fill(const struct spec *s, const struct entity *e, const struct
         TRY(put_bool(m, "varies", varies));
         TRY(put(m, "variants", variants && varies ? TAKE_PTR(variants) : node_new_seq()));
         TRY(put_bool(m, "alt_differs", s0 && s1 && !streq(s0, s1)));
-        TRY(put_str(m, "invalid", invalid_value(f)));
+        TRY(put_str(m, "invalid", context_invalid_value(f)));
         return 0;
 }
 
-int field_ctx(const struct spec *s, const struct entity *e, const struct field *f,
-              struct node **ret) {
+int context_field_ctx(const struct spec *s, const struct entity *e, const struct field *f,
+                      struct node **ret) {
         _cleanup_node_ struct node *m = node_new_map();
         struct field_parts p = { .attr = NULL };
         if (!m)
                 return -ENOMEM;
-        int r = field_parts_init(e, f, &p);
+        int r = context_field_parts_init(e, f, &p);
         if (r >= 0)
                 r = field_fill(s, e, f, &p, m);
-        field_parts_clear(&p);
+        context_field_parts_clear(&p);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(m);

@@ -99,20 +99,20 @@ static inline double dabs(double x) {
 
 /* ---- context-python.c: literals, names, import lists ---- */
 
-int add_py_str(struct strbuf *sb, const char *s);
-char *py_str(const char *s);
-char *json_str(const char *s);
-char *num_str(double x);
-char *one_line(const char *s);
-int add_py_literal(struct strbuf *sb, const struct node *n);
+int context_add_py_str(struct strbuf *sb, const char *s);
+char *context_py_str(const char *s);
+char *context_json_str(const char *s);
+char *context_num_str(double x);
+char *context_one_line(const char *s);
+int context_add_py_literal(struct strbuf *sb, const struct node *n);
 
-bool in_list(const char *const *list, const char *s);
-bool is_py_keyword(const char *s);
-char *class_name_of(const struct entity *e);
-char *upper(const char *s);
-char *pascal_of(const char *snake);
-char *words_of(const char *snake);
-char *title_words(const struct entity *e);
+bool context_in_list(const char *const *list, const char *s);
+bool context_is_py_keyword(const char *s);
+char *context_class_name_of(const struct entity *e);
+char *context_upper(const char *s);
+char *context_pascal_of(const char *snake);
+char *context_words_of(const char *snake);
+char *context_title_words(const struct entity *e);
 
 enum { IMP_STDLIB, IMP_THIRD, IMP_LOCAL, _IMP_MAX };
 
@@ -129,13 +129,14 @@ struct imports {
         size_t n, alloc;
 };
 
-void imports_clear(struct imports *im);
-int imp_plain(struct imports *im, int group, const char *line);
-int imp_from(struct imports *im, int group, const char *module, const char *name);
+void context_imports_clear(struct imports *im);
+int context_imp_plain(struct imports *im, int group, const char *line);
+int context_imp_from(struct imports *im, int group, const char *module, const char *name);
 /* Puts the sorted import groups under key and clears *im. */
-int put_imports(struct node *m, const char *key, struct imports *im);
-/* put_imports() when r (what filled *im returned) is not an error, else clears *im. */
-int with_imports(struct node *m, const char *key, int r, struct imports *im);
+int context_put_imports(struct node *m, const char *key, struct imports *im);
+/* context_put_imports() when r (what filled *im returned) is not an error, else
+ * clears *im. */
+int context_with_imports(struct node *m, const char *key, int r, struct imports *im);
 
 /* ---- context-regex.c ---- */
 
@@ -144,8 +145,8 @@ typedef bool (*sample_accept)(const char *s);
 /* A string of length within [min_len, max_len] that matches pattern, the variant-th
  * choice among alternatives, and that accept (when not NULL) takes; see
  * context_regex_sample(). */
-int regex_sample(const char *pattern, unsigned variant, size_t min_len, size_t max_len,
-                 sample_accept accept, char **ret);
+int context_regex_sample_filtered(const char *pattern, unsigned variant, size_t min_len,
+                                  size_t max_len, sample_accept accept, char **ret);
 
 /* ---- context-values.c: test values ---- */
 
@@ -159,22 +160,22 @@ struct sample_spec {
         int date_dir; /* +1: must not be in the past, -1: not in the future */
 };
 
-void sample_spec_init(const struct spec *s, const struct entity *e, const struct field *f,
-                      struct sample_spec *ss);
-const char *invalid_value(const struct field *f);
-char *payload_value(const struct spec *s, const struct entity *e, const struct field *f,
-                    unsigned v, bool typed, int *err);
-int variants_node(const struct spec *s, const struct entity *e, const struct field *f,
-                  struct node **ret);
-int count_variants(const struct spec *s, const struct entity *e, const struct field *f,
-                   size_t *ret);
+void context_sample_spec_init(const struct spec *s, const struct entity *e, const struct field *f,
+                              struct sample_spec *ss);
+const char *context_invalid_value(const struct field *f);
+char *context_payload_value(const struct spec *s, const struct entity *e, const struct field *f,
+                            unsigned v, bool typed, int *err);
+int context_variants_node(const struct spec *s, const struct entity *e, const struct field *f,
+                          struct node **ret);
+int context_count_variants(const struct spec *s, const struct entity *e, const struct field *f,
+                           size_t *ret);
 
 /* ---- context-fields.c ---- */
 
-bool field_conflicts(const struct spec *s, const struct entity *e, const struct field *f);
-bool field_has_rule(const struct spec *s, const struct entity *e, const struct field *f,
-                    enum rule_kind kind);
-const char *py_type_of(enum field_type t);
+bool context_field_conflicts(const struct spec *s, const struct entity *e, const struct field *f);
+bool context_field_has_rule(const struct spec *s, const struct entity *e, const struct field *f,
+                            enum rule_kind kind);
+const char *context_py_type_of(enum field_type t);
 
 struct field_parts {
         char *attr;
@@ -184,10 +185,10 @@ struct field_parts {
         char *read_type;
 };
 
-void field_parts_clear(struct field_parts *p);
-int field_parts_init(const struct entity *e, const struct field *f, struct field_parts *p);
-int field_ctx(const struct spec *s, const struct entity *e, const struct field *f,
-              struct node **ret);
+void context_field_parts_clear(struct field_parts *p);
+int context_field_parts_init(const struct entity *e, const struct field *f, struct field_parts *p);
+int context_field_ctx(const struct spec *s, const struct entity *e, const struct field *f,
+                      struct node **ret);
 
 /* ---- context-rels.c ---- */
 
@@ -204,20 +205,20 @@ struct relinfo {
         const struct entity *owner;
 };
 
-void relinfo_clear(struct relinfo *ri);
+void context_relinfo_clear(struct relinfo *ri);
 /* -EINVAL when the relationship has no foreign key to follow (or no target). */
-int relinfo_init(const struct spec *s, const struct entity *e, const struct relationship *r,
-                 struct relinfo *ri);
-int rel_ctx(const struct spec *s, const struct entity *e, const struct relationship *r,
-            struct node **ret);
-int assoc_ctx(const struct relinfo *ri, struct node **ret);
+int context_relinfo_init(const struct spec *s, const struct entity *e, const struct relationship *r,
+                         struct relinfo *ri);
+int context_rel_ctx(const struct spec *s, const struct entity *e, const struct relationship *r,
+                    struct node **ret);
+int context_assoc_ctx(const struct relinfo *ri, struct node **ret);
 
 /* ---- context-api.c: rules and endpoints ---- */
 
-int rule_ctx(const struct spec *s, const struct rule *r, struct node **ret);
-int endpoint_ctx(const struct spec *s, const struct endpoint *ep, bool with_imports,
-                 bool first, struct node **ret);
+int context_rule_ctx(const struct spec *s, const struct rule *r, struct node **ret);
+int context_endpoint_ctx(const struct spec *s, const struct endpoint *ep, bool with_imports,
+                         bool first, struct node **ret);
 
 /* ---- context-entity.c ---- */
 
-int entity_ctx(const struct spec *s, const struct entity *e, struct node **ret);
+int context_entity_ctx(const struct spec *s, const struct entity *e, struct node **ret);

@@ -16,7 +16,7 @@
 /* ---- literals ---- */
 
 /* A double-quoted Python string literal. */
-int add_py_str(struct strbuf *sb, const char *s) {
+int context_add_py_str(struct strbuf *sb, const char *s) {
         TRY(strbuf_addc(sb, '"'));
         for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
                 int r;
@@ -35,10 +35,10 @@ int add_py_str(struct strbuf *sb, const char *s) {
         return strbuf_addc(sb, '"');
 }
 
-char *py_str(const char *s) {
+char *context_py_str(const char *s) {
         struct strbuf sb;
         strbuf_init(&sb, 0);
-        if (add_py_str(&sb, s) < 0) {
+        if (context_add_py_str(&sb, s) < 0) {
                 strbuf_free(&sb);
                 return NULL;
         }
@@ -47,7 +47,7 @@ char *py_str(const char *s) {
 
 /* A double-quoted JSON string, which is also a valid TOML basic string and YAML
  * double-quoted scalar. */
-char *json_str(const char *s) {
+char *context_json_str(const char *s) {
         struct strbuf sb;
         int r = 0;
         strbuf_init(&sb, 0);
@@ -74,7 +74,7 @@ char *json_str(const char *s) {
 }
 
 /* Shortest text of a number as Python reads it: "13", "0.5", "1e+20". */
-char *num_str(double x) {
+char *context_num_str(double x) {
         char buf[64];
         if (dabs(x) < 1e15 && x == dfloor(x))
                 snprintf(buf, sizeof(buf), "%.0f", x);
@@ -89,7 +89,7 @@ char *num_str(double x) {
 }
 
 /* One line of text for docstrings and Markdown tables: whitespace runs become one space. */
-char *one_line(const char *s) {
+char *context_one_line(const char *s) {
         char *out = strdup(s ? s : ""), *w = out;
         if (!out)
                 return NULL;
@@ -109,7 +109,7 @@ char *one_line(const char *s) {
 }
 
 /* The JSON-ish node as a Python literal (json defaults). */
-int add_py_literal(struct strbuf *sb, const struct node *n) {
+int context_add_py_literal(struct strbuf *sb, const struct node *n) {
         bool b;
         double d;
         switch (n ? n->kind : NODE_NULL) {
@@ -120,9 +120,9 @@ int add_py_literal(struct strbuf *sb, const struct node *n) {
                 for (size_t i = 0; i < n->n; i++) {
                         if (i)
                                 TRY(strbuf_adds(sb, ", "));
-                        TRY(add_py_str(sb, n->keys[i]->value));
+                        TRY(context_add_py_str(sb, n->keys[i]->value));
                         TRY(strbuf_adds(sb, ": "));
-                        TRY(add_py_literal(sb, n->items[i]));
+                        TRY(context_add_py_literal(sb, n->items[i]));
                 }
                 return strbuf_addc(sb, '}');
         case NODE_SEQ:
@@ -130,26 +130,26 @@ int add_py_literal(struct strbuf *sb, const struct node *n) {
                 for (size_t i = 0; i < n->n; i++) {
                         if (i)
                                 TRY(strbuf_adds(sb, ", "));
-                        TRY(add_py_literal(sb, n->items[i]));
+                        TRY(context_add_py_literal(sb, n->items[i]));
                 }
                 return strbuf_addc(sb, ']');
         case NODE_SCALAR:
                 if (n->quoted)
-                        return add_py_str(sb, n->value);
+                        return context_add_py_str(sb, n->value);
                 if (node_is_null(n))
                         return strbuf_adds(sb, "None");
                 if (node_as_bool(n, &b) == 0)
                         return strbuf_adds(sb, b ? "True" : "False");
                 if (node_as_double(n, &d) == 0)
                         return strbuf_adds(sb, n->value);
-                return add_py_str(sb, n->value);
+                return context_add_py_str(sb, n->value);
         }
         return -EINVAL;
 }
 
 /* ---- names ---- */
 
-bool in_list(const char *const *list, const char *s) {
+bool context_in_list(const char *const *list, const char *s) {
         for (; *list; list++)
                 if (streq(*list, s))
                         return true;
@@ -182,22 +182,22 @@ static const char *const class_reserved[] = {
 };
 
 char *context_py_ident(const char *name) {
-        if (in_list(py_keywords, name) || in_list(py_reserved, name))
+        if (context_in_list(py_keywords, name) || context_in_list(py_reserved, name))
                 return strf("%s_", name);
         return strdup(name);
 }
 
-bool is_py_keyword(const char *s) {
-        return in_list(py_keywords, s);
+bool context_is_py_keyword(const char *s) {
+        return context_in_list(py_keywords, s);
 }
 
-char *class_name_of(const struct entity *e) {
-        if (in_list(class_reserved, e->name))
+char *context_class_name_of(const struct entity *e) {
+        if (context_in_list(class_reserved, e->name))
                 return strf("%sRecord", e->name);
         return strdup(e->name);
 }
 
-char *upper(const char *s) {
+char *context_upper(const char *s) {
         char *u = strdup(s);
         for (char *p = u; p && *p; p++)
                 if (*p >= 'a' && *p <= 'z')
@@ -206,7 +206,7 @@ char *upper(const char *s) {
 }
 
 /* "due_date" -> "DueDate" */
-char *pascal_of(const char *snake) {
+char *context_pascal_of(const char *snake) {
         char *out = malloc(strlen(snake) + 1), *w = out;
         bool up = true;
         if (!out)
@@ -224,7 +224,7 @@ char *pascal_of(const char *snake) {
 }
 
 /* "due_date" -> "due date" */
-char *words_of(const char *snake) {
+char *context_words_of(const char *snake) {
         char *out = strdup(snake);
         for (char *p = out; p && *p; p++)
                 if (*p == '_')
@@ -233,14 +233,14 @@ char *words_of(const char *snake) {
 }
 
 /* "TaskItem" -> "task item" */
-char *title_words(const struct entity *e) {
-        _cleanup_free_ char *w = words_of(e->snake);
+char *context_title_words(const struct entity *e) {
+        _cleanup_free_ char *w = context_words_of(e->snake);
         return w ? strdup(w) : NULL;
 }
 
 /* ---- import lists ---- */
 
-void imports_clear(struct imports *im) {
+void context_imports_clear(struct imports *im) {
         for (size_t i = 0; i < im->n; i++) {
                 for (size_t j = 0; j < im->v[i].n_names; j++)
                         free(im->v[i].names[j]);
@@ -266,7 +266,7 @@ static struct import *imports_push(struct imports *im) {
         return &im->v[im->n++];
 }
 
-int imp_plain(struct imports *im, int group, const char *line) {
+int context_imp_plain(struct imports *im, int group, const char *line) {
         for (size_t i = 0; i < im->n; i++)
                 if (im->v[i].line && streq(im->v[i].line, line))
                         return 0;
@@ -277,7 +277,7 @@ int imp_plain(struct imports *im, int group, const char *line) {
         return (x->line = strdup(line)) ? 0 : -ENOMEM;
 }
 
-int imp_from(struct imports *im, int group, const char *module, const char *name) {
+int context_imp_from(struct imports *im, int group, const char *module, const char *name) {
         struct import *x = NULL;
         for (size_t i = 0; i < im->n && !x; i++)
                 if (im->v[i].module && streq(im->v[i].module, module))
@@ -367,19 +367,19 @@ static int imports_node(struct imports *im, struct node **ret) {
         return 0;
 }
 
-int put_imports(struct node *m, const char *key, struct imports *im) {
+int context_put_imports(struct node *m, const char *key, struct imports *im) {
         struct node *n = NULL;
         int r = imports_node(im, &n);
-        imports_clear(im);
+        context_imports_clear(im);
         if (r < 0)
                 return r;
         return put(m, key, n);
 }
 
-int with_imports(struct node *m, const char *key, int r, struct imports *im) {
+int context_with_imports(struct node *m, const char *key, int r, struct imports *im) {
         if (r < 0) {
-                imports_clear(im);
+                context_imports_clear(im);
                 return r;
         }
-        return put_imports(m, key, im);
+        return context_put_imports(m, key, im);
 }

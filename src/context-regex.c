@@ -1,10 +1,11 @@
 /* context-regex.c - strings derived from a regular expression, for test samples.
  *
- * Interface: context_regex_sample() (context.h) and regex_sample() (context-internal.h),
- * which also takes a predicate the string must pass. The generator follows a practical
- * subset of Python's re syntax: it walks the pattern once per attempt, takes the variant-th
- * alternative and character, and hands out repetitions beyond the minimum until the length
- * fits. Patterns are bounded (RX_MAX_PATTERN characters, RX_MAX_STEPS atoms, nesting 64).
+ * Interface: context_regex_sample() (context.h) and context_regex_sample_filtered()
+ * (context-internal.h), which also takes a predicate the string must pass. The generator
+ * follows a practical subset of Python's re syntax: it walks the pattern once per attempt,
+ * takes the variant-th alternative and character, and hands out repetitions beyond the
+ * minimum until the length fits. Patterns are bounded (RX_MAX_PATTERN characters,
+ * RX_MAX_STEPS atoms, nesting 64).
  * Errors: -EOPNOTSUPP for constructs it cannot follow (lookarounds, back-references),
  * -E2BIG past the step limit, -EINVAL for a malformed pattern or no string within the
  * limits, -ENOMEM. No diagnostics.
@@ -368,8 +369,8 @@ static const char *rx_alt(struct rx *r, const char *p, bool emit) {
         return q;
 }
 
-int regex_sample(const char *pattern, unsigned variant, size_t min_len, size_t max_len,
-                 sample_accept accept, char **ret) {
+int context_regex_sample_filtered(const char *pattern, unsigned variant, size_t min_len,
+                                  size_t max_len, sample_accept accept, char **ret) {
         struct strbuf out;
         if (strlen(pattern) > RX_MAX_PATTERN)
                 return -EOPNOTSUPP;
@@ -401,5 +402,5 @@ int regex_sample(const char *pattern, unsigned variant, size_t min_len, size_t m
 
 int context_regex_sample(const char *pattern, unsigned variant, size_t min_len, size_t max_len,
                          char **ret) {
-        return regex_sample(pattern, variant, min_len, max_len, NULL, ret);
+        return context_regex_sample_filtered(pattern, variant, min_len, max_len, NULL, ret);
 }

@@ -1,12 +1,12 @@
 /* context-rels.c - relationships and association tables as template context.
  *
- * Interface: context-internal.h. relinfo_init() resolves a relationship: its paired
+ * Interface: context-internal.h. context_relinfo_init() resolves a relationship: its paired
  * relationship on the target (back_populates), the foreign key it follows (for one_to_one,
- * which side holds it), and for many_to_many the association table, which side owns it
- * and its two columns. From that come the orm.relationship() arguments and the context of
- * the relationship and of the association table.
- * No diagnostics: -EINVAL for a relationship without a foreign key to follow (context_check()
- * reports it), -ENOMEM.
+ * which side holds it), and for many_to_many the association table, which side owns it and
+ * its two columns. From that come the orm.relationship() arguments and the context of the
+ * relationship and of the association table.
+ * No diagnostics: -EINVAL for a relationship without a foreign key to follow
+ * (context_check() reports it), -ENOMEM.
  */
 #include "config.h"
 
@@ -16,7 +16,7 @@
 
 /* ---- relationships ---- */
 
-void relinfo_clear(struct relinfo *ri) {
+void context_relinfo_clear(struct relinfo *ri) {
         free(ri->assoc);
         free(ri->left_col);
         free(ri->right_col);
@@ -58,8 +58,8 @@ static const struct field *find_fk(const struct entity *holder, const char *targ
         return first;
 }
 
-int relinfo_init(const struct spec *s, const struct entity *e, const struct relationship *r,
-                 struct relinfo *ri) {
+int context_relinfo_init(const struct spec *s, const struct entity *e, const struct relationship *r,
+                         struct relinfo *ri) {
         const struct entity *t = spec_find_entity(s, r->target);
         *ri = (struct relinfo) { .e = e, .t = t, .r = r };
         if (!t)
@@ -123,7 +123,7 @@ int relinfo_init(const struct spec *s, const struct entity *e, const struct rela
 
 /* The arguments of orm.relationship() for one side. */
 static char *relationship_args(const struct relinfo *ri) {
-        _cleanup_free_ char *tc = class_name_of(ri->t), *ec = class_name_of(ri->e);
+        _cleanup_free_ char *tc = context_class_name_of(ri->t), *ec = context_class_name_of(ri->e);
         struct strbuf sb;
         int r;
 
@@ -145,7 +145,7 @@ static char *relationship_args(const struct relinfo *ri) {
         } else if (r >= 0) {
                 _cleanup_free_ char *fk_attr = context_py_ident(ri->fk->name);
                 const struct entity *holder = ri->fk_on_self ? ri->e : ri->t;
-                _cleanup_free_ char *hc = class_name_of(holder);
+                _cleanup_free_ char *hc = context_class_name_of(holder);
                 if (!fk_attr || !hc)
                         r = -ENOMEM;
                 if (r >= 0 && ri->r->kind == RK_ONE_TO_ONE && !ri->fk_on_self)
@@ -179,7 +179,7 @@ static bool rel_is_collection(const struct relationship *r) {
 static int rel_fill(const struct relinfo *ri, struct node *m) {
         const struct relationship *r = ri->r;
         _cleanup_free_ char *attr = context_py_ident(r->name);
-        _cleanup_free_ char *tc = class_name_of(ri->t);
+        _cleanup_free_ char *tc = context_class_name_of(ri->t);
         _cleanup_free_ char *args = relationship_args(ri);
         _cleanup_free_ char *back_attr = ri->back ? context_py_ident(ri->back->name) : NULL;
         _cleanup_free_ char *fk_attr = ri->fk ? context_py_ident(ri->fk->name) : NULL;
@@ -220,16 +220,16 @@ static int rel_fill(const struct relinfo *ri, struct node *m) {
         return 0;
 }
 
-int rel_ctx(const struct spec *s, const struct entity *e, const struct relationship *r,
-            struct node **ret) {
+int context_rel_ctx(const struct spec *s, const struct entity *e, const struct relationship *r,
+                    struct node **ret) {
         struct relinfo ri;
         _cleanup_node_ struct node *m = node_new_map();
         if (!m)
                 return -ENOMEM;
-        int k = relinfo_init(s, e, r, &ri);
+        int k = context_relinfo_init(s, e, r, &ri);
         if (k >= 0)
                 k = rel_fill(&ri, m);
-        relinfo_clear(&ri);
+        context_relinfo_clear(&ri);
         if (k < 0)
                 return k;
         *ret = TAKE_PTR(m);
@@ -237,7 +237,7 @@ int rel_ctx(const struct spec *s, const struct entity *e, const struct relations
 }
 
 /* The association table a many_to_many relationship owns, as context. */
-int assoc_ctx(const struct relinfo *ri, struct node **ret) {
+int context_assoc_ctx(const struct relinfo *ri, struct node **ret) {
         const struct entity *other = ri->owner == ri->e ? ri->t : ri->e;
         _cleanup_node_ struct node *m = node_new_map();
         if (!m)

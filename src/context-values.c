@@ -3,8 +3,8 @@
  * Interface: context-internal.h. A field's valid samples obey its type, its length and
  * range limits, its pattern and its rules (range, regex, not_in_past, not_in_future);
  * for a pattern the plain sample is kept when POSIX regexec() shows that it matches, else
- * one is derived from the pattern (regex_sample()). Also the value Pydantic must refuse
- * for each type, and the distinct samples a unique field needs.
+ * one is derived from the pattern (context_regex_sample_filtered()). Also the value
+ * Pydantic must refuse for each type, and the distinct samples a unique field needs.
  * No diagnostics: a field no sample can be derived for gets NULL with *err set (-EINVAL,
  * -EOPNOTSUPP, -ENOMEM); context_check() turns that into a diagnostic.
  */
@@ -35,8 +35,8 @@ static bool looks_like_url(const char *s) {
         return host && *host && *host != '/' && !strpbrk(s, " \t\"<>\\^`{|}");
 }
 
-void sample_spec_init(const struct spec *s, const struct entity *e, const struct field *f,
-                      struct sample_spec *ss) {
+void context_sample_spec_init(const struct spec *s, const struct entity *e, const struct field *f,
+                              struct sample_spec *ss) {
         *ss = (struct sample_spec) { .f = f, .has_min = f->has_min, .has_max = f->has_max,
                                      .min = f->min, .max = f->max, .pattern = f->pattern };
         ss->min_len = f->has_min_length ? (size_t) f->min_length : 0;
@@ -181,7 +181,7 @@ static char *plain_text_sample(const struct sample_spec *ss, unsigned v) {
                 }
                 return s ? pad_to(s, ss->min_len, 'x') : NULL;
         default: {
-                _cleanup_free_ char *w = words_of(f->name);
+                _cleanup_free_ char *w = context_words_of(f->name);
                 s = w ? strf("%s %u", w, v + 1) : NULL;
                 if (s && strlen(s) > ss->max_len) {
                         free(s);
@@ -216,14 +216,16 @@ static char *text_sample(const struct sample_spec *ss, unsigned v, int *err) {
         if (ss->pattern && !(posix_matches(ss->pattern, s, ss->search) == 1 && length_ok(ss, s))) {
                 free(s);
                 s = NULL;
-                *err = regex_sample(ss->pattern, v, ss->min_len, ss->max_len, acc, &s);
+                *err = context_regex_sample_filtered(ss->pattern, v, ss->min_len, ss->max_len,
+                                                     acc, &s);
                 /* a URL around what the pattern asks for, where the pattern allows it */
                 if (*err == -EINVAL && f->type == FT_URL) {
                         _cleanup_free_ char *mid = NULL;
                         bool open_start = ss->search && !start_anchored(ss->pattern);
                         bool open_end = !end_anchored(ss->pattern);
                         if ((open_start || open_end) &&
-                            regex_sample(ss->pattern, v, 0, ss->max_len, NULL, &mid) >= 0) {
+                            context_regex_sample_filtered(ss->pattern, v, 0, ss->max_len, NULL,
+                                                          &mid) >= 0) {
                                 s = open_start ? strf("https://example.com/%s", mid)
                                                : strf("%sexample.com/%u", mid, v + 1);
                                 *err = !s ? -ENOMEM : looks_like_url(s) && length_ok(ss, s) ? 0 : -EINVAL;
@@ -257,7 +259,7 @@ static char *sample_value(const struct sample_spec *ss, unsigned v, bool typed, 
         case FT_EMAIL:
         case FT_URL: {
                 _cleanup_free_ char *t = text_sample(ss, v, err);
-                return t ? py_str(t) : NULL;
+                return t ? context_py_str(t) : NULL;
         }
         case FT_UUID:
                 return strf("\"00000000-0000-4000-8000-%012u\"", v + 1);
@@ -267,7 +269,7 @@ static char *sample_value(const struct sample_spec *ss, unsigned v, bool typed, 
                 return strf("%lld", i);
         case FT_FLOAT:
                 x = number_sample(ss, v, false);
-                return num_str(x);
+                return context_num_str(x);
         case FT_DECIMAL:
                 x = number_sample(ss, v, true);
                 return typed ? strf("Decimal(\"%.2f\")", x) : strf("\"%.2f\"", x);
@@ -286,7 +288,7 @@ static char *sample_value(const struct sample_spec *ss, unsigned v, bool typed, 
                              : strf("\"%04u-%02u-%02uT10:30:00\"", y, mo, d);
         }
         case FT_ENUM:
-                return py_str(f->values[v % f->n_values]);
+                return context_py_str(f->values[v % f->n_values]);
         case FT_JSON:
                 return strf("{\"key\": \"value %u\", \"count\": %u}", v + 1, v + 1);
         default:
@@ -296,7 +298,7 @@ static char *sample_value(const struct sample_spec *ss, unsigned v, bool typed, 
 }
 
 /* A JSON value Pydantic must refuse for the field. */
-const char *invalid_value(const struct field *f) {
+const char *context_invalid_value(const struct field *f) {
         switch (f->type) {
         case FT_STRING:
         case FT_TEXT:
@@ -329,8 +331,8 @@ const char *invalid_value(const struct field *f) {
 
 /* Python expression of a valid JSON value for the field in a test payload; variant
  * picks among distinct values. Foreign keys create their target with its factory. */
-char *payload_value(const struct spec *s, const struct entity *e, const struct field *f,
-                    unsigned v, bool typed, int *err) {
+char *context_payload_value(const struct spec *s, const struct entity *e, const struct field *f,
+                            unsigned v, bool typed, int *err) {
         *err = 0;
         if (f->type == FT_FOREIGN_KEY) {
                 const struct entity *t = spec_find_entity(s, f->target);
@@ -339,19 +341,19 @@ char *payload_value(const struct spec *s, const struct entity *e, const struct f
                 return strf("make_%s(db).id", t->snake);
         }
         struct sample_spec ss;
-        sample_spec_init(s, e, f, &ss);
+        context_sample_spec_init(s, e, f, &ss);
         return sample_value(&ss, v, typed, err);
 }
 
 /* For fields that must be unique: the distinct samples, as a sequence of literals. */
-int variants_node(const struct spec *s, const struct entity *e, const struct field *f,
-                  struct node **ret) {
+int context_variants_node(const struct spec *s, const struct entity *e, const struct field *f,
+                          struct node **ret) {
         _cleanup_node_ struct node *seq = node_new_seq();
         if (!seq)
                 return -ENOMEM;
         for (unsigned v = 0; v < N_VARIANTS; v++) {
                 int err;
-                _cleanup_free_ char *x = payload_value(s, e, f, v, false, &err);
+                _cleanup_free_ char *x = context_payload_value(s, e, f, v, false, &err);
                 if (!x)
                         return err < 0 ? err : -EINVAL;
                 bool dup = false;
@@ -365,10 +367,10 @@ int variants_node(const struct spec *s, const struct entity *e, const struct fie
 }
 
 /* How many distinct samples a field has (0 when it has none). */
-int count_variants(const struct spec *s, const struct entity *e, const struct field *f,
-                   size_t *ret) {
+int context_count_variants(const struct spec *s, const struct entity *e, const struct field *f,
+                           size_t *ret) {
         _cleanup_node_ struct node *v = NULL;
-        int r = variants_node(s, e, f, &v);
+        int r = context_variants_node(s, e, f, &v);
         if (r == -ENOMEM)
                 return r;
         *ret = r < 0 ? 0 : v->n;

@@ -60,66 +60,68 @@ static int fk_order(const struct spec *s, size_t *order) {
 
 static int conftest_imports(const struct spec *s, struct imports *im) {
         bool varies = false;
-        TRY(imp_from(im, IMP_STDLIB, "typing", "Any"));
-        TRY(imp_from(im, IMP_STDLIB, "typing", "Dict"));
-        TRY(imp_from(im, IMP_STDLIB, "typing", "Iterator"));
-        TRY(imp_plain(im, IMP_THIRD, "import pytest"));
-        TRY(imp_from(im, IMP_THIRD, "fastapi.testclient", "TestClient"));
-        TRY(imp_from(im, IMP_THIRD, "sqlalchemy", "create_engine"));
-        TRY(imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
-        TRY(imp_from(im, IMP_THIRD, "sqlalchemy.orm", "sessionmaker"));
-        TRY(imp_from(im, IMP_LOCAL, "src.config", "settings"));
-        TRY(imp_from(im, IMP_LOCAL, "src.database", "get_db"));
-        TRY(imp_from(im, IMP_LOCAL, "src.main", "create_app"));
-        TRY(imp_from(im, IMP_LOCAL, "src.models", "Base"));
+        TRY(context_imp_from(im, IMP_STDLIB, "typing", "Any"));
+        TRY(context_imp_from(im, IMP_STDLIB, "typing", "Dict"));
+        TRY(context_imp_from(im, IMP_STDLIB, "typing", "Iterator"));
+        TRY(context_imp_plain(im, IMP_THIRD, "import pytest"));
+        TRY(context_imp_from(im, IMP_THIRD, "fastapi.testclient", "TestClient"));
+        TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy", "create_engine"));
+        TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
+        TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "sessionmaker"));
+        TRY(context_imp_from(im, IMP_LOCAL, "src.config", "settings"));
+        TRY(context_imp_from(im, IMP_LOCAL, "src.database", "get_db"));
+        TRY(context_imp_from(im, IMP_LOCAL, "src.main", "create_app"));
+        TRY(context_imp_from(im, IMP_LOCAL, "src.models", "Base"));
         for (size_t i = 0; i < s->n_entities; i++) {
                 const struct entity *e = &s->entities[i];
-                _cleanup_free_ char *cls = class_name_of(e), *mm = strf("src.models.%s", e->snake);
+                _cleanup_free_ char *cls = context_class_name_of(e);
+                _cleanup_free_ char *mm = strf("src.models.%s", e->snake);
                 _cleanup_free_ char *sc = strf("from src.api.schemas import %s as %s_schemas", e->snake, e->snake);
                 _cleanup_free_ char *sv = strf("from src.services import %s as %s_service", e->snake, e->snake);
                 if (!cls || !mm || !sc || !sv)
                         return -ENOMEM;
-                TRY(imp_from(im, IMP_LOCAL, mm, cls));
-                TRY(imp_plain(im, IMP_LOCAL, sc));
-                TRY(imp_plain(im, IMP_LOCAL, sv));
+                TRY(context_imp_from(im, IMP_LOCAL, mm, cls));
+                TRY(context_imp_plain(im, IMP_LOCAL, sc));
+                TRY(context_imp_plain(im, IMP_LOCAL, sv));
                 for (size_t j = 0; j < e->n_fields && !varies; j++) {
                         const struct field *f = &e->fields[j];
                         size_t distinct = 0;
-                        if (!field_conflicts(s, e, f) || f->type == FT_FOREIGN_KEY)
+                        if (!context_field_conflicts(s, e, f) || f->type == FT_FOREIGN_KEY)
                                 continue;
-                        TRY(count_variants(s, e, f, &distinct));
+                        TRY(context_count_variants(s, e, f, &distinct));
                         varies = distinct > 1;
                 }
         }
         if (varies)
-                TRY(imp_plain(im, IMP_STDLIB, "import itertools"));
+                TRY(context_imp_plain(im, IMP_STDLIB, "import itertools"));
         return 0;
 }
 
 static int test_models_imports(const struct spec *s, struct imports *im) {
-        TRY(imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
+        TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
         for (size_t i = 0; i < s->n_entities; i++) {
                 const struct entity *e = &s->entities[i];
-                _cleanup_free_ char *cls = class_name_of(e), *mm = strf("src.models.%s", e->snake);
+                _cleanup_free_ char *cls = context_class_name_of(e);
+                _cleanup_free_ char *mm = strf("src.models.%s", e->snake);
                 _cleanup_free_ char *mk = strf("make_%s", e->snake);
                 if (!cls || !mm || !mk)
                         return -ENOMEM;
-                TRY(imp_from(im, IMP_LOCAL, mm, cls));
-                TRY(imp_from(im, IMP_LOCAL, "tests.conftest", mk));
+                TRY(context_imp_from(im, IMP_LOCAL, mm, cls));
+                TRY(context_imp_from(im, IMP_LOCAL, "tests.conftest", mk));
         }
         return 0;
 }
 
 static int test_rules_imports(const struct spec *s, struct imports *im) {
-        TRY(imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
+        TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
         for (size_t i = 0; i < s->n_entities; i++) {
                 const struct entity *e = &s->entities[i];
                 _cleanup_free_ char *line = strf("from src.validations import %s as %s_rules", e->snake, e->snake);
                 _cleanup_free_ char *mk = strf("make_%s", e->snake);
                 if (!line || !mk)
                         return -ENOMEM;
-                TRY(imp_plain(im, IMP_LOCAL, line));
-                TRY(imp_from(im, IMP_LOCAL, "tests.conftest", mk));
+                TRY(context_imp_plain(im, IMP_LOCAL, line));
+                TRY(context_imp_from(im, IMP_LOCAL, "tests.conftest", mk));
         }
         for (size_t i = 0; i < s->n_rules; i++) {
                 const struct rule *r = &s->rules[i];
@@ -127,21 +129,23 @@ static int test_rules_imports(const struct spec *s, struct imports *im) {
                 const struct field *f = e ? entity_find_field(e, r->field) : NULL;
                 if (!f || r->kind == RULE_CUSTOM)
                         continue;
-                TRY(imp_plain(im, IMP_THIRD, "import pytest"));
-                TRY(imp_from(im, IMP_LOCAL, "src.errors",
-                             r->kind == RULE_UNIQUE ? "ConflictError" : "ValidationFailed"));
+                TRY(context_imp_plain(im, IMP_THIRD, "import pytest"));
+                TRY(context_imp_from(im, IMP_LOCAL, "src.errors",
+                                     r->kind == RULE_UNIQUE ? "ConflictError"
+                                                            : "ValidationFailed"));
                 if (r->kind == RULE_NOT_IN_PAST || r->kind == RULE_NOT_IN_FUTURE)
-                        TRY(imp_plain(im, IMP_STDLIB, "import datetime as dt"));
+                        TRY(context_imp_plain(im, IMP_STDLIB, "import datetime as dt"));
                 else if (r->kind == RULE_RANGE && f->type == FT_DECIMAL)
-                        TRY(imp_from(im, IMP_STDLIB, "decimal", "Decimal"));
+                        TRY(context_imp_from(im, IMP_STDLIB, "decimal", "Decimal"));
                 else if (r->kind == RULE_REGEX) {
-                        TRY(imp_plain(im, IMP_STDLIB, "import re"));
-                        TRY(imp_from(im, IMP_STDLIB, "typing", "Optional"));
+                        TRY(context_imp_plain(im, IMP_STDLIB, "import re"));
+                        TRY(context_imp_from(im, IMP_STDLIB, "typing", "Optional"));
                 } else if (r->kind == RULE_TRANSITIONS) {
-                        _cleanup_free_ char *cls = class_name_of(e), *mm = strf("src.models.%s", e->snake);
+                        _cleanup_free_ char *cls = context_class_name_of(e);
+                        _cleanup_free_ char *mm = strf("src.models.%s", e->snake);
                         if (!cls || !mm)
                                 return -ENOMEM;
-                        TRY(imp_from(im, IMP_LOCAL, mm, cls));
+                        TRY(context_imp_from(im, IMP_LOCAL, mm, cls));
                 }
         }
         return 0;
@@ -160,13 +164,13 @@ static int project_ctx(const struct spec *s, struct node **ret) {
         if (!m)
                 return -ENOMEM;
         if (s->title)
-                title = one_line(s->title);
+                title = context_one_line(s->title);
         else {
                 title = strdup(s->name);
                 if (title && title[0] >= 'a' && title[0] <= 'z')
                         title[0] = (char) (title[0] - 'a' + 'A');
         }
-        desc = s->description ? one_line(s->description)
+        desc = s->description ? context_one_line(s->description)
                               : strf("%s, a FastAPI service generated by codegend.", title ? title : "");
         struct strbuf sb;
         strbuf_init(&sb, 0);
@@ -178,8 +182,9 @@ static int project_ctx(const struct spec *s, struct node **ret) {
         if (!title || !desc || !ini)
                 return -ENOMEM;
 
-        _cleanup_free_ char *tq = json_str(title), *dq = json_str(desc);
-        _cleanup_free_ char *uq = json_str(s->database_url), *aq = json_str(s->api_prefix);
+        _cleanup_free_ char *tq = context_json_str(title), *dq = context_json_str(desc);
+        _cleanup_free_ char *uq = context_json_str(s->database_url);
+        _cleanup_free_ char *aq = context_json_str(s->api_prefix);
         if (!tq || !dq || !uq || !aq)
                 return -ENOMEM;
         TRY(put_str(m, "name", s->name));
@@ -215,7 +220,7 @@ int context_new(const struct spec *spec, const struct dag *dag, struct node **re
 
         for (size_t i = 0; i < spec->n_entities; i++) {
                 struct node *ec = NULL;
-                TRY(entity_ctx(spec, &spec->entities[i], &ec));
+                TRY(context_entity_ctx(spec, &spec->entities[i], &ec));
                 TRY(node_seq_append(ents, ec));
                 const struct node *owned = node_get(ec, "association_tables");
                 for (size_t j = 0; owned && j < owned->n; j++)
@@ -241,14 +246,14 @@ int context_new(const struct spec *spec, const struct dag *dag, struct node **re
                 struct node *ec = NULL;
                 if (spec->endpoints[i].op == OP_CUSTOM)
                         continue;
-                TRY(endpoint_ctx(spec, &spec->endpoints[i], false, false, &ec));
+                TRY(context_endpoint_ctx(spec, &spec->endpoints[i], false, false, &ec));
                 TRY(node_seq_append(eps, ec));
         }
         for (size_t i = 0; i < spec->n_rules; i++) {
                 struct node *rc = NULL;
                 if (spec->rules[i].kind == RULE_CUSTOM)
                         continue;
-                TRY(rule_ctx(spec, &spec->rules[i], &rc));
+                TRY(context_rule_ctx(spec, &spec->rules[i], &rc));
                 TRY(node_seq_append(rules, rc));
         }
         TRY(mark_last(ents));
@@ -271,9 +276,9 @@ int context_new(const struct spec *spec, const struct dag *dag, struct node **re
         TRY(put(root, "endpoints", TAKE_PTR(eps)));
         TRY(put(root, "rules", TAKE_PTR(rules)));
         TRY(put(root, "route_modules", TAKE_PTR(routes)));
-        TRY(with_imports(root, "conftest_imports", conftest_imports(spec, &im), &im));
-        TRY(with_imports(root, "test_models_imports", test_models_imports(spec, &im), &im));
-        TRY(with_imports(root, "test_rules_imports", test_rules_imports(spec, &im), &im));
+        TRY(context_with_imports(root, "conftest_imports", conftest_imports(spec, &im), &im));
+        TRY(context_with_imports(root, "test_models_imports", test_models_imports(spec, &im), &im));
+        TRY(context_with_imports(root, "test_rules_imports", test_rules_imports(spec, &im), &im));
         *ret = TAKE_PTR(root);
         return 0;
 }
@@ -297,7 +302,7 @@ int context_for_atom(const struct spec *spec, const struct dag *dag, const struc
                      struct node **ret) {
         _cleanup_node_ struct node *root = NULL;
         _cleanup_node_ struct node *a = node_new_map();
-        _cleanup_free_ char *desc = one_line(atom->description);
+        _cleanup_free_ char *desc = context_one_line(atom->description);
         if (!a || !desc)
                 return -ENOMEM;
         TRY(context_new(spec, dag, &root));
@@ -330,7 +335,8 @@ int context_for_atom(const struct spec *spec, const struct dag *dag, const struc
                 size_t n = context_route_endpoints(spec, atom, found, ELEMENTSOF(found));
                 for (size_t i = 0; i < n && i < ELEMENTSOF(found); i++) {
                         struct node *ec = NULL;
-                        TRY(endpoint_ctx(spec, found[i], true, atom->fragment_index == 0 && i == 0, &ec));
+                        TRY(context_endpoint_ctx(spec, found[i], true,
+                                                 atom->fragment_index == 0 && i == 0, &ec));
                         TRY(node_seq_append(eps, ec));
                 }
         }

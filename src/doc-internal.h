@@ -15,13 +15,13 @@
 #define DOC_MAX_DEPTH 64
 
 /* 1-based line and column (in characters) of byte offset off in data. */
-void offset_position(const char *data, size_t len, size_t off, unsigned *ret_line,
-                     unsigned *ret_column);
+void doc_offset_position(const char *data, size_t len, size_t off, unsigned *ret_line,
+                         unsigned *ret_column);
 
 /* Paths of nodes being built ("a.b[2].c"), for diagnostics. */
-int path_push_key(struct strbuf *sb, const char *key);
-int path_push_index(struct strbuf *sb, size_t i);
+int doc_path_push_key(struct strbuf *sb, const char *key);
+int doc_path_push_index(struct strbuf *sb, size_t i);
 /* Reports every key of map that repeats an earlier one. Sorting keeps this
  * O(n log n) for large maps. */
-int check_duplicate_keys(const struct node *map, const char *file, const char *path,
-                         struct diags *d, bool *found);
+int doc_check_duplicate_keys(const struct node *map, const char *file, const char *path,
+                             struct diags *d, bool *found);

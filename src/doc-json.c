@@ -190,9 +190,9 @@ static int json_to_node(struct jbuild *b, const cJSON *j, struct strbuf *path, s
                                 if (!key)
                                         return -ENOMEM;
                                 jpos_take(&b->pos, key);
-                                r = path_push_key(path, key->value);
+                                r = doc_path_push_key(path, key->value);
                         } else
-                                r = path_push_index(path, i);
+                                r = doc_path_push_index(path, i);
                         if (r >= 0)
                                 r = json_to_node(b, c, path, depth + 1, &v);
                         path->len = saved;
@@ -206,7 +206,8 @@ static int json_to_node(struct jbuild *b, const cJSON *j, struct strbuf *path, s
                                 return r;
                 }
                 if (obj) {
-                        r = check_duplicate_keys(n, b->file, strbuf_str(path), b->d, &b->failed);
+                        r = doc_check_duplicate_keys(n, b->file, strbuf_str(path), b->d,
+                                                     &b->failed);
                         if (r < 0)
                                 return r;
                 }
@@ -254,7 +255,7 @@ static int json_syntax_error(const char *data, size_t len, size_t off, const cha
         if (json_truncated(data, len, &string) &&
             (off + 1 >= len || off == string || off == string + 1))
                 off = len;
-        offset_position(data, len, off, &line, &column);
+        doc_offset_position(data, len, off, &line, &column);
         if (off >= len)
                 return diags_add(d, file, line, column, NULL,
                                  "invalid JSON: unexpected end of input");
@@ -277,7 +278,7 @@ int doc_parse_json(const char *data, size_t len, const char *file, struct node *
         off = utf8_invalid_offset(data, len);
         if (off < len) {
                 unsigned line, column;
-                offset_position(data, len, off, &line, &column);
+                doc_offset_position(data, len, off, &line, &column);
                 r = diags_add(d, file, line, column, NULL, "invalid UTF-8 (byte 0x%02X)",
                               (unsigned char) data[off]);
                 return r < 0 ? r : -EINVAL;

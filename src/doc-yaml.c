@@ -48,14 +48,14 @@ static int ybuild_path(const struct ybuild *b, struct strbuf *sb, bool pending) 
                 int r = 0;
                 if (top && pending) {
                         if (n->kind == NODE_SEQ)
-                                r = path_push_index(sb, n->n);
+                                r = doc_path_push_index(sb, n->n);
                         else if (b->stack[i].key)
-                                r = path_push_key(sb, b->stack[i].key->value);
+                                r = doc_path_push_key(sb, b->stack[i].key->value);
                 } else if (n->n > 0) {
                         if (n->kind == NODE_SEQ)
-                                r = path_push_index(sb, n->n - 1);
+                                r = doc_path_push_index(sb, n->n - 1);
                         else
-                                r = path_push_key(sb, n->keys[n->n - 1]->value);
+                                r = doc_path_push_key(sb, n->keys[n->n - 1]->value);
                 }
                 if (r < 0)
                         return r;
@@ -144,7 +144,7 @@ static int ybuild_pop(struct ybuild *b) {
         _cleanup_strbuf_ struct strbuf path = STRBUF_INIT;
         if (ybuild_path(b, &path, false) < 0)
                 return -ENOMEM;
-        return check_duplicate_keys(n, b->file, strbuf_str(&path), b->d, &b->failed);
+        return doc_check_duplicate_keys(n, b->file, strbuf_str(&path), b->d, &b->failed);
 }
 
 static bool tag_is(const yaml_char_t *tag, const char *suffix) {
@@ -260,7 +260,7 @@ static int yaml_parser_diag(const yaml_parser_t *p, const char *data, size_t len
         if (p->error == YAML_READER_ERROR) {
                 /* libyaml gives reader errors (bad UTF-8, control characters) as a byte
                  * offset, not a mark */
-                offset_position(data, len, p->problem_offset, &line, &column);
+                doc_offset_position(data, len, p->problem_offset, &line, &column);
                 if (p->problem_value >= 0)
                         return diags_add(d, file, line, column, NULL, "%s (0x%X)", problem,
                                          (unsigned) p->problem_value);

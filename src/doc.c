@@ -35,8 +35,8 @@
 /* ---- positions ---- */
 
 /* 1-based line and column (in characters) of byte offset off in data. */
-void offset_position(const char *data, size_t len, size_t off, unsigned *ret_line,
-                     unsigned *ret_column) {
+void doc_offset_position(const char *data, size_t len, size_t off, unsigned *ret_line,
+                         unsigned *ret_column) {
         unsigned line = 1, column = 1;
         if (off > len)
                 off = len;
@@ -53,13 +53,13 @@ void offset_position(const char *data, size_t len, size_t off, unsigned *ret_lin
 }
 /* ---- paths of nodes being built, for diagnostics ---- */
 
-int path_push_key(struct strbuf *sb, const char *key) {
+int doc_path_push_key(struct strbuf *sb, const char *key) {
         if (sb->len > 0 && strbuf_addc(sb, '.') < 0)
                 return -ENOMEM;
         return strbuf_adds(sb, key) < 0 ? -ENOMEM : 0;
 }
 
-int path_push_index(struct strbuf *sb, size_t i) {
+int doc_path_push_index(struct strbuf *sb, size_t i) {
         return strbuf_addf(sb, "[%zu]", i) < 0 ? -ENOMEM : 0;
 }
 
@@ -74,8 +74,8 @@ static int cmp_key_index(const void *a, const void *b, void *userdata) {
 
 /* Reports every key of map that repeats an earlier one. Sorting keeps this
  * O(n log n) for large maps. */
-int check_duplicate_keys(const struct node *map, const char *file, const char *path,
-                         struct diags *d, bool *found) {
+int doc_check_duplicate_keys(const struct node *map, const char *file, const char *path,
+                             struct diags *d, bool *found) {
         if (map->n < 2)
                 return 0;
         _cleanup_free_ size_t *idx = calloc(map->n, sizeof(size_t));
@@ -89,7 +89,7 @@ int check_duplicate_keys(const struct node *map, const char *file, const char *p
                 if (!streq(k->value, map->keys[idx[i - 1]]->value))
                         continue;
                 _cleanup_strbuf_ struct strbuf p = STRBUF_INIT;
-                if (strbuf_adds(&p, path) < 0 || path_push_key(&p, k->value) < 0)
+                if (strbuf_adds(&p, path) < 0 || doc_path_push_key(&p, k->value) < 0)
                         return -ENOMEM;
                 if (diags_add(d, file, k->line, k->column, strbuf_str(&p), "duplicate key '%s'",
                               k->value) < 0)
@@ -119,7 +119,7 @@ int doc_load(const char *path, const char *file, size_t max, struct node **ret, 
                 const char *nul = memchr(data, '\0', len);
                 if (nul) {
                         unsigned line, column;
-                        offset_position(data, len, (size_t) (nul - data), &line, &column);
+                        doc_offset_position(data, len, (size_t) (nul - data), &line, &column);
                         r = diags_add(d, file, line, column, NULL, "binary data");
                 } else {
                         const char *dot = strrchr(path_basename(path), '.');

@@ -13,30 +13,30 @@
 
 #include "pyast-internal.h"
 
-int add_docstring_candidate(struct walker *w, TSNode body) {
+int pyast_add_docstring_candidate(struct walker *w, TSNode body) {
         w->facts->doc_candidates++;
-        TSNode first = ts_node_is_null(body) ? body : first_named_non_comment(body);
-        if (!ts_node_is_null(first) && is_docstring_stmt(w->a, first))
+        TSNode first = ts_node_is_null(body) ? body : pyast_first_named_non_comment(body);
+        if (!ts_node_is_null(first) && pyast_is_docstring_stmt(w->a, first))
                 w->facts->docstrings++;
         return 0;
 }
 
-int facts_function(struct walker *w, TSNode fn, bool method) {
+int pyast_facts_function(struct walker *w, TSNode fn, bool method) {
         bool annotated = false;
         TSNode params = ts_node_child_by_field_name(fn, "parameters", 10);
         int r = 0;
         if (!ts_node_is_null(params))
-                r = check_parameters(w, params, method, &annotated);
+                r = pyast_check_parameters(w, params, method, &annotated);
         if (r < 0 || !w->facts)
                 return r;
         w->facts->functions++;
         if (annotated && !ts_node_is_null(ts_node_child_by_field_name(fn, "return_type", 11)))
                 w->facts->annotated++;
-        return add_docstring_candidate(w, child_of_type(fn, "block"));
+        return pyast_add_docstring_candidate(w, pyast_child_of_type(fn, "block"));
 }
 
-int facts_class(struct walker *w, TSNode cls) {
-        int r = add_docstring_candidate(w, child_of_type(cls, "block"));
+int pyast_facts_class(struct walker *w, TSNode cls) {
+        int r = pyast_add_docstring_candidate(w, pyast_child_of_type(cls, "block"));
         TSNode sup = ts_node_child_by_field_name(cls, "superclasses", 12);
         TSNode name = ts_node_child_by_field_name(cls, "name", 4);
         if (r < 0 || ts_node_is_null(sup) || ts_node_is_null(name))
@@ -44,7 +44,7 @@ int facts_class(struct walker *w, TSNode cls) {
         _cleanup_kids_ struct kids k = kids_of(sup);
         TSNode base;
         while (kids_next(&k, &base)) {
-                if (!names_identifier(w->a, base, "Base"))
+                if (!pyast_names_identifier(w->a, base, "Base"))
                         continue;
                 struct py_facts *f = w->facts;
                 size_t alloc = f->n_orm_classes;
@@ -63,12 +63,13 @@ int facts_class(struct walker *w, TSNode cls) {
 }
 
 /* router = APIRouter(prefix="/users") */
-int facts_assignment(struct walker *w, TSNode as) {
+int pyast_facts_assignment(struct walker *w, TSNode as) {
         TSNode left = ts_node_child_by_field_name(as, "left", 4);
         TSNode right = ts_node_child_by_field_name(as, "right", 5);
         if (!is(left, "identifier") || !is(right, "call"))
                 return 0;
-        if (!names_identifier(w->a, ts_node_child_by_field_name(right, "function", 8), "APIRouter"))
+        if (!pyast_names_identifier(w->a, ts_node_child_by_field_name(right, "function", 8),
+                                    "APIRouter"))
                 return 0;
         TSNode args = ts_node_child_by_field_name(right, "arguments", 9);
         if (!is(args, "argument_list"))
@@ -79,7 +80,8 @@ int facts_assignment(struct walker *w, TSNode as) {
                 if (!is(kw, "keyword_argument") ||
                     !text_is(w->a, ts_node_child_by_field_name(kw, "name", 4), "prefix"))
                         continue;
-                _cleanup_free_ char *v = string_value(w->a, ts_node_child_by_field_name(kw, "value", 5));
+                _cleanup_free_ char *v =
+                        pyast_string_value(w->a, ts_node_child_by_field_name(kw, "value", 5));
                 if (!v)
                         return 0;
                 if (grow((void **) &w->prefixes, &w->alloc_prefixes, w->n_prefixes, sizeof(*w->prefixes)) < 0)
@@ -96,7 +98,7 @@ int facts_assignment(struct walker *w, TSNode as) {
 }
 
 /* @<object>.get("/path", ...) */
-int facts_decorator(struct walker *w, TSNode dec) {
+int pyast_facts_decorator(struct walker *w, TSNode dec) {
         static const char *const methods[] = { "get", "post", "put", "patch", "delete" };
         TSNode call = ts_node_named_child(dec, 0);
         if (!is(call, "call"))
@@ -121,10 +123,11 @@ int facts_decorator(struct walker *w, TSNode dec) {
                         continue;
                 if (is(arg, "keyword_argument")) {
                         if (text_is(w->a, ts_node_child_by_field_name(arg, "name", 4), "path"))
-                                path = string_value(w->a, ts_node_child_by_field_name(arg, "value", 5));
+                                path = pyast_string_value(
+                                        w->a, ts_node_child_by_field_name(arg, "value", 5));
                         continue;
                 }
-                path = string_value(w->a, arg);
+                path = pyast_string_value(w->a, arg);
                 if (!path)
                         return 0; /* the first positional argument is not a literal */
         }
@@ -163,7 +166,7 @@ static char *join_route(const char *prefix, const char *path) {
         return k < 0 ? NULL : s;
 }
 
-int resolve_routes(struct walker *w) {
+int pyast_resolve_routes(struct walker *w) {
         struct py_facts *f = w->facts;
         for (size_t i = 0; i < w->n_routes; i++) {
                 struct pending_route *pr = &w->routes[i];
@@ -185,7 +188,7 @@ int resolve_routes(struct walker *w) {
         return 0;
 }
 
-void walker_done(struct walker *w) {
+void pyast_walker_done(struct walker *w) {
         for (size_t i = 0; i < w->n_prefixes; i++) {
                 free(w->prefixes[i].name);
                 free(w->prefixes[i].prefix);

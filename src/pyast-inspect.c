@@ -1,9 +1,9 @@
 /* pyast-inspect.c - the walk over a Python syntax tree: what CPython 3.11 rejects although
  * tree-sitter accepts it.
  *
- * Interface: pyast_inspect() (pyast.h); check_parameters() (pyast-internal.h). The walk
- * uses a tree cursor and no recursion, so deeply nested input cannot exhaust the stack;
- * it keeps one frame per depth saying which scope (module, class, function, async
+ * Interface: pyast_inspect() (pyast.h); pyast_check_parameters() (pyast-internal.h). The
+ * walk uses a tree cursor and no recursion, so deeply nested input cannot exhaust the
+ * stack; it keeps one frame per depth saying which scope (module, class, function, async
  * function, lambda) and whether a loop body encloses the node, and the checks read it.
  * Facts for the quality metrics are gathered on the same walk (pyast-facts.c). Regions
  * inside ERROR nodes are not inspected. docs/metrics.md lists the checks.
@@ -82,7 +82,7 @@ static TSNode param_name(TSNode p) {
 
 /* Parameter lists: non-default after default, duplicate names. Also says whether every
  * parameter is annotated (self/cls first in a method excepted). */
-int check_parameters(struct walker *w, TSNode params, bool method, bool *ret_annotated) {
+int pyast_check_parameters(struct walker *w, TSNode params, bool method, bool *ret_annotated) {
         const struct pyast *a = w->a;
         TSNode names[MAX_NAME_CHECK];
         size_t n_names = 0;
@@ -204,7 +204,7 @@ static int check_fstring_expr(struct walker *w, TSNode expr, const struct strinf
 
 static int check_string(struct walker *w, TSNode str) {
         struct strinfo si;
-        if (!string_info(w->a, str, &si))
+        if (!pyast_string_info(w->a, str, &si))
                 return 0;
         if (si.backtick)
                 return check(w, str, "invalid syntax");
@@ -347,7 +347,7 @@ static int check_module_statement(struct walker *w, TSNode n, bool first) {
                         return check_scope(w, n, "from __future__ imports must occur at the beginning of the file");
                 return 0;
         }
-        if (!(first && is_docstring_stmt(w->a, n)))
+        if (!(first && pyast_is_docstring_stmt(w->a, n)))
                 w->module_code_seen = true;
         return 0;
 }
@@ -364,16 +364,16 @@ static int visit(struct walker *w, TSNode n, struct frame *f) {
                 return 0;
         if (streq(t, "function_definition")) {
                 f->kind = first_child_is(n, "async") ? K_ASYNC_FUNC : K_FUNC;
-                r = facts_function(w, n, f->scope == SCOPE_CLASS);
+                r = pyast_facts_function(w, n, f->scope == SCOPE_CLASS);
         } else if (streq(t, "class_definition")) {
                 f->kind = K_CLASS;
                 if (w->facts)
-                        r = facts_class(w, n);
+                        r = pyast_facts_class(w, n);
         } else if (streq(t, "lambda")) {
                 f->kind = K_LAMBDA;
                 TSNode params = ts_node_child_by_field_name(n, "parameters", 10);
                 if (!ts_node_is_null(params))
-                        r = check_parameters(w, params, false, NULL);
+                        r = pyast_check_parameters(w, params, false, NULL);
         } else if (streq(t, "for_statement") || streq(t, "while_statement")) {
                 f->kind = K_LOOP;
                 if (first_child_is(n, "async") && f->scope != SCOPE_ASYNC_FUNC)
@@ -414,7 +414,7 @@ static int visit(struct walker *w, TSNode n, struct frame *f) {
         else if (streq(t, "module") || streq(t, "block"))
                 r = check_statement_lines(w, n);
         else if (streq(t, "comparison_operator")) {
-                TSNode ne = child_of_type(n, "<>");
+                TSNode ne = pyast_child_of_type(n, "<>");
                 if (!ts_node_is_null(ne))
                         r = check(w, ne, "invalid syntax");
         } else if (streq(t, "except_clause")) {
@@ -426,7 +426,7 @@ static int visit(struct walker *w, TSNode n, struct frame *f) {
                         r = check(w, e, "invalid syntax");
                 if (w->facts) {
                         w->facts->raises++;
-                        if (names_http_exception(a, e))
+                        if (pyast_names_http_exception(a, e))
                                 w->facts->http_exceptions++;
                 }
         } else if (streq(t, "expression_statement")) {
@@ -435,7 +435,8 @@ static int visit(struct walker *w, TSNode n, struct frame *f) {
         } else if (streq(t, "type_alias_statement"))
                 r = check(w, n, "type alias statements need python 3.12");
         else if (streq(t, "import_from_statement") || streq(t, "future_import_statement")) {
-                if (f->scope != SCOPE_MODULE && !ts_node_is_null(child_of_type(n, "wildcard_import")))
+                if (f->scope != SCOPE_MODULE &&
+                    !ts_node_is_null(pyast_child_of_type(n, "wildcard_import")))
                         r = check_scope(w, n, "import * only allowed at module level");
                 if (r == 0)
                         r = check_from_names(w, n);
@@ -443,12 +444,13 @@ static int visit(struct walker *w, TSNode n, struct frame *f) {
                 if (streq(t, "try_statement"))
                         w->facts->try_blocks++;
                 else if (streq(t, "call")) {
-                        if (names_http_exception(a, ts_node_child_by_field_name(n, "function", 8)))
+                        if (pyast_names_http_exception(
+                                    a, ts_node_child_by_field_name(n, "function", 8)))
                                 w->facts->http_exceptions++;
                 } else if (streq(t, "assignment"))
-                        r = facts_assignment(w, n);
+                        r = pyast_facts_assignment(w, n);
                 else if (streq(t, "decorator"))
-                        r = facts_decorator(w, n);
+                        r = pyast_facts_decorator(w, n);
         }
         return r < 0 ? r : 1;
 }
@@ -486,8 +488,8 @@ static void child_frame(const struct frame *parent, const char *field, struct fr
 
 static int walk(struct walker *w) {
         TSNode root = ts_tree_root_node(w->a->tree);
-        if (w->facts && !ts_node_is_null(first_named_non_comment(root)))
-                add_docstring_candidate(w, root); /* comments alone make no candidate */
+        if (w->facts && !ts_node_is_null(pyast_first_named_non_comment(root)))
+                pyast_add_docstring_candidate(w, root); /* comments alone make no candidate */
 
         TSTreeCursor c = ts_tree_cursor_new(root);
         struct frame *frames = malloc(64 * sizeof(*frames));
@@ -545,7 +547,7 @@ int pyast_inspect(const struct pyast *a, struct py_errors *errors, struct py_fac
         struct walker w = { .a = a, .errors = errors, .facts = facts };
         int r = walk(&w);
         if (r == 0 && facts)
-                r = resolve_routes(&w);
-        walker_done(&w);
+                r = pyast_resolve_routes(&w);
+        pyast_walker_done(&w);
         return r;
 }

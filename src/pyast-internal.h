@@ -94,8 +94,8 @@ static inline size_t line_start_of(TSNode n) {
 }
 
 /* The first child of the given type. */
-TSNode child_of_type(TSNode n, const char *type);
-TSNode first_named_non_comment(TSNode n);
+TSNode pyast_child_of_type(TSNode n, const char *type);
+TSNode pyast_first_named_non_comment(TSNode n);
 
 /* String literal prefix and quote: returns false for a node that is not a string. */
 struct strinfo {
@@ -104,13 +104,13 @@ struct strinfo {
         bool triple;
 };
 
-bool string_info(const struct pyast *a, TSNode str, struct strinfo *si);
+bool pyast_string_info(const struct pyast *a, TSNode str, struct strinfo *si);
 /* The content of a plain single string literal without interpolation; NULL otherwise. */
-char *string_value(const struct pyast *a, TSNode n);
-bool is_docstring_stmt(const struct pyast *a, TSNode stmt);
+char *pyast_string_value(const struct pyast *a, TSNode n);
+bool pyast_is_docstring_stmt(const struct pyast *a, TSNode stmt);
 /* `HTTPException` or `<anything>.HTTPException` */
-bool names_http_exception(const struct pyast *a, TSNode n);
-bool names_identifier(const struct pyast *a, TSNode n, const char *name);
+bool pyast_names_http_exception(const struct pyast *a, TSNode n);
+bool pyast_names_identifier(const struct pyast *a, TSNode n, const char *name);
 
 /* ---- the walk (pyast-inspect.c) and the facts it gathers (pyast-facts.c) ---- */
 
@@ -139,13 +139,13 @@ struct walker {
 
 /* Parameter lists: non-default after default, duplicate names. Also says whether every
  * parameter is annotated (self/cls first in a method excepted). */
-int check_parameters(struct walker *w, TSNode params, bool method, bool *ret_annotated);
+int pyast_check_parameters(struct walker *w, TSNode params, bool method, bool *ret_annotated);
 
-int add_docstring_candidate(struct walker *w, TSNode body);
-int facts_function(struct walker *w, TSNode fn, bool method);
-int facts_class(struct walker *w, TSNode cls);
-int facts_assignment(struct walker *w, TSNode as);
-int facts_decorator(struct walker *w, TSNode dec);
+int pyast_add_docstring_candidate(struct walker *w, TSNode body);
+int pyast_facts_function(struct walker *w, TSNode fn, bool method);
+int pyast_facts_class(struct walker *w, TSNode cls);
+int pyast_facts_assignment(struct walker *w, TSNode as);
+int pyast_facts_decorator(struct walker *w, TSNode dec);
 /* Joins the routes found to their routers' prefixes, into w->facts. */
-int resolve_routes(struct walker *w);
-void walker_done(struct walker *w);
+int pyast_resolve_routes(struct walker *w);
+void pyast_walker_done(struct walker *w);

@@ -164,7 +164,7 @@ static int read_module(const struct pyast *a, TSNode root, struct py_layout *l) 
                         continue;
                 }
                 prev = NULL;
-                if (first && ts_node_is_named(n) && is_docstring_stmt(a, n)) {
+                if (first && ts_node_is_named(n) && pyast_is_docstring_stmt(a, n)) {
                         l->has_docstring = true;
                         l->doc_start = ts_node_start_byte(n);
                         l->doc_end = ts_node_end_byte(n);

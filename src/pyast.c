@@ -197,7 +197,7 @@ void pyast_free(struct pyast *a) {
 /* ---- small node helpers ---- */
 
 /* The first child of the given type. */
-TSNode child_of_type(TSNode n, const char *type) {
+TSNode pyast_child_of_type(TSNode n, const char *type) {
         _cleanup_kids_ struct kids k = kids_of(n);
         TSNode c;
         while (kids_next(&k, &c))
@@ -206,7 +206,7 @@ TSNode child_of_type(TSNode n, const char *type) {
         return (TSNode) { 0 };
 }
 
-TSNode first_named_non_comment(TSNode n) {
+TSNode pyast_first_named_non_comment(TSNode n) {
         _cleanup_kids_ struct kids k = kids_of(n);
         TSNode c;
         while (kids_next(&k, &c))
@@ -216,7 +216,7 @@ TSNode first_named_non_comment(TSNode n) {
 }
 
 /* String literal prefix and quote: returns false for a node that is not a string. */
-bool string_info(const struct pyast *a, TSNode str, struct strinfo *si) {
+bool pyast_string_info(const struct pyast *a, TSNode str, struct strinfo *si) {
         TSNode st = ts_node_child(str, 0);
         if (!is(st, "string_start"))
                 return false;
@@ -242,7 +242,7 @@ bool string_info(const struct pyast *a, TSNode str, struct strinfo *si) {
 static bool is_plain_string(const struct pyast *a, TSNode n) {
         struct strinfo si;
         if (is(n, "string"))
-                return string_info(a, n, &si) && !si.f && !si.b && !si.backtick;
+                return pyast_string_info(a, n, &si) && !si.f && !si.b && !si.backtick;
         if (!is(n, "concatenated_string"))
                 return false;
         _cleanup_kids_ struct kids k = kids_of(n);
@@ -254,9 +254,9 @@ static bool is_plain_string(const struct pyast *a, TSNode n) {
 }
 
 /* The content of a plain single string literal without interpolation; NULL otherwise. */
-char *string_value(const struct pyast *a, TSNode n) {
+char *pyast_string_value(const struct pyast *a, TSNode n) {
         struct strinfo si;
-        if (!is(n, "string") || !string_info(a, n, &si) || si.f || si.b || si.backtick)
+        if (!is(n, "string") || !pyast_string_info(a, n, &si) || si.f || si.b || si.backtick)
                 return NULL;
         uint32_t k = ts_node_child_count(n);
         TSNode first = ts_node_child(n, 0), last = ts_node_child(n, k - 1);
@@ -266,14 +266,14 @@ char *string_value(const struct pyast *a, TSNode n) {
         return strndup(a->src + s, e >= s ? e - s : 0);
 }
 
-bool is_docstring_stmt(const struct pyast *a, TSNode stmt) {
+bool pyast_is_docstring_stmt(const struct pyast *a, TSNode stmt) {
         if (!is(stmt, "expression_statement") || ts_node_named_child_count(stmt) != 1)
                 return false;
         return is_plain_string(a, ts_node_named_child(stmt, 0));
 }
 
 /* `HTTPException` or `<anything>.HTTPException` */
-bool names_http_exception(const struct pyast *a, TSNode n) {
+bool pyast_names_http_exception(const struct pyast *a, TSNode n) {
         if (is(n, "identifier"))
                 return text_is(a, n, "HTTPException");
         if (is(n, "attribute")) {
@@ -283,7 +283,7 @@ bool names_http_exception(const struct pyast *a, TSNode n) {
         return false;
 }
 
-bool names_identifier(const struct pyast *a, TSNode n, const char *name) {
+bool pyast_names_identifier(const struct pyast *a, TSNode n, const char *name) {
         if (is(n, "identifier"))
                 return text_is(a, n, name);
         if (is(n, "attribute")) {

@@ -1,6 +1,6 @@
 /* spec-api.c - validates the endpoints and the validation rules of a spec.
  *
- * Interface: parse_endpoint(), check_endpoint_duplicates() and parse_rule()
+ * Interface: spec_parse_endpoint(), spec_check_endpoint_duplicates() and spec_parse_rule()
  * (spec-internal.h), called by spec_from_node() after the entities. Endpoints: entity,
  * operation, method and path with their defaults (see spec.c), paths limited to
  * [A-Za-z0-9/_.{}-] with {id} where the operation needs it, filters naming fields of the
@@ -76,8 +76,8 @@ static void check_path(struct vctx *c, const struct node *at, const char *path, 
                      op_kind_name(op), p);
 }
 
-void parse_endpoint(struct vctx *c, const struct spec *s, const struct node *n,
-                    const char *path, struct endpoint *ep) {
+void spec_parse_endpoint(struct vctx *c, const struct spec *s, const struct node *n,
+                         const char *path, struct endpoint *ep) {
         static const char *const default_method[] = { "GET", "POST", "GET", "PATCH", "DELETE" };
         const struct entity *e = NULL;
         const struct node *v;
@@ -89,14 +89,14 @@ void parse_endpoint(struct vctx *c, const struct spec *s, const struct node *n,
                 verr(c, n, path, NULL, "endpoint must be a mapping (found %s)", node_kind_name(n));
                 return;
         }
-        check_keys(c, n, path, endpoint_keys, ELEMENTSOF(endpoint_keys));
+        spec_check_keys(c, n, path, endpoint_keys, ELEMENTSOF(endpoint_keys));
         if ((str = req_str(c, n, path, "entity")) &&
-            check_entity_ref(c, get(n, "entity"), path, "entity", str)) {
-                ep->entity = vdup(c, str);
+            spec_check_entity_ref(c, get(n, "entity"), path, "entity", str)) {
+                ep->entity = spec_vdup(c, str);
                 e = spec_find_entity(s, str);
         }
         if ((str = req_str(c, n, path, "operation"))) {
-                int k = lookup(op_kind_names, _OP_MAX, str);
+                int k = lookup(spec_op_kind_names, _OP_MAX, str);
                 if (k < 0)
                         verr(c, get(n, "operation"), path, "operation",
                              "unknown operation '%s' (valid operations: list, create, get, update, delete, custom)",
@@ -104,19 +104,20 @@ void parse_endpoint(struct vctx *c, const struct spec *s, const struct node *n,
                 else
                         ep->op = (enum op_kind) k;
         }
-        ep->description = vdup(c, opt_str(c, n, path, "description"));
+        ep->description = spec_vdup(c, opt_str(c, n, path, "description"));
 
         if (ep->op == OP_CUSTOM) {
                 if ((str = req_str(c, n, path, "name")) &&
-                    check_ident(c, get(n, "name"), path, "name", "operation name", str, ID_SNAKE))
-                        ep->name = vdup(c, str);
-                need(c, n, path, "description", " (custom operations need it)");
+                    spec_check_ident(c, get(n, "name"), path, "name", "operation name", str,
+                                     ID_SNAKE))
+                        ep->name = spec_vdup(c, str);
+                spec_need(c, n, path, "description", " (custom operations need it)");
         } else if ((v = get(n, "name")) && ep->op < _OP_MAX)
                 verr(c, v, path, "name", "'name' is only allowed for custom endpoints");
 
         if ((str = ep->op == OP_CUSTOM ? req_str(c, n, path, "method")
                                       : opt_str(c, n, path, "method"))) {
-                _cleanup_free_ char *up = vdup(c, str);
+                _cleanup_free_ char *up = spec_vdup(c, str);
                 for (char *q = up; q && *q; q++)
                         *q = (char) toupper((unsigned char) *q);
                 if (up && lookup(methods, ELEMENTSOF(methods), up) < 0)
@@ -125,7 +126,7 @@ void parse_endpoint(struct vctx *c, const struct spec *s, const struct node *n,
                 else
                         ep->method = TAKE_PTR(up);
         } else if (!get(n, "method") && ep->op < OP_CUSTOM)
-                ep->method = vdup(c, default_method[ep->op]);
+                ep->method = spec_vdup(c, default_method[ep->op]);
 
         if ((str = ep->op == OP_CUSTOM ? req_str(c, n, path, "path")
                                       : opt_str(c, n, path, "path"))) {
@@ -133,7 +134,7 @@ void parse_endpoint(struct vctx *c, const struct spec *s, const struct node *n,
                         size_t before = c->errors;
                         check_path(c, get(n, "path"), path, str, ep->op);
                         if (c->errors == before)
-                                ep->path = vdup(c, str);
+                                ep->path = spec_vdup(c, str);
                 }
         } else if (!get(n, "path") && ep->op < OP_CUSTOM && e && e->table) {
                 bool with_id = ep->op == OP_GET || ep->op == OP_UPDATE || ep->op == OP_DELETE;
@@ -144,7 +145,7 @@ void parse_endpoint(struct vctx *c, const struct spec *s, const struct node *n,
         }
 
         if ((v = get(n, "filters"))) {
-                _cleanup_free_ char *fp = pkey(c, path, "filters");
+                _cleanup_free_ char *fp = spec_pkey(c, path, "filters");
                 if (ep->op < _OP_MAX && ep->op != OP_LIST)
                         verr(c, v, path, "filters", "'filters' is only allowed for list endpoints");
                 else if (v->kind != NODE_SEQ)
@@ -154,7 +155,7 @@ void parse_endpoint(struct vctx *c, const struct spec *s, const struct node *n,
                         c->oom = true;
                 for (size_t i = 0; ep->filters && i < v->n; i++) {
                         const struct node *item = v->items[i];
-                        _cleanup_free_ char *ip = pidx(c, fp, i);
+                        _cleanup_free_ char *ip = spec_pidx(c, fp, i);
                         if (!node_is_string(item))
                                 verr(c, item, ip, NULL, "filter must be a field name (found %s)",
                                      node_kind_name(item));
@@ -165,12 +166,12 @@ void parse_endpoint(struct vctx *c, const struct spec *s, const struct node *n,
                                         item->value) >= 0)
                                 verr(c, item, ip, NULL, "duplicate filter '%s'", item->value);
                         else
-                                ep->filters[ep->n_filters++] = vdup(c, item->value);
+                                ep->filters[ep->n_filters++] = spec_vdup(c, item->value);
                 }
         }
 }
 
-void check_endpoint_duplicates(struct vctx *c, struct spec *s, const struct node *eps) {
+void spec_check_endpoint_duplicates(struct vctx *c, struct spec *s, const struct node *eps) {
         size_t n = s->n_endpoints;
         _cleanup_free_ char **keys = calloc(n ? n : 1, sizeof(char *));
         if (!keys) {
@@ -194,11 +195,11 @@ void check_endpoint_duplicates(struct vctx *c, struct spec *s, const struct node
                         }
                 }
                 size_t nd;
-                _cleanup_free_ struct dup *dups = find_duplicates(c, (const char *const *) keys, n,
-                                                                   &nd);
+                _cleanup_free_ struct dup *dups =
+                        spec_find_duplicates(c, (const char *const *) keys, n, &nd);
                 for (size_t k = 0; k < nd; k++) {
                         const struct endpoint *ep = &s->endpoints[dups[k].i];
-                        _cleanup_free_ char *p = pidx(c, "endpoints", dups[k].i);
+                        _cleanup_free_ char *p = spec_pidx(c, "endpoints", dups[k].i);
                         if (pass == 0)
                                 verr(c, eps->items[dups[k].i], p, NULL,
                                      "duplicate endpoint '%s' (also at line %u)", keys[dups[k].i],
@@ -227,14 +228,14 @@ static const struct {
 
 static void parse_transitions(struct vctx *c, const struct node *n, const char *path,
                               const struct field *f, struct rule *r) {
-        const struct node *a = need(c, n, path, "allowed", " (transitions rules need it)");
+        const struct node *a = spec_need(c, n, path, "allowed", " (transitions rules need it)");
         if (!a)
                 return;
         if (a->kind != NODE_MAP) {
                 verr(c, a, path, "allowed", "'allowed' must be a mapping (found %s)", node_kind_name(a));
                 return;
         }
-        _cleanup_free_ char *ap = pkey(c, path, "allowed");
+        _cleanup_free_ char *ap = spec_pkey(c, path, "allowed");
         if (!ap || (a->n > 0 && !(r->transitions = calloc(a->n, sizeof(struct transition))))) {
                 c->oom = true;
                 return;
@@ -248,7 +249,7 @@ static void parse_transitions(struct vctx *c, const struct node *n, const char *
                         continue;
                 }
                 struct transition *t = &r->transitions[r->n_transitions++];
-                t->from = vdup(c, k->value);
+                t->from = spec_vdup(c, k->value);
                 if (node_is_null(to))
                         continue;
                 if (to->kind != NODE_SEQ) {
@@ -260,16 +261,16 @@ static void parse_transitions(struct vctx *c, const struct node *n, const char *
                         c->oom = true;
                         return;
                 }
-                _cleanup_free_ char *kp = pkey(c, ap, k->value);
+                _cleanup_free_ char *kp = spec_pkey(c, ap, k->value);
                 for (size_t j = 0; j < to->n && kp; j++) {
                         const struct node *item = to->items[j];
-                        _cleanup_free_ char *ip = pidx(c, kp, j);
+                        _cleanup_free_ char *ip = spec_pidx(c, kp, j);
                         if (!node_is_string(item) || lookup(values, f->n_values, item->value) < 0)
                                 verr(c, item, ip, NULL, "unknown state '%s': not a value of '%s'",
                                      item->kind == NODE_SCALAR ? item->value : node_kind_name(item),
                                      f->name);
                         else
-                                t->to[t->n_to++] = vdup(c, item->value);
+                                t->to[t->n_to++] = spec_vdup(c, item->value);
                 }
         }
         for (size_t i = 0; i < f->n_values; i++)
@@ -278,8 +279,8 @@ static void parse_transitions(struct vctx *c, const struct node *n, const char *
                              f->values[i]);
 }
 
-void parse_rule(struct vctx *c, const struct spec *s, const struct node *n,
-                const char *path, struct rule *r) {
+void spec_parse_rule(struct vctx *c, const struct spec *s, const struct node *n,
+                     const char *path, struct rule *r) {
         const struct entity *e = NULL;
         const struct field *f = NULL;
         const struct node *v;
@@ -292,14 +293,14 @@ void parse_rule(struct vctx *c, const struct spec *s, const struct node *n,
                      node_kind_name(n));
                 return;
         }
-        check_keys(c, n, path, rule_keys, ELEMENTSOF(rule_keys));
+        spec_check_keys(c, n, path, rule_keys, ELEMENTSOF(rule_keys));
         if ((str = req_str(c, n, path, "entity")) &&
-            check_entity_ref(c, get(n, "entity"), path, "entity", str)) {
-                r->entity = vdup(c, str);
+            spec_check_entity_ref(c, get(n, "entity"), path, "entity", str)) {
+                r->entity = spec_vdup(c, str);
                 e = spec_find_entity(s, str);
         }
         if ((str = req_str(c, n, path, "rule"))) {
-                int k = lookup(rule_kind_names, _RULE_MAX, str);
+                int k = lookup(spec_rule_kind_names, _RULE_MAX, str);
                 if (k < 0)
                         verr(c, get(n, "rule"), path, "rule",
                              "unknown rule '%s' (valid rules: unique, exists, not_in_past, not_in_future, range, regex, transitions, custom)",
@@ -307,7 +308,7 @@ void parse_rule(struct vctx *c, const struct spec *s, const struct node *n,
                 else
                         r->kind = (enum rule_kind) k;
         }
-        r->message = vdup(c, req_str(c, n, path, "message"));
+        r->message = spec_vdup(c, req_str(c, n, path, "message"));
         if (r->kind == _RULE_MAX)
                 return;
 
@@ -320,7 +321,7 @@ void parse_rule(struct vctx *c, const struct spec *s, const struct node *n,
                 verr(c, get(n, "field"), path, "field", "unknown field '%s' on entity '%s'%s%s%s",
                      str, e->name, sg ? "; did you mean '" : "", sg ? sg : "", sg ? "'?" : "");
         } else if (str)
-                r->field = vdup(c, str);
+                r->field = spec_vdup(c, str);
         if (f && f->type >= _FT_MAX)
                 f = NULL; /* its own diagnostic was given */
 
@@ -358,10 +359,11 @@ void parse_rule(struct vctx *c, const struct spec *s, const struct node *n,
                 break;
         }
         case RULE_REGEX:
-                if ((str = as_str(c, need(c, n, path, "pattern", " (regex rules need it)"), path,
-                                  "pattern")) &&
-                    check_regex(c, get(n, "pattern"), path, "pattern", str))
-                        r->pattern = vdup(c, str);
+                if ((str = spec_as_str(c,
+                                       spec_need(c, n, path, "pattern", " (regex rules need it)"),
+                                       path, "pattern")) &&
+                    spec_check_regex(c, get(n, "pattern"), path, "pattern", str))
+                        r->pattern = spec_vdup(c, str);
                 if (f && !type_is_stringlike(f->type))
                         verr(c, fn, path, "field",
                              "regex rule needs a string, text, email or url field; '%s' is %s",
@@ -390,11 +392,11 @@ void parse_rule(struct vctx *c, const struct spec *s, const struct node *n,
                 else if (f && f->values)
                         parse_transitions(c, n, path, f, r);
                 else if (!f)
-                        need(c, n, path, "allowed", " (transitions rules need it)");
+                        spec_need(c, n, path, "allowed", " (transitions rules need it)");
                 break;
         case RULE_CUSTOM:
-                r->description = vdup(c, as_str(c, need(c, n, path, "description",
-                                                        " (custom rules need it)"),
+                r->description = spec_vdup(c, spec_as_str(c, spec_need(c, n, path, "description",
+                                                                       " (custom rules need it)"),
                                                 path, "description"));
                 break;
         default:

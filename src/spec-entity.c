@@ -1,7 +1,7 @@
 /* spec-entity.c - validates the entities of a spec, with their fields and relationships.
  *
- * Interface: parse_entities() (spec-internal.h), called by spec_from_node(). Entity names
- * are collected first, so that references to later entities resolve. Per field: name,
+ * Interface: spec_parse_entities() (spec-internal.h), called by spec_from_node(). Entity
+ * names are collected first, so that references to later entities resolve. Per field: name,
  * type and the keys its type allows (lengths, pattern, min/max, enum values, foreign key
  * target), and a default that fits them (ISO dates and datetimes, UUIDs, enum values,
  * lengths and ranges); integer defaults are kept in canonical form. Then the checks that
@@ -112,26 +112,26 @@ static void parse_values(struct vctx *c, const struct node *v, const char *path,
                      v->kind == NODE_SEQ ? "an empty one" : node_kind_name(v));
                 return;
         }
-        _cleanup_free_ char *vpath = pkey(c, path, "values");
+        _cleanup_free_ char *vpath = spec_pkey(c, path, "values");
         if (!vpath || !(f->values = calloc(v->n, sizeof(char *)))) {
                 c->oom = true;
                 return;
         }
         for (size_t i = 0; i < v->n; i++) {
                 const struct node *item = v->items[i];
-                _cleanup_free_ char *ipath = pidx(c, vpath, i);
+                _cleanup_free_ char *ipath = spec_pidx(c, vpath, i);
                 if (!node_is_string(item)) {
                         verr(c, item, ipath, NULL, "enum value must be a string (found %s)",
                              node_kind_name(item));
                         continue;
                 }
-                if (!check_ident(c, item, ipath, NULL, "enum value", item->value, ID_ENUM))
+                if (!spec_check_ident(c, item, ipath, NULL, "enum value", item->value, ID_ENUM))
                         continue;
                 if (lookup((const char *const *) f->values, f->n_values, item->value) >= 0) {
                         verr(c, item, ipath, NULL, "duplicate enum value '%s'", item->value);
                         continue;
                 }
-                f->values[f->n_values++] = vdup(c, item->value);
+                f->values[f->n_values++] = spec_vdup(c, item->value);
         }
 }
 
@@ -209,7 +209,7 @@ static void parse_field(struct vctx *c, const struct node *n, const char *path, 
                 verr(c, n, path, NULL, "field must be a mapping (found %s)", node_kind_name(n));
                 return;
         }
-        check_keys(c, n, path, field_keys, ELEMENTSOF(field_keys));
+        spec_check_keys(c, n, path, field_keys, ELEMENTSOF(field_keys));
 
         if ((s = req_str(c, n, path, "name"))) {
                 v = get(n, "name");
@@ -217,13 +217,13 @@ static void parse_field(struct vctx *c, const struct node *n, const char *path, 
                         verr(c, v, path, "name",
                              "field name '%s' is reserved: every entity has id, created_at and updated_at",
                              s);
-                else if (check_ident(c, v, path, "name", "field name", s, ID_FIELD))
-                        f->name = vdup(c, s);
+                else if (spec_check_ident(c, v, path, "name", "field name", s, ID_FIELD))
+                        f->name = spec_vdup(c, s);
         }
         if ((s = req_str(c, n, path, "type"))) {
-                int t = lookup(field_type_names, _FT_MAX, s);
+                int t = lookup(spec_field_type_names, _FT_MAX, s);
                 if (t < 0) {
-                        const char *sg = spec_suggest(s, field_type_names, _FT_MAX);
+                        const char *sg = spec_suggest(s, spec_field_type_names, _FT_MAX);
                         verr(c, get(n, "type"), path, "type",
                              "unknown field type '%s'%s%s%s (valid types: string, text, integer, float, decimal, boolean, date, datetime, email, url, uuid, enum, foreign_key, json)",
                              s, sg ? "; did you mean '" : "", sg ? sg : "", sg ? "'?" : "");
@@ -232,10 +232,10 @@ static void parse_field(struct vctx *c, const struct node *n, const char *path, 
                         type_ok = true;
                 }
         }
-        opt_bool(c, n, path, "required", &f->required);
-        opt_bool(c, n, path, "unique", &f->unique);
-        opt_bool(c, n, path, "index", &f->index);
-        f->description = vdup(c, opt_str(c, n, path, "description"));
+        spec_opt_bool(c, n, path, "required", &f->required);
+        spec_opt_bool(c, n, path, "unique", &f->unique);
+        spec_opt_bool(c, n, path, "index", &f->index);
+        f->description = spec_vdup(c, opt_str(c, n, path, "description"));
 
         /* type-specific keys: checked only when the type is known */
         static const struct {
@@ -279,8 +279,8 @@ static void parse_field(struct vctx *c, const struct node *n, const char *path, 
                              "min_length %lld is greater than max_length %lld", f->min_length,
                              f->max_length);
                 if ((s = opt_str(c, n, path, "pattern")) &&
-                    check_regex(c, get(n, "pattern"), path, "pattern", s))
-                        f->pattern = vdup(c, s);
+                    spec_check_regex(c, get(n, "pattern"), path, "pattern", s))
+                        f->pattern = spec_vdup(c, s);
         }
         if (type_is_numeric(f->type)) {
                 static const char *const mk[] = { "min", "max" };
@@ -303,17 +303,19 @@ static void parse_field(struct vctx *c, const struct node *n, const char *path, 
 
         v = get(n, "values");
         if (f->type == FT_ENUM) {
-                if ((v = need(c, n, path, "values", " (enum fields need it)")))
+                if ((v = spec_need(c, n, path, "values", " (enum fields need it)")))
                         parse_values(c, v, path, f);
         } else if (v)
                 verr(c, v, path, "values", "'values' is only allowed for enum fields");
 
         v = get(n, "target");
         if (f->type == FT_FOREIGN_KEY) {
-                if ((s = as_str(c, need(c, n, path, "target", " (foreign_key fields need it)"),
-                                path, "target")) &&
-                    check_entity_ref(c, get(n, "target"), path, "target", s))
-                        f->target = vdup(c, s);
+                if ((s = spec_as_str(c,
+                                     spec_need(c, n, path, "target",
+                                               " (foreign_key fields need it)"),
+                                     path, "target")) &&
+                    spec_check_entity_ref(c, get(n, "target"), path, "target", s))
+                        f->target = spec_vdup(c, s);
         } else if (v)
                 verr(c, v, path, "target", "'target' is only allowed for foreign_key fields");
 
@@ -349,12 +351,12 @@ static void parse_rel(struct vctx *c, const struct node *n, const char *path,
                      node_kind_name(n));
                 return;
         }
-        check_keys(c, n, path, rel_keys, ELEMENTSOF(rel_keys));
+        spec_check_keys(c, n, path, rel_keys, ELEMENTSOF(rel_keys));
         if ((s = req_str(c, n, path, "name")) &&
-            check_ident(c, get(n, "name"), path, "name", "relationship name", s, ID_SNAKE))
-                r->name = vdup(c, s);
+            spec_check_ident(c, get(n, "name"), path, "name", "relationship name", s, ID_SNAKE))
+                r->name = spec_vdup(c, s);
         if ((s = req_str(c, n, path, "kind"))) {
-                int k = lookup(rel_kind_names, _RK_MAX, s);
+                int k = lookup(spec_rel_kind_names, _RK_MAX, s);
                 if (k < 0)
                         verr(c, get(n, "kind"), path, "kind",
                              "unknown relationship kind '%s' (valid kinds: one_to_many, many_to_one, one_to_one, many_to_many)",
@@ -363,9 +365,9 @@ static void parse_rel(struct vctx *c, const struct node *n, const char *path,
                         r->kind = (enum rel_kind) k;
         }
         if ((s = req_str(c, n, path, "target")) &&
-            check_entity_ref(c, get(n, "target"), path, "target", s))
-                r->target = vdup(c, s);
-        r->back_populates = vdup(c, opt_str(c, n, path, "back_populates"));
+            spec_check_entity_ref(c, get(n, "target"), path, "target", s))
+                r->target = spec_vdup(c, s);
+        r->back_populates = spec_vdup(c, opt_str(c, n, path, "back_populates"));
 }
 
 /* ---- entities ---- */
@@ -389,42 +391,42 @@ static void parse_entity(struct vctx *c, const struct node *n, const char *path,
                 verr(c, n, path, NULL, "entity must be a mapping (found %s)", node_kind_name(n));
                 return;
         }
-        check_keys(c, n, path, entity_keys, ELEMENTSOF(entity_keys));
+        spec_check_keys(c, n, path, entity_keys, ELEMENTSOF(entity_keys));
         if ((s = req_str(c, n, path, "name")) &&
-            check_ident(c, get(n, "name"), path, "name", "entity name", s, ID_PASCAL)) {
-                e->name = vdup(c, s);
+            spec_check_ident(c, get(n, "name"), path, "name", "entity name", s, ID_PASCAL)) {
+                e->name = spec_vdup(c, s);
                 if (!(e->snake = snake_case(s)))
                         c->oom = true;
         }
         if ((s = opt_str(c, n, path, "table"))) {
-                if (check_ident(c, get(n, "table"), path, "table", "table name", s, ID_SNAKE))
-                        e->table = vdup(c, s);
+                if (spec_check_ident(c, get(n, "table"), path, "table", "table name", s, ID_SNAKE))
+                        e->table = spec_vdup(c, s);
         } else if (e->snake && !get(n, "table") && !(e->table = plural(e->snake)))
                 c->oom = true;
-        e->description = vdup(c, opt_str(c, n, path, "description"));
+        e->description = spec_vdup(c, opt_str(c, n, path, "description"));
 
-        _cleanup_free_ char *fpath = pkey(c, path, "fields");
-        if ((seq = get_seq(c, n, path, "fields", true)) && fpath) {
+        _cleanup_free_ char *fpath = spec_pkey(c, path, "fields");
+        if ((seq = spec_get_seq(c, n, path, "fields", true)) && fpath) {
                 if (!(e->fields = calloc(seq->n, sizeof(struct field)))) {
                         c->oom = true;
                         return;
                 }
                 e->n_fields = seq->n;
                 for (size_t i = 0; i < seq->n && !c->oom; i++) {
-                        _cleanup_free_ char *p = pidx(c, fpath, i);
+                        _cleanup_free_ char *p = spec_pidx(c, fpath, i);
                         struct field *f = &e->fields[i];
                         parse_field(c, seq->items[i], p ? p : "", f);
                 }
         }
-        _cleanup_free_ char *rpath = pkey(c, path, "relationships");
-        if ((seq = get_seq(c, n, path, "relationships", false)) && rpath && seq->n > 0) {
+        _cleanup_free_ char *rpath = spec_pkey(c, path, "relationships");
+        if ((seq = spec_get_seq(c, n, path, "relationships", false)) && rpath && seq->n > 0) {
                 if (!(e->rels = calloc(seq->n, sizeof(struct relationship)))) {
                         c->oom = true;
                         return;
                 }
                 e->n_rels = seq->n;
                 for (size_t i = 0; i < seq->n && !c->oom; i++) {
-                        _cleanup_free_ char *p = pidx(c, rpath, i);
+                        _cleanup_free_ char *p = spec_pidx(c, rpath, i);
                         parse_rel(c, seq->items[i], p ? p : "", &e->rels[i]);
                 }
         }
@@ -440,13 +442,13 @@ static void check_relationships(struct vctx *c, const struct spec *s, const stru
         for (size_t i = 0; i < s->n_entities && !c->oom; i++) {
                 const struct entity *e = &s->entities[i];
                 const struct node *rels = node_get(ents->items[i], "relationships");
-                _cleanup_free_ char *epath = pidx(c, "entities", i);
+                _cleanup_free_ char *epath = spec_pidx(c, "entities", i);
                 for (size_t j = 0; e->name && j < e->n_rels && epath; j++) {
                         const struct relationship *r = &e->rels[j];
                         const struct node *rn = rels->items[j];
                         const struct entity *t = r->target ? spec_find_entity(s, r->target) : NULL;
-                        _cleanup_free_ char *p = pkey(c, epath, "relationships");
-                        _cleanup_free_ char *rp = p ? pidx(c, p, j) : NULL;
+                        _cleanup_free_ char *p = spec_pkey(c, epath, "relationships");
+                        _cleanup_free_ char *rp = p ? spec_pidx(c, p, j) : NULL;
                         if (!t || !r->name || !rp)
                                 continue;
                         if (r->back_populates) {
@@ -517,11 +519,11 @@ static void check_entity_duplicates(struct vctx *c, struct spec *s, const struct
                                 : pass == 1 ? s->entities[i].table
                                             : s->entities[i].snake;
                 size_t nd;
-                _cleanup_free_ struct dup *dups = find_duplicates(c, keys, s->n_entities, &nd);
+                _cleanup_free_ struct dup *dups = spec_find_duplicates(c, keys, s->n_entities, &nd);
                 for (size_t k = 0; k < nd; k++) {
                         const struct entity *e = &s->entities[dups[k].i];
                         const struct entity *f = &s->entities[dups[k].first];
-                        _cleanup_free_ char *p = pidx(c, "entities", dups[k].i);
+                        _cleanup_free_ char *p = spec_pidx(c, "entities", dups[k].i);
                         const struct node *at = get(ents->items[dups[k].i], what[pass]);
                         if (!at)
                                 at = ents->items[dups[k].i];
@@ -549,16 +551,16 @@ static void check_entity_duplicates(struct vctx *c, struct spec *s, const struct
                         names[k] = e->fields[k].name;
                 for (size_t k = 0; k < e->n_rels; k++)
                         names[e->n_fields + k] = e->rels[k].name;
-                _cleanup_free_ struct dup *dups = find_duplicates(c, names, n, &nd);
-                _cleanup_free_ char *p = pidx(c, "entities", i);
+                _cleanup_free_ struct dup *dups = spec_find_duplicates(c, names, n, &nd);
+                _cleanup_free_ char *p = spec_pidx(c, "entities", i);
                 for (size_t k = 0; k < nd && p; k++) {
                         size_t j = dups[k].i;
                         bool field = j < e->n_fields;
                         const char *list = field ? "fields" : "relationships";
                         const struct node *seq = field ? fields_of[i] : get(ents->items[i], list);
                         size_t at = field ? j : j - e->n_fields;
-                        _cleanup_free_ char *lp = pkey(c, p, list);
-                        _cleanup_free_ char *ip = lp ? pidx(c, lp, at) : NULL;
+                        _cleanup_free_ char *lp = spec_pkey(c, p, list);
+                        _cleanup_free_ char *ip = lp ? spec_pidx(c, lp, at) : NULL;
                         verr(c, get(seq->items[at], "name"), ip, "name",
                              field ? "duplicate field name '%s' in entity '%s'"
                                    : "duplicate name '%s' in entity '%s' (relationship names must differ from field names and each other)",
@@ -567,8 +569,8 @@ static void check_entity_duplicates(struct vctx *c, struct spec *s, const struct
         }
 }
 
-void parse_entities(struct vctx *c, const struct node *root, struct spec *s) {
-        const struct node *ents = get_seq(c, root, "", "entities", true);
+void spec_parse_entities(struct vctx *c, const struct node *root, struct spec *s) {
+        const struct node *ents = spec_get_seq(c, root, "", "entities", true);
         if (!ents)
                 return;
         const char **names = calloc(ents->n, sizeof(char *)); /* owned by c */
@@ -581,19 +583,19 @@ void parse_entities(struct vctx *c, const struct node *root, struct spec *s) {
         /* names first, so that references to later entities resolve */
         for (size_t i = 0; i < ents->n; i++) {
                 const struct node *nm = get(ents->items[i], "name");
-                if (node_is_string(nm) && is_pascal(nm->value))
+                if (node_is_string(nm) && spec_is_pascal(nm->value))
                         names[i] = nm->value;
                 fields_of[i] = get(ents->items[i], "fields");
         }
         c->n_entity_names = ents->n;
         s->n_entities = ents->n;
         for (size_t i = 0; i < ents->n && !c->oom; i++) {
-                _cleanup_free_ char *p = pidx(c, "entities", i);
+                _cleanup_free_ char *p = spec_pidx(c, "entities", i);
                 struct entity *e = &s->entities[i];
                 parse_entity(c, ents->items[i], p ? p : "", e);
                 if (e->table && !get(ents->items[i], "table"))
-                        check_ident(c, get(ents->items[i], "name"), p, "name", "table name",
-                                    e->table, ID_SNAKE);
+                        spec_check_ident(c, get(ents->items[i], "name"), p, "name", "table name",
+                                         e->table, ID_SNAKE);
         }
         if (!c->oom)
                 check_entity_duplicates(c, s, ents, fields_of);

@@ -20,10 +20,10 @@
 
 #define IDENT_MAX 64
 
-extern const char *const field_type_names[_FT_MAX];
-extern const char *const rel_kind_names[_RK_MAX];
-extern const char *const op_kind_names[_OP_MAX];
-extern const char *const rule_kind_names[_RULE_MAX];
+extern const char *const spec_field_type_names[_FT_MAX];
+extern const char *const spec_rel_kind_names[_RK_MAX];
+extern const char *const spec_op_kind_names[_OP_MAX];
+extern const char *const spec_rule_kind_names[_RULE_MAX];
 
 /* Index of s in names (NULL entries, left by a failed allocation, never match), or -1. */
 static inline int lookup(const char *const *names, size_t n, const char *s) {
@@ -33,7 +33,7 @@ static inline int lookup(const char *const *names, size_t n, const char *s) {
         return -1;
 }
 
-bool is_pascal(const char *s);
+bool spec_is_pascal(const char *s);
 
 struct vctx {
         const char *file;
@@ -45,8 +45,8 @@ struct vctx {
         size_t n_entity_names;
 };
 
-char *pkey(struct vctx *c, const char *base, const char *key);
-char *pidx(struct vctx *c, const char *base, size_t i);
+char *spec_pkey(struct vctx *c, const char *base, const char *key);
+char *spec_pidx(struct vctx *c, const char *base, size_t i);
 
 /* One diagnostic at node's position with path base.key (base alone when key is NULL). */
 _printf_(5, 6) static inline void verr(struct vctx *c, const struct node *at, const char *base,
@@ -59,7 +59,7 @@ _printf_(5, 6) static inline void verr(struct vctx *c, const struct node *at, co
         va_start(ap, fmt);
         k = vasprintf(&msg, fmt, ap);
         va_end(ap);
-        if (k < 0 || !(path = pkey(c, base ? base : "", key))) {
+        if (k < 0 || !(path = spec_pkey(c, base ? base : "", key))) {
                 c->oom = true;
                 return;
         }
@@ -67,10 +67,10 @@ _printf_(5, 6) static inline void verr(struct vctx *c, const struct node *at, co
                 c->oom = true;
 }
 
-char *vdup(struct vctx *c, const char *s);
+char *spec_vdup(struct vctx *c, const char *s);
 /* Reports every key of map that is not in known and does not start with "x-". */
-void check_keys(struct vctx *c, const struct node *map, const char *path,
-                const char *const *known, size_t n_known);
+void spec_check_keys(struct vctx *c, const struct node *map, const char *path,
+                     const char *const *known, size_t n_known);
 
 /* The value of key, or NULL when absent or null. */
 static inline const struct node *get(const struct node *map, const char *key) {
@@ -80,40 +80,40 @@ static inline const struct node *get(const struct node *map, const char *key) {
 
 /* The value of key, or NULL after a diagnostic when it is absent or null (why is
  * appended to the message). */
-const struct node *need(struct vctx *c, const struct node *map, const char *path,
-                        const char *key, const char *why);
+const struct node *spec_need(struct vctx *c, const struct node *map, const char *path,
+                             const char *key, const char *why);
 /* The text of v when it is a string, else NULL (after a diagnostic unless v is NULL). */
-const char *as_str(struct vctx *c, const struct node *v, const char *path, const char *key);
+const char *spec_as_str(struct vctx *c, const struct node *v, const char *path, const char *key);
 
 static inline const char *opt_str(struct vctx *c, const struct node *map, const char *path,
                                   const char *key) {
-        return as_str(c, get(map, key), path, key);
+        return spec_as_str(c, get(map, key), path, key);
 }
 
 static inline const char *req_str(struct vctx *c, const struct node *map, const char *path,
                                   const char *key) {
-        return as_str(c, need(c, map, path, key, ""), path, key);
+        return spec_as_str(c, spec_need(c, map, path, key, ""), path, key);
 }
 
-void opt_bool(struct vctx *c, const struct node *map, const char *path, const char *key,
-              bool *ret);
+void spec_opt_bool(struct vctx *c, const struct node *map, const char *path, const char *key,
+                   bool *ret);
 /* A non-empty sequence, or NULL after a diagnostic (none when absent and optional). */
-const struct node *get_seq(struct vctx *c, const struct node *map, const char *path,
-                           const char *key, bool required);
+const struct node *spec_get_seq(struct vctx *c, const struct node *map, const char *path,
+                                const char *key, bool required);
 
 /* ID_FIELD: snake_case, and a Python keyword is allowed: field names become columns and
  * JSON keys as written, and the backend renames the Python attribute ("class" -> class_). */
 enum ident_style { ID_SNAKE, ID_PASCAL, ID_ENUM, ID_FIELD };
 
 /* Checks a name that becomes a Python identifier; what is e.g. "field name". */
-bool check_ident(struct vctx *c, const struct node *at, const char *path, const char *key,
-                 const char *what, const char *s, enum ident_style style);
+bool spec_check_ident(struct vctx *c, const struct node *at, const char *path, const char *key,
+                      const char *what, const char *s, enum ident_style style);
 /* Reports an unknown entity name; returns whether it is known. */
-bool check_entity_ref(struct vctx *c, const struct node *at, const char *path,
-                      const char *key, const char *name);
+bool spec_check_entity_ref(struct vctx *c, const struct node *at, const char *path,
+                           const char *key, const char *name);
 /* Whether pattern is a valid POSIX extended regular expression; reports it if not. */
-bool check_regex(struct vctx *c, const struct node *at, const char *path, const char *key,
-                 const char *pattern);
+bool spec_check_regex(struct vctx *c, const struct node *at, const char *path, const char *key,
+                      const char *pattern);
 
 static inline bool type_is_stringlike(enum field_type t) {
         return t == FT_STRING || t == FT_TEXT || t == FT_EMAIL || t == FT_URL;
@@ -129,17 +129,17 @@ struct dup {
 
 /* Every later occurrence of a repeated key (NULL keys skipped), in document order, with
  * the index of the first occurrence; sorting keeps large inputs O(n log n). */
-struct dup *find_duplicates(struct vctx *c, const char *const *keys, size_t n,
-                            size_t *ret_n);
+struct dup *spec_find_duplicates(struct vctx *c, const char *const *keys, size_t n,
+                                 size_t *ret_n);
 
 /* spec-entity.c: the entities with their fields and relationships, and the checks that
  * need all of them (duplicate names, back_populates pairs, foreign keys relationships
  * rely on). */
-void parse_entities(struct vctx *c, const struct node *root, struct spec *s);
+void spec_parse_entities(struct vctx *c, const struct node *root, struct spec *s);
 
 /* spec-api.c */
-void parse_endpoint(struct vctx *c, const struct spec *s, const struct node *n,
-                    const char *path, struct endpoint *ep);
-void check_endpoint_duplicates(struct vctx *c, struct spec *s, const struct node *eps);
-void parse_rule(struct vctx *c, const struct spec *s, const struct node *n,
-                const char *path, struct rule *r);
+void spec_parse_endpoint(struct vctx *c, const struct spec *s, const struct node *n,
+                         const char *path, struct endpoint *ep);
+void spec_check_endpoint_duplicates(struct vctx *c, struct spec *s, const struct node *eps);
+void spec_parse_rule(struct vctx *c, const struct spec *s, const struct node *n,
+                     const char *path, struct rule *r);

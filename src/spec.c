@@ -36,17 +36,17 @@
 
 #include "spec-internal.h"
 
-const char *const field_type_names[_FT_MAX] = {
+const char *const spec_field_type_names[_FT_MAX] = {
         "string", "text", "integer", "float", "decimal", "boolean", "date",
         "datetime", "email", "url", "uuid", "enum", "foreign_key", "json",
 };
-const char *const rel_kind_names[_RK_MAX] = {
+const char *const spec_rel_kind_names[_RK_MAX] = {
         "one_to_many", "many_to_one", "one_to_one", "many_to_many",
 };
-const char *const op_kind_names[_OP_MAX] = {
+const char *const spec_op_kind_names[_OP_MAX] = {
         "list", "create", "get", "update", "delete", "custom",
 };
-const char *const rule_kind_names[_RULE_MAX] = {
+const char *const spec_rule_kind_names[_RULE_MAX] = {
         "unique", "exists", "not_in_past", "not_in_future", "range", "regex",
         "transitions", "custom",
 };
@@ -63,16 +63,16 @@ static const char *name_of(const char *const *names, size_t n, unsigned i) {
 }
 
 const char *field_type_name(enum field_type t) {
-        return name_of(field_type_names, _FT_MAX, t);
+        return name_of(spec_field_type_names, _FT_MAX, t);
 }
 const char *rel_kind_name(enum rel_kind k) {
-        return name_of(rel_kind_names, _RK_MAX, k);
+        return name_of(spec_rel_kind_names, _RK_MAX, k);
 }
 const char *op_kind_name(enum op_kind k) {
-        return name_of(op_kind_names, _OP_MAX, k);
+        return name_of(spec_op_kind_names, _OP_MAX, k);
 }
 const char *rule_kind_name(enum rule_kind k) {
-        return name_of(rule_kind_names, _RULE_MAX, k);
+        return name_of(spec_rule_kind_names, _RULE_MAX, k);
 }
 
 /* ---- naming ---- */
@@ -117,7 +117,7 @@ static bool is_snake(const char *s) {
         return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(s);
 }
 
-bool is_pascal(const char *s) {
+bool spec_is_pascal(const char *s) {
         if (!(*s >= 'A' && *s <= 'Z'))
                 return false;
         for (; *s; s++)
@@ -178,7 +178,7 @@ const char *spec_suggest(const char *word, const char *const *cands, size_t n) {
 
 /* ---- the validation context ---- */
 
-char *pkey(struct vctx *c, const char *base, const char *key) {
+char *spec_pkey(struct vctx *c, const char *base, const char *key) {
         char *p;
         if (asprintf(&p, "%s%s%s", base, *base && key ? "." : "", key ? key : "") < 0) {
                 c->oom = true;
@@ -187,7 +187,7 @@ char *pkey(struct vctx *c, const char *base, const char *key) {
         return p;
 }
 
-char *pidx(struct vctx *c, const char *base, size_t i) {
+char *spec_pidx(struct vctx *c, const char *base, size_t i) {
         char *p;
         if (asprintf(&p, "%s[%zu]", base, i) < 0) {
                 c->oom = true;
@@ -196,7 +196,7 @@ char *pidx(struct vctx *c, const char *base, size_t i) {
         return p;
 }
 
-char *vdup(struct vctx *c, const char *s) {
+char *spec_vdup(struct vctx *c, const char *s) {
         if (!s)
                 return NULL;
         char *p = strdup(s);
@@ -205,8 +205,8 @@ char *vdup(struct vctx *c, const char *s) {
         return p;
 }
 
-void check_keys(struct vctx *c, const struct node *map, const char *path,
-                const char *const *known, size_t n_known) {
+void spec_check_keys(struct vctx *c, const struct node *map, const char *path,
+                     const char *const *known, size_t n_known) {
         for (size_t i = 0; i < map->n; i++) {
                 const struct node *k = map->keys[i];
                 if (strncmp(k->value, "x-", 2) == 0 || lookup(known, n_known, k->value) >= 0)
@@ -217,8 +217,8 @@ void check_keys(struct vctx *c, const struct node *map, const char *path,
         }
 }
 
-const struct node *need(struct vctx *c, const struct node *map, const char *path,
-                        const char *key, const char *why) {
+const struct node *spec_need(struct vctx *c, const struct node *map, const char *path,
+                             const char *key, const char *why) {
         const struct node *v = get(map, key);
         if (v)
                 return v;
@@ -230,7 +230,7 @@ const struct node *need(struct vctx *c, const struct node *map, const char *path
         return NULL;
 }
 
-const char *as_str(struct vctx *c, const struct node *v, const char *path, const char *key) {
+const char *spec_as_str(struct vctx *c, const struct node *v, const char *path, const char *key) {
         if (!v)
                 return NULL;
         if (!node_is_string(v)) {
@@ -240,8 +240,8 @@ const char *as_str(struct vctx *c, const struct node *v, const char *path, const
         return v->value;
 }
 
-void opt_bool(struct vctx *c, const struct node *map, const char *path, const char *key,
-              bool *ret) {
+void spec_opt_bool(struct vctx *c, const struct node *map, const char *path, const char *key,
+                   bool *ret) {
         const struct node *v = get(map, key);
         if (v && node_as_bool(v, ret) < 0)
                 verr(c, v, path, key, "'%s' must be true or false (found %s)", key,
@@ -249,9 +249,9 @@ void opt_bool(struct vctx *c, const struct node *map, const char *path, const ch
 }
 
 /* A non-empty sequence, or NULL after a diagnostic (none when absent and optional). */
-const struct node *get_seq(struct vctx *c, const struct node *map, const char *path,
-                           const char *key, bool required) {
-        const struct node *v = required ? need(c, map, path, key, "") : get(map, key);
+const struct node *spec_get_seq(struct vctx *c, const struct node *map, const char *path,
+                                const char *key, bool required) {
+        const struct node *v = required ? spec_need(c, map, path, key, "") : get(map, key);
         if (!v)
                 return NULL;
         if (v->kind != NODE_SEQ) {
@@ -266,13 +266,13 @@ const struct node *get_seq(struct vctx *c, const struct node *map, const char *p
 }
 
 /* Checks a name that becomes a Python identifier; what is e.g. "field name". */
-bool check_ident(struct vctx *c, const struct node *at, const char *path, const char *key,
-                 const char *what, const char *s, enum ident_style style) {
+bool spec_check_ident(struct vctx *c, const struct node *at, const char *path, const char *key,
+                      const char *what, const char *s, enum ident_style style) {
         static const char *const patterns[] = {
                 "[a-z][a-z0-9_]*", "[A-Z][A-Za-z0-9]*", "[A-Za-z_][A-Za-z0-9_]*", "[a-z][a-z0-9_]*",
         };
         bool ok = style == ID_SNAKE || style == ID_FIELD ? is_snake(s)
-                  : style == ID_PASCAL                   ? is_pascal(s)
+                  : style == ID_PASCAL                   ? spec_is_pascal(s)
                                                          : is_identifier(s);
         if (!ok) {
                 verr(c, at, path, key, "invalid %s '%s': must match %s", what, s, patterns[style]);
@@ -298,8 +298,8 @@ static bool entity_known(const struct vctx *c, const char *name) {
 }
 
 /* Reports an unknown entity name; returns whether it is known. */
-bool check_entity_ref(struct vctx *c, const struct node *at, const char *path,
-                      const char *key, const char *name) {
+bool spec_check_entity_ref(struct vctx *c, const struct node *at, const char *path,
+                           const char *key, const char *name) {
         if (entity_known(c, name))
                 return true;
         const char *s = spec_suggest(name, c->entity_names, c->n_entity_names);
@@ -308,8 +308,8 @@ bool check_entity_ref(struct vctx *c, const struct node *at, const char *path,
         return false;
 }
 
-bool check_regex(struct vctx *c, const struct node *at, const char *path, const char *key,
-                 const char *pattern) {
+bool spec_check_regex(struct vctx *c, const struct node *at, const char *path, const char *key,
+                      const char *pattern) {
         regex_t re;
         int r = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
         if (r != 0) {
@@ -337,8 +337,8 @@ static int cmp_dup(const void *a, const void *b) {
         return x->i < y->i ? -1 : x->i > y->i;
 }
 
-struct dup *find_duplicates(struct vctx *c, const char *const *keys, size_t n,
-                            size_t *ret_n) {
+struct dup *spec_find_duplicates(struct vctx *c, const char *const *keys, size_t n,
+                                 size_t *ret_n) {
         _cleanup_free_ size_t *idx = calloc(n ? n : 1, sizeof(size_t));
         struct dup *dups = calloc(n ? n : 1, sizeof(struct dup));
         size_t m = 0, k = 0;
@@ -377,7 +377,7 @@ static void parse_config(struct vctx *c, const struct node *root, struct spec *s
                 cfg = NULL;
         }
         if (cfg) {
-                check_keys(c, cfg, "config", config_keys, ELEMENTSOF(config_keys));
+                spec_check_keys(c, cfg, "config", config_keys, ELEMENTSOF(config_keys));
                 if ((str = opt_str(c, cfg, "config", "api_prefix"))) {
                         const struct node *v = get(cfg, "api_prefix");
                         if (str[0] != '/' || (str[1] && str[strlen(str) - 1] == '/') || !str[1])
@@ -389,14 +389,14 @@ static void parse_config(struct vctx *c, const struct node *root, struct spec *s
                                      "api_prefix '%s' has a character outside [A-Za-z0-9/_.-] or an empty segment",
                                      str);
                         else
-                                s->api_prefix = vdup(c, str);
+                                s->api_prefix = spec_vdup(c, str);
                 }
-                s->database_url = vdup(c, opt_str(c, cfg, "config", "database_url"));
+                s->database_url = spec_vdup(c, opt_str(c, cfg, "config", "database_url"));
         }
         if (!s->api_prefix)
-                s->api_prefix = vdup(c, "/api");
+                s->api_prefix = spec_vdup(c, "/api");
         if (!s->database_url)
-                s->database_url = vdup(c, "sqlite:///./app.db");
+                s->database_url = spec_vdup(c, "sqlite:///./app.db");
 }
 
 static void validate_spec(struct vctx *c, const struct node *root, struct spec *s) {
@@ -407,8 +407,8 @@ static void validate_spec(struct vctx *c, const struct node *root, struct spec *
                 verr(c, root, "", NULL, "the spec must be a mapping (found %s)", node_kind_name(root));
                 return;
         }
-        check_keys(c, root, "", spec_keys, ELEMENTSOF(spec_keys));
-        if ((v = need(c, root, "", "format", ""))) {
+        spec_check_keys(c, root, "", spec_keys, ELEMENTSOF(spec_keys));
+        if ((v = spec_need(c, root, "", "format", ""))) {
                 if (node_as_int(v, &s->format) < 0)
                         verr(c, v, "", "format", "'format' must be an integer (found %s)",
                              node_kind_name(v));
@@ -424,35 +424,35 @@ static void validate_spec(struct vctx *c, const struct node *root, struct spec *
                         verr(c, get(root, "name"), "", "name", "name '%.20s...' is longer than %d characters",
                              str, IDENT_MAX);
                 else
-                        s->name = vdup(c, str);
+                        s->name = spec_vdup(c, str);
         }
-        s->title = vdup(c, opt_str(c, root, "", "title"));
-        s->description = vdup(c, opt_str(c, root, "", "description"));
+        s->title = spec_vdup(c, opt_str(c, root, "", "title"));
+        s->description = spec_vdup(c, opt_str(c, root, "", "description"));
         parse_config(c, root, s);
-        parse_entities(c, root, s);
+        spec_parse_entities(c, root, s);
 
-        if (!c->oom && (seq = get_seq(c, root, "", "endpoints", false)) && seq->n > 0) {
+        if (!c->oom && (seq = spec_get_seq(c, root, "", "endpoints", false)) && seq->n > 0) {
                 if (!(s->endpoints = calloc(seq->n, sizeof(struct endpoint)))) {
                         c->oom = true;
                         return;
                 }
                 s->n_endpoints = seq->n;
                 for (size_t i = 0; i < seq->n && !c->oom; i++) {
-                        _cleanup_free_ char *p = pidx(c, "endpoints", i);
-                        parse_endpoint(c, s, seq->items[i], p ? p : "", &s->endpoints[i]);
+                        _cleanup_free_ char *p = spec_pidx(c, "endpoints", i);
+                        spec_parse_endpoint(c, s, seq->items[i], p ? p : "", &s->endpoints[i]);
                 }
                 if (!c->oom)
-                        check_endpoint_duplicates(c, s, seq);
+                        spec_check_endpoint_duplicates(c, s, seq);
         }
-        if (!c->oom && (seq = get_seq(c, root, "", "validations", false)) && seq->n > 0) {
+        if (!c->oom && (seq = spec_get_seq(c, root, "", "validations", false)) && seq->n > 0) {
                 if (!(s->rules = calloc(seq->n, sizeof(struct rule)))) {
                         c->oom = true;
                         return;
                 }
                 s->n_rules = seq->n;
                 for (size_t i = 0; i < seq->n && !c->oom; i++) {
-                        _cleanup_free_ char *p = pidx(c, "validations", i);
-                        parse_rule(c, s, seq->items[i], p ? p : "", &s->rules[i]);
+                        _cleanup_free_ char *p = spec_pidx(c, "validations", i);
+                        spec_parse_rule(c, s, seq->items[i], p ? p : "", &s->rules[i]);
                 }
         }
 }
