@@ -1,8 +1,9 @@
 /* merge.c - combine fragments of a shared target: Python imports hoisted and merged.
  *
  * Interface: merge.h. Python fragments are read through pyast_layout() (tree-sitter is
- * wrapped in pyast.c only): the module docstring and the top-level import statements with
- * their byte ranges. Everything else is text work: cut those ranges out of each fragment
+ * wrapped in the pyast module only): the module docstring and the top-level import
+ * statements with their byte ranges. Merged imports are written in PEP 8's sections
+ * (__future__, standard library, third party, local) separated by blank lines. Everything else is text work: cut those ranges out of each fragment
  * (whole lines when the statement owns its line), trim trailing blanks outside
  * multi-line strings, and write the header, the merged imports and the bodies.
  * Diagnostics: none; a fragment with syntax errors is merged as well as it can be and
@@ -98,6 +99,66 @@ static struct group *find_group(struct groups *gs, const char *module, bool wild
 struct imports {
         struct groups future, plain, from;
 };
+
+/* Python 3.11's sys.stdlib_module_names without the private ones, sorted (strcmp). */
+static const char *const stdlib_modules[] = {
+        "abc", "aifc", "argparse", "array", "ast", "asynchat", "asyncio", "asyncore", "atexit",
+        "audioop", "base64", "bdb", "binascii", "bisect", "builtins", "bz2", "cProfile", "calendar",
+        "cgi", "cgitb", "chunk", "cmath", "cmd", "code", "codecs", "codeop", "collections",
+        "colorsys", "compileall", "concurrent", "configparser", "contextlib", "contextvars", "copy",
+        "copyreg", "crypt", "csv", "ctypes", "curses", "dataclasses", "datetime", "dbm", "decimal",
+        "difflib", "dis", "distutils", "doctest", "email", "encodings", "ensurepip", "enum",
+        "errno", "faulthandler", "fcntl", "filecmp", "fileinput", "fnmatch", "fractions", "ftplib",
+        "functools", "gc", "genericpath", "getopt", "getpass", "gettext", "glob", "graphlib", "grp",
+        "gzip", "hashlib", "heapq", "hmac", "html", "http", "idlelib", "imaplib", "imghdr", "imp",
+        "importlib", "inspect", "io", "ipaddress", "itertools", "json", "keyword", "lib2to3",
+        "linecache", "locale", "logging", "lzma", "mailbox", "mailcap", "marshal", "math",
+        "mimetypes", "mmap", "modulefinder", "msilib", "msvcrt", "multiprocessing", "netrc", "nis",
+        "nntplib", "nt", "ntpath", "nturl2path", "numbers", "opcode", "operator", "optparse", "os",
+        "ossaudiodev", "pathlib", "pdb", "pickle", "pickletools", "pipes", "pkgutil", "platform",
+        "plistlib", "poplib", "posix", "posixpath", "pprint", "profile", "pstats", "pty", "pwd",
+        "py_compile", "pyclbr", "pydoc", "pydoc_data", "pyexpat", "queue", "quopri", "random", "re",
+        "readline", "reprlib", "resource", "rlcompleter", "runpy", "sched", "secrets", "select",
+        "selectors", "shelve", "shlex", "shutil", "signal", "site", "smtpd", "smtplib", "sndhdr",
+        "socket", "socketserver", "spwd", "sqlite3", "sre_compile", "sre_constants", "sre_parse",
+        "ssl", "stat", "statistics", "string", "stringprep", "struct", "subprocess", "sunau",
+        "symtable", "sys", "sysconfig", "syslog", "tabnanny", "tarfile", "telnetlib", "tempfile",
+        "termios", "textwrap", "threading", "time", "timeit", "tkinter", "token", "tokenize",
+        "tomllib", "trace", "traceback", "tracemalloc", "tty", "turtle", "turtledemo", "types",
+        "typing", "unicodedata", "unittest", "urllib", "uu", "uuid", "venv", "warnings", "wave",
+        "weakref", "webbrowser", "winreg", "winsound", "wsgiref", "xdrlib", "xml", "xmlrpc",
+        "zipapp", "zipfile", "zipimport", "zlib", "zoneinfo",
+};
+
+static int cmp_module(const void *key, const void *item) {
+        return strcmp(key, *(const char *const *) item);
+}
+
+/* PEP 8's import sections, in their order. */
+enum section { SECTION_STDLIB, SECTION_THIRD_PARTY, SECTION_LOCAL, _SECTION_MAX };
+
+/* Relative imports and the project's own packages (src, tests) are local; a module whose
+ * top-level package is in the standard library is stdlib; anything else is third party. */
+static enum section section_of(const char *module) {
+        char top[64];
+        size_t n = strcspn(module, ".");
+        if (module[0] == '.')
+                return SECTION_LOCAL;
+        if (n >= sizeof(top))
+                return SECTION_THIRD_PARTY;
+        memcpy(top, module, n);
+        top[n] = '\0';
+        if (streq(top, "src") || streq(top, "tests"))
+                return SECTION_LOCAL;
+        if (bsearch(top, stdlib_modules, ELEMENTSOF(stdlib_modules), sizeof(stdlib_modules[0]),
+                    cmp_module))
+                return SECTION_STDLIB;
+        return SECTION_THIRD_PARTY;
+}
+
+static const char *group_module(const struct group *g) {
+        return g->module ? g->module : g->names[0]->name;
+}
 
 static int collect_import(struct imports *im, const struct py_import *p) {
         struct group *g;
@@ -280,15 +341,26 @@ int merge_python(const char *const *frags, const size_t *lens, size_t n, struct 
                         r = strbuf_adds(&res, "\n");
                 prev = DOC;
         }
-        const struct groups *order[] = { &im.future, &im.plain, &im.from };
-        for (size_t k = 0; k < ELEMENTSOF(order) && r == 0; k++)
-                for (size_t i = 0; i < order[k]->n && r == 0; i++) {
-                        if (prev == DOC)
-                                r = strbuf_adds(&res, "\n");
-                        if (r == 0)
-                                r = write_group(&res, &order[k]->v[i]);
-                        prev = IMPORTS;
+        /* __future__ first, then PEP 8's sections (stdlib, third party, local) with a blank
+         * line between them; in each, `import x` lines before `from m import` ones, in the
+         * order first seen */
+        for (int sec = -1; sec < _SECTION_MAX && r == 0; sec++) {
+                const struct groups *kinds[] = { &im.plain, &im.from };
+                bool started = false;
+                for (size_t k = 0; k < ELEMENTSOF(kinds) && r == 0; k++) {
+                        const struct groups *gs = sec < 0 ? (k == 0 ? &im.future : NULL) : kinds[k];
+                        for (size_t i = 0; gs && i < gs->n && r == 0; i++) {
+                                if (sec >= 0 && section_of(group_module(&gs->v[i])) != (enum section) sec)
+                                        continue;
+                                if (!started && (prev == DOC || prev == IMPORTS))
+                                        r = strbuf_adds(&res, "\n");
+                                started = true;
+                                if (r == 0)
+                                        r = write_group(&res, &gs->v[i]);
+                                prev = IMPORTS;
+                        }
                 }
+        }
         for (size_t i = 0; i < n && r == 0; i++) {
                 strbuf_reset(&body);
                 r = body_of(frags[i], lens[i], layouts[i], i == doc_frag, &body);
