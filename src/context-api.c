@@ -185,17 +185,24 @@ static int rule_fill(const struct spec *s, const struct rule *r, struct node *m)
         TRY(put_str(m, "target_snake", t ? t->snake : NULL));
 
         /* range */
+        /* a Decimal compares exactly with a float: 0.01 as a float is not 0.01 */
+        bool dec = f && f->type == FT_DECIMAL;
         _cleanup_free_ char *mn = r->has_min ? context_num_str(r->min) : NULL;
         _cleanup_free_ char *mx = r->has_max ? context_num_str(r->max) : NULL;
+        _cleanup_free_ char *mnq = mn && dec ? strf("Decimal(\"%s\")", mn) : NULL;
+        _cleanup_free_ char *mxq = mx && dec ? strf("Decimal(\"%s\")", mx) : NULL;
         TRY(put_bool(m, "has_min", r->has_min));
         TRY(put_bool(m, "has_max", r->has_max));
         TRY(put_str(m, "min", mn));
         TRY(put_str(m, "max", mx));
+        if ((mn && dec && !mnq) || (mx && dec && !mxq))
+                return -ENOMEM;
         if (r->kind == RULE_RANGE) {
-                if (mn && mx)
-                        TRY(put_strf(m, "condition", "value < %s or value > %s", mn, mx));
+                const char *lo = mnq ? mnq : mn, *hi = mxq ? mxq : mx;
+                if (lo && hi)
+                        TRY(put_strf(m, "condition", "value < %s or value > %s", lo, hi));
                 else
-                        TRY(put_strf(m, "condition", "value %s %s", mn ? "<" : ">", mn ? mn : mx));
+                        TRY(put_strf(m, "condition", "value %s %s", lo ? "<" : ">", lo ? lo : hi));
         } else
                 TRY(put_str(m, "condition", NULL));
 

@@ -68,6 +68,8 @@ static int schema_imports(const struct entity *e, struct imports *im) {
                         checks = true;
                         pattern_checks = pattern_checks || f->pattern;
                 }
+                if (f->type == FT_DECIMAL && (f->has_min || f->has_max))
+                        checks = true;
         }
         TRY(context_imp_plain(im, IMP_STDLIB, "import datetime as dt"));
         TRY(context_imp_from(im, IMP_STDLIB, "typing", "Optional"));
@@ -116,7 +118,11 @@ static int rules_imports(const struct spec *s, const struct entity *e, struct im
                         TRY(context_imp_plain(im, IMP_STDLIB, "import re"));
                 else if (r->kind == RULE_NOT_IN_PAST || r->kind == RULE_NOT_IN_FUTURE)
                         TRY(context_imp_plain(im, IMP_STDLIB, "import datetime as dt"));
-                else if (r->kind == RULE_EXISTS) {
+                else if (r->kind == RULE_RANGE) {
+                        const struct field *f = entity_find_field(e, r->field);
+                        if (f && f->type == FT_DECIMAL) /* bounds are Decimal("...") */
+                                TRY(context_imp_from(im, IMP_STDLIB, "decimal", "Decimal"));
+                } else if (r->kind == RULE_EXISTS) {
                         const struct field *f = entity_find_field(e, r->field);
                         const struct entity *t = f ? spec_find_entity(s, f->target) : NULL;
                         if (!t)

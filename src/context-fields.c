@@ -235,9 +235,11 @@ static int add_constraints(struct strbuf *sb, const struct field *f) {
                 _cleanup_free_ char *mx = f->has_max ? context_num_str(f->max) : NULL;
                 if ((f->has_min && !mn) || (f->has_max && !mx))
                         return -ENOMEM;
-                if (mn)
+                /* a Decimal compares exactly with a float (0.01 as a float is not 0.01) and
+                 * Field() takes floats: decimal bounds are checked by the schema's validator */
+                if (mn && f->type != FT_DECIMAL)
                         TRY(strbuf_addf(sb, ", ge=%s", mn));
-                if (mx)
+                if (mx && f->type != FT_DECIMAL)
                         TRY(strbuf_addf(sb, ", le=%s", mx));
                 if (f->type == FT_DECIMAL)
                         TRY(strbuf_adds(sb, ", max_digits=12, decimal_places=2"));
@@ -245,12 +247,25 @@ static int add_constraints(struct strbuf *sb, const struct field *f) {
         return 0;
 }
 
-/* Checks for constraints Field() cannot apply to EmailStr/AnyUrl: [{condition, message}]
- * on a variable "text". */
+/* Checks for constraints Field() cannot apply: lengths and patterns of EmailStr/AnyUrl,
+ * bounds of Decimals; [{condition, message}] on a variable "text", the value as str. */
 static int text_checks(const struct field *f, struct node **ret) {
         _cleanup_node_ struct node *seq = node_new_seq();
         if (!seq)
                 return -ENOMEM;
+        for (int k = 0; f->type == FT_DECIMAL && k < 2; k++) {
+                bool lo = k == 0;
+                if (!(lo ? f->has_min : f->has_max))
+                        continue;
+                _cleanup_free_ char *v = context_num_str(lo ? f->min : f->max);
+                _cleanup_node_ struct node *m = node_new_map();
+                if (!v || !m)
+                        return -ENOMEM;
+                TRY(put_strf(m, "condition", "Decimal(text) %s Decimal(\"%s\")", lo ? "<" : ">", v));
+                TRY(put_strf(m, "message", "ensure this value is %s than or equal to %s",
+                             lo ? "greater" : "less", v));
+                TRY(node_seq_append(seq, TAKE_PTR(m)));
+        }
         if (f->type == FT_EMAIL || f->type == FT_URL) {
                 for (int k = 0; k < 3; k++) {
                         _cleanup_node_ struct node *m = node_new_map();
@@ -451,6 +466,7 @@ static int field_fill(const struct spec *s, const struct entity *e, const struct
         struct node *checks = NULL;
         TRY(text_checks(f, &checks));
         TRY(put_bool(m, "has_checks", checks->n > 0));
+        TRY(put_str(m, "check_type", f->type == FT_DECIMAL ? "Decimal" : "str"));
         TRY(put(m, "checks", checks));
 
         /* enums and foreign keys */

@@ -380,7 +380,9 @@ static void parse_config(struct vctx *c, const struct node *root, struct spec *s
                 spec_check_keys(c, cfg, "config", config_keys, ELEMENTSOF(config_keys));
                 if ((str = opt_str(c, cfg, "config", "api_prefix"))) {
                         const struct node *v = get(cfg, "api_prefix");
-                        if (str[0] != '/' || (str[1] && str[strlen(str) - 1] == '/') || !str[1])
+                        if (streq(str, "/") || !str[0])
+                                s->api_prefix = spec_vdup(c, ""); /* the API at the root */
+                        else if (str[0] != '/' || str[strlen(str) - 1] == '/')
                                 verr(c, v, "config", "api_prefix",
                                      "api_prefix '%s' must start with '/' and not end with '/'", str);
                         else if (strspn(str, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_.-") != strlen(str) ||
