@@ -205,8 +205,22 @@ static int test_imports(const struct spec *s, const struct entity *e, struct imp
         TRY(context_imp_from(im, IMP_LOCAL, "tests.conftest", mk));
         if (entity_has_op(s, e, OP_CREATE))
                 TRY(context_imp_from(im, IMP_LOCAL, "tests.conftest", pl));
-        if (has_conflict_field(s, e) && (entity_has_op(s, e, OP_CREATE) || entity_has_op(s, e, OP_UPDATE)))
+        if (has_conflict_field(s, e) && (entity_has_op(s, e, OP_CREATE) || entity_has_op(s, e, OP_UPDATE))) {
                 TRY(context_imp_from(im, IMP_THIRD, "fastapi.encoders", "jsonable_encoder"));
+                /* the conflict tests give an optional unique foreign key a target */
+                for (size_t i = 0; i < e->n_fields; i++) {
+                        const struct field *f = &e->fields[i];
+                        const struct entity *t = f->type == FT_FOREIGN_KEY && !f->required &&
+                                                                 context_field_conflicts(s, e, f)
+                                                         ? spec_find_entity(s, f->target)
+                                                         : NULL;
+                        _cleanup_free_ char *tm = t ? strf("make_%s", t->snake) : NULL;
+                        if (t && !tm)
+                                return -ENOMEM;
+                        if (tm)
+                                TRY(context_imp_from(im, IMP_LOCAL, "tests.conftest", tm));
+                }
+        }
         if (entity_has_op(s, e, OP_DELETE))
                 TRY(context_imp_from(im, IMP_LOCAL, mm, cls));
         for (size_t i = 0; i < s->n_endpoints; i++) {
@@ -365,6 +379,15 @@ static int entity_fill(const struct spec *s, const struct entity *e, struct node
                         return -ENOMEM;
                 TRY(put_str(cm, "name", f->name));
                 TRY(put_str(cm, "attr", attr));
+                /* payloads leave optional foreign keys empty (no factory cycles), and empty
+                 * values never clash: the existing row gets a target of its own */
+                const struct entity *t = f->type == FT_FOREIGN_KEY && !f->required
+                                                 ? spec_find_entity(s, f->target) : NULL;
+                _cleanup_free_ char *ov = t ? strf(", **{\"%s\": make_%s(db_session).id}", f->name, t->snake)
+                                            : strdup("");
+                if (!ov)
+                        return -ENOMEM;
+                TRY(put_str(cm, "existing_overrides", ov));
                 TRY(node_seq_append(conflicts, TAKE_PTR(cm)));
         }
         TRY(put_bool(m, "has_conflicts", conflicts->n > 0));
