@@ -282,6 +282,7 @@ static int entity_fill(const struct spec *s, const struct entity *e, struct node
 
         /* fields */
         _cleanup_node_ struct node *fields = node_new_seq(), *required = node_new_seq();
+        bool needs_payload = false;
         _cleanup_node_ struct node *enums = node_new_seq(), *checked = node_new_seq();
         _cleanup_node_ struct node *payload = node_new_seq(), *variant_fields = node_new_seq();
         struct strbuf as_text;
@@ -302,6 +303,10 @@ static int entity_fill(const struct spec *s, const struct entity *e, struct node
                         r = strbuf_addf(&as_text, "%s\"%s\"", n_text++ ? ", " : "", attr);
                 if (r >= 0 && f->required)
                         r = node_seq_append(required, node_dup(fc));
+                /* an empty create payload is refused only when a required field has no
+                 * default to fall back on */
+                if (f->required && !f->default_value)
+                        needs_payload = true;
                 if (r >= 0 && f->type == FT_ENUM)
                         r = node_seq_append(enums, node_dup(fc));
                 if (r >= 0 && node_as_bool(node_get(fc, "has_checks"), &c) == 0 && c)
@@ -333,6 +338,7 @@ static int entity_fill(const struct spec *s, const struct entity *e, struct node
         TRY(mark_last(required));
         TRY(mark_last(payload));
         TRY(put_bool(m, "has_required", required->n > 0));
+        TRY(put_bool(m, "empty_create_refused", needs_payload));
         TRY(put_bool(m, "has_enums", enums->n > 0));
         TRY(put_bool(m, "has_checks", checked->n > 0));
         TRY(put_bool(m, "varies", varies));

@@ -1,5 +1,5 @@
 #!/bin/sh
-# pattern-python.sh - the pattern backend's projects work: for the reference job and four
+# pattern-python.sh - the pattern backend's projects work: for the reference job and five
 # more specs (tests/data/specs/pattern-*.yaml) the generated project passes its own pytest
 # suite, pyflakes and mypy, `alembic upgrade head` creates every table on SQLite, and the
 # app's OpenAPI document lists every endpoint of the spec. Uses Debian's python3 packages.
@@ -8,15 +8,15 @@
 
 sp=$(new_spool py)
 cp -r "$REF" "$sp/inbox/taskmanager"
-for s in library clinic inventory social; do
+for s in library clinic inventory social misc; do
         "$PY" -c 'import sys, yaml; yaml.safe_dump({"spec": yaml.safe_load(open(sys.argv[1]))}, open(sys.argv[2], "w"), sort_keys=False)' \
                 "$top_srcdir/tests/data/specs/pattern-$s.yaml" "$sp/inbox/$s.job.yaml"
 done
 run_once "$sp"
-check "five specs generate (exit 0)" test "$RC" -eq 0
+check "six specs generate (exit 0)" test "$RC" -eq 0
 [ "$RC" -eq 0 ] || diag < "$sp.err"
 
-for job in taskmanager library clinic inventory social; do
+for job in taskmanager library clinic inventory social misc; do
         m="$sp/outbox/$job.metrics.yaml"
         check "$job: every success criterion is true" yq_true "$m" "all(d['success_criteria'].values())"
         check "$job: every entity and endpoint found in the code" yq_true "$m" \
@@ -27,7 +27,7 @@ check "the reference job has 40-60 files and at least 1,000 lines" yq_true "$sp/
 
 if [ -n "${SANITIZERS:-}" ]; then finish; exit $?; fi
 
-for job in taskmanager library clinic inventory social; do
+for job in taskmanager library clinic inventory social misc; do
         x="$WORK/x-$job"; mkdir -p "$x"
         tar -xzf "$sp/outbox/$job.tar.gz" -C "$x"
         proj=$(echo "$x"/*)
@@ -46,7 +46,8 @@ def plural(s):
     if re.search('[^aeiou]y\$', s): return s[:-1] + 'ies'
     if re.search('(s|x|z|ch|sh)\$', s): return s + 'es'
     return s + 's'
-want = {e.get('table') or plural(re.sub(r'(?<!^)(?=[A-Z])', '_', e['name']).lower()) for e in spec['entities']}
+snake = lambda n: re.sub(r'(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])', '_', n).lower()
+want = {e.get('table') or plural(snake(e['name'])) for e in spec['entities']}
 missing = want - have
 assert not missing, 'missing tables: %s (have %s)' % (missing, have)
 PYEOF"
@@ -62,7 +63,8 @@ missing = []
 for e in spec.get('endpoints', []):
     table = next(x for x in spec['entities'] if x['name'] == e['entity'])
     import re
-    t = table.get('table') or (re.sub(r'(?<!^)(?=[A-Z])', '_', table['name']).lower() + 's')
+    snake = re.sub(r'(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])', '_', table['name']).lower()
+    t = table.get('table') or (snake[:-1] + 'ies' if re.search('[^aeiou]y$', snake) else snake + ('es' if re.search('(s|x|z|ch|sh)$', snake) else 's'))
     path = e.get('path') or ('/' + t + ('/{id}' if e['operation'] in ('get', 'update', 'delete') else ''))
     method = (e.get('method') or defaults[e['operation']]).lower()
     full = prefix + path
