@@ -94,7 +94,7 @@ static int rule_tests(const struct spec *s, const struct entity *e, const struct
         }
         case RULE_REGEX: {
                 _cleanup_free_ char *pat = context_py_str(r->pattern), *smp = NULL;
-                int k = context_regex_sample_filtered(r->pattern, 0, 0, 1000, NULL, &smp);
+                int k = context_regex_sample_filtered(r->pattern, 0, 0, 1000, NULL, NULL, &smp);
                 if (k == -ENOMEM || !pat)
                         return -ENOMEM;
                 rej = strf("not_matching(%s)", pat);

@@ -139,7 +139,7 @@ int context_check(const struct spec *s, const char *file, struct diags *d) {
                 _cleanup_free_ char *smp = NULL;
                 if (r->kind != RULE_REGEX || !r->pattern)
                         continue;
-                int k = context_regex_sample_filtered(r->pattern, 0, 0, 1000, NULL, &smp);
+                int k = context_regex_sample_filtered(r->pattern, 0, 0, 1000, NULL, NULL, &smp);
                 if (k == -ENOMEM)
                         return k;
                 if (k < 0) {

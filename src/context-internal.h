@@ -140,13 +140,14 @@ int context_with_imports(struct node *m, const char *key, int r, struct imports 
 
 /* ---- context-regex.c ---- */
 
-typedef bool (*sample_accept)(const char *s);
+typedef bool (*sample_accept)(const char *s, const void *userdata);
 
 /* A string of length within [min_len, max_len] that matches pattern, the variant-th
  * choice among alternatives, and that accept (when not NULL) takes; see
  * context_regex_sample(). */
 int context_regex_sample_filtered(const char *pattern, unsigned variant, size_t min_len,
-                                  size_t max_len, sample_accept accept, char **ret);
+                                  size_t max_len, sample_accept accept, const void *userdata,
+                                  char **ret);
 
 /* ---- context-values.c: test values ---- */
 
@@ -157,6 +158,8 @@ struct sample_spec {
         size_t min_len, max_len;
         const char *pattern;
         bool search;  /* pattern from a regex rule: re.search, not re.match */
+        const char *also[8]; /* more regex rules on the field (re.search): a sample meets them too */
+        size_t n_also;
         int date_dir; /* +1: must not be in the past, -1: not in the future */
 };
 

@@ -370,7 +370,8 @@ static const char *rx_alt(struct rx *r, const char *p, bool emit) {
 }
 
 int context_regex_sample_filtered(const char *pattern, unsigned variant, size_t min_len,
-                                  size_t max_len, sample_accept accept, char **ret) {
+                                  size_t max_len, sample_accept accept, const void *userdata,
+                                  char **ret) {
         struct strbuf out;
         if (strlen(pattern) > RX_MAX_PATTERN)
                 return -EOPNOTSUPP;
@@ -389,7 +390,7 @@ int context_regex_sample_filtered(const char *pattern, unsigned variant, size_t 
                 }
                 if (out.len >= min_len && out.len <= max_len &&
                     memchr(strbuf_str(&out), '\0', out.len) == NULL &&
-                    (!accept || accept(strbuf_str(&out)))) {
+                    (!accept || accept(strbuf_str(&out), userdata))) {
                         *ret = strbuf_detach(&out, NULL);
                         return 0;
                 }
@@ -402,5 +403,5 @@ int context_regex_sample_filtered(const char *pattern, unsigned variant, size_t 
 
 int context_regex_sample(const char *pattern, unsigned variant, size_t min_len, size_t max_len,
                          char **ret) {
-        return context_regex_sample_filtered(pattern, variant, min_len, max_len, NULL, ret);
+        return context_regex_sample_filtered(pattern, variant, min_len, max_len, NULL, NULL, ret);
 }

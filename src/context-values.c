@@ -67,7 +67,8 @@ void context_sample_spec_init(const struct spec *s, const struct entity *e, cons
                 } else if (r->kind == RULE_REGEX && !ss->pattern) {
                         ss->pattern = r->pattern;
                         ss->search = true;
-                }
+                } else if (r->kind == RULE_REGEX && ss->n_also < ELEMENTSOF(ss->also))
+                        ss->also[ss->n_also++] = r->pattern;
                 else if (r->kind == RULE_NOT_IN_PAST)
                         ss->date_dir = 1;
                 else if (r->kind == RULE_NOT_IN_FUTURE)
@@ -202,22 +203,33 @@ static bool length_ok(const struct sample_spec *ss, const char *s) {
 /* The text of a string-like sample (before quoting), or NULL with *err. With a
  * pattern: the plain sample when it provably matches, else one derived from the
  * pattern (for URLs, a pattern open at its end gets a host appended). */
+/* What a sample must also be: an email or a URL for those types, and a match of every
+ * further regex rule of the field (one that cannot be checked here is assumed to hold). */
+static bool sample_ok(const char *s, const void *userdata) {
+        const struct sample_spec *ss = userdata;
+        if ((ss->f->type == FT_EMAIL && !looks_like_email(s)) ||
+            (ss->f->type == FT_URL && !looks_like_url(s)))
+                return false;
+        for (size_t i = 0; i < ss->n_also; i++)
+                if (posix_matches(ss->also[i], s, true) == 0)
+                        return false;
+        return true;
+}
+
 static char *text_sample(const struct sample_spec *ss, unsigned v, int *err) {
         const struct field *f = ss->f;
-        sample_accept acc = f->type == FT_EMAIL ? looks_like_email
-                          : f->type == FT_URL   ? looks_like_url
-                                                : NULL;
         char *s = plain_text_sample(ss, v);
         *err = 0;
         if (!s) {
                 *err = -ENOMEM;
                 return NULL;
         }
-        if (ss->pattern && !(posix_matches(ss->pattern, s, ss->search) == 1 && length_ok(ss, s))) {
+        if (ss->pattern && !(posix_matches(ss->pattern, s, ss->search) == 1 && length_ok(ss, s) &&
+                             sample_ok(s, ss))) {
                 free(s);
                 s = NULL;
                 *err = context_regex_sample_filtered(ss->pattern, v, ss->min_len, ss->max_len,
-                                                     acc, &s);
+                                                     sample_ok, ss, &s);
                 /* a URL around what the pattern asks for, where the pattern allows it */
                 if (*err == -EINVAL && f->type == FT_URL) {
                         _cleanup_free_ char *mid = NULL;
@@ -225,10 +237,10 @@ static char *text_sample(const struct sample_spec *ss, unsigned v, int *err) {
                         bool open_end = !end_anchored(ss->pattern);
                         if ((open_start || open_end) &&
                             context_regex_sample_filtered(ss->pattern, v, 0, ss->max_len, NULL,
-                                                          &mid) >= 0) {
+                                                          NULL, &mid) >= 0) {
                                 s = open_start ? strf("https://example.com/%s", mid)
                                                : strf("%sexample.com/%u", mid, v + 1);
-                                *err = !s ? -ENOMEM : looks_like_url(s) && length_ok(ss, s) ? 0 : -EINVAL;
+                                *err = !s ? -ENOMEM : length_ok(ss, s) && sample_ok(s, ss) ? 0 : -EINVAL;
                         }
                 }
                 if (*err < 0) {
@@ -236,7 +248,7 @@ static char *text_sample(const struct sample_spec *ss, unsigned v, int *err) {
                         return NULL;
                 }
         }
-        if (!length_ok(ss, s) || (acc && !acc(s))) {
+        if (!length_ok(ss, s) || !sample_ok(s, ss)) {
                 free(s);
                 *err = -EINVAL;
                 return NULL;
