@@ -88,8 +88,19 @@ static void reject_entry(struct manager *m, const char *entry) {
         log_warning("%s: not a job bundle (see failed/%s.error.yaml)", entry, entry);
 }
 
+/* Asks for one more rescan once settle_time has passed. */
+static void manager_arm_settle(struct manager *m) {
+        int r = sd_event_source_set_time_relative(m->settle, m->settings->settle_time * USEC_PER_SEC);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->settle, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_warning_errno(r, "failed to arm the settle timer (the periodic rescan will "
+                                  "look again): %m");
+}
+
 /* Looks at one inbox entry; claims and starts it when it is a complete bundle.
- * settle: a rescan found it (not an inotify event) and it is younger than settle_time. */
+ * from_event: inotify saw it closed or renamed in, so it is complete; a rescan's entries
+ * younger than settle_time may still be being written and wait for the settle timer. */
 static void manager_consider(struct manager *m, const char *entry, bool from_event) {
         _cleanup_free_ char *path = path_join(m->spool.inbox, entry);
         _cleanup_free_ char *name = NULL;
@@ -104,8 +115,6 @@ static void manager_consider(struct manager *m, const char *entry, bool from_eve
         if (r == 0)
                 return; /* being written, a marker, or hidden */
         if (r < 0) {
-                if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-                        return;
                 reject_entry(m, entry);
                 return;
         }
@@ -115,10 +124,7 @@ static void manager_consider(struct manager *m, const char *entry, bool from_eve
                 struct timespec now;
                 if (clock_gettime(CLOCK_REALTIME, &now) == 0 &&
                     now.tv_sec - st.st_mtime < (time_t) m->settings->settle_time) {
-                        /* maybe still being written: look again once it has settled */
-                        (void) sd_event_source_set_time_relative(m->settle,
-                                                                 m->settings->settle_time * USEC_PER_SEC);
-                        (void) sd_event_source_set_enabled(m->settle, SD_EVENT_ONESHOT);
+                        manager_arm_settle(m); /* maybe still being written */
                         return;
                 }
         }
@@ -209,9 +215,12 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
 
 static int on_rescan(sd_event_source *s, uint64_t usec, void *userdata) {
         struct manager *m = userdata;
-        (void) manager_rescan(m);
-        (void) sd_event_source_set_time_relative(s, m->settings->rescan_interval * USEC_PER_SEC);
-        (void) sd_event_source_set_enabled(s, SD_EVENT_ON);
+        (void) manager_rescan(m); /* logs its own failure */
+        int r = sd_event_source_set_time_relative(s, m->settings->rescan_interval * USEC_PER_SEC);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_error_errno(r, "failed to re-arm the rescan timer: periodic rescans stop: %m");
         return 0;
 }
 

@@ -71,6 +71,7 @@ open(inbox + "/garbage.tar.gz", "wb").write(os.urandom(4096))
 open(inbox + "/empty.job.yaml", "wb").close()
 PYEOF
 echo "just some notes" > "$in/notes.txt"
+ln -s /etc/hostname "$in/a-link"
 # a good bundle among the bad ones (sorted last): it must still run in the same --once pass
 cp -r "$REF" "$in/zz-good"
 # keep pristine copies to prove failed/ holds the bundles untouched
@@ -122,6 +123,8 @@ expect bomb intake bomb.tar.gz "exceeds"
 expect garbage intake garbage.tar.gz "not a readable archive"
 expect empty intake empty.job.yaml "empty"
 expect notes.txt intake notes.txt "not a job bundle"
+check "a symbolic link in the inbox is moved to failed/ as a link, never followed" \
+        sh -c "test -L '$sp/failed/a-link' && [ \"\$(readlink '$sp/failed/a-link')\" = /etc/hostname ] && test -s '$sp/failed/a-link.error.yaml'"
 check "nothing was written outside the spool by hostile archives" \
         sh -c "! test -e '$sp/evil.txt' && ! test -e /tmp/evil.txt && ! test -e '$sp/.codegend/evil.txt'"
 check "the state area is empty" sh -c "[ \$(ls '$sp/.codegend/jobs' | wc -l) -eq 0 ]"
