@@ -239,48 +239,6 @@ int rm_rf(const char *path) {
         return rm_rf_at(AT_FDCWD, path, 0);
 }
 
-static int tree_size_at(int dfd, const char *name, unsigned long long max,
-                        unsigned long long *acc, int depth) {
-        struct stat st;
-        if (depth > 256)
-                return -ELOOP;
-        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return -errno;
-        if (S_ISREG(st.st_mode)) {
-                *acc += (unsigned long long) st.st_size;
-                return *acc > max ? -E2BIG : 0;
-        }
-        if (!S_ISDIR(st.st_mode))
-                return 0;
-        int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                int r = -errno;
-                (void) close(fd);
-                return r;
-        }
-        int r = 0;
-        struct dirent *de;
-        while (r == 0 && (de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                r = tree_size_at(dirfd(d), de->d_name, max, acc, depth + 1);
-        }
-        (void) closedir(d);
-        return r;
-}
-
-int tree_size(const char *path, unsigned long long max, unsigned long long *ret) {
-        unsigned long long acc = 0;
-        int r = tree_size_at(AT_FDCWD, path, max, &acc, 0);
-        if (r < 0)
-                return r;
-        *ret = acc;
-        return 0;
-}
-
 bool path_is_safe(const char *rel) {
         if (!rel || !*rel || rel[0] == '/' || strlen(rel) > 1024)
                 return false;

@@ -32,8 +32,6 @@ int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len);
 int mkdir_p(const char *path, mode_t mode);
 /* Removes a file or a tree without following symbolic links; ENOENT is success. */
 int rm_rf(const char *path);
-/* Total size in bytes of regular files in a tree (no links followed); -E2BIG past max. */
-int tree_size(const char *path, unsigned long long max, unsigned long long *ret);
 
 /* A relative path that stays inside its root: not empty, not absolute, no "." or ".."
  * component, no empty component, no control characters or backslashes, at most 1024
