@@ -786,14 +786,14 @@ static bool skipped_dir(const char *name) {
 struct tree_walk {
         struct analyze_files *f;
         struct analyze_limits lim;
-        char rel[4096];
 };
 
-static int tree_file(struct tree_walk *tw, int dfd, const char *name, const struct stat *st) {
+static int tree_file(struct tree_walk *tw, int dfd, const char *name, const char *rel,
+                     const struct stat *st) {
         struct analyze_files *f = tw->f;
         if (f->n >= tw->lim.max_files)
                 return -E2BIG;
-        bool py = has_suffix_ci(tw->rel, ".py");
+        bool py = has_suffix_ci(rel, ".py");
         _cleanup_free_ char *data = NULL;
         size_t len = 0;
         if ((unsigned long long) st->st_size > tw->lim.max_file_size) {
@@ -818,59 +818,20 @@ static int tree_file(struct tree_walk *tw, int dfd, const char *name, const stru
                 f->v = nv;
                 f->alloc = na;
         }
-        int r = analyze_source(tw->rel, data ? data : "", len, &f->v[f->n]);
+        int r = analyze_source(rel, data ? data : "", len, &f->v[f->n]);
         if (r < 0)
                 return r;
         f->n++;
         return 0;
 }
 
-static int tree_dir(struct tree_walk *tw, int fd, int depth) {
-        if (depth > ANALYZE_TREE_MAX_DEPTH) {
-                (void) close(fd);
-                return -ELOOP;
-        }
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                int r = -errno;
-                (void) close(fd);
-                return r;
-        }
-        size_t base = strlen(tw->rel);
-        int r = 0;
-        struct dirent *de;
-        errno = 0;
-        while (r == 0 && (de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                struct stat st;
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                        r = -errno;
-                        break;
-                }
-                bool dir = S_ISDIR(st.st_mode);
-                if ((!dir && !S_ISREG(st.st_mode)) || (dir && skipped_dir(de->d_name)))
-                        continue;
-                int k = snprintf(tw->rel + base, sizeof(tw->rel) - base, "%s%s", base ? "/" : "", de->d_name);
-                if (k < 0 || (size_t) k >= sizeof(tw->rel) - base) {
-                        tw->rel[base] = '\0';
-                        r = -ENAMETOOLONG;
-                        break;
-                }
-                if (dir) {
-                        int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        r = sub < 0 ? -errno : tree_dir(tw, sub, depth + 1);
-                } else
-                        r = tree_file(tw, dirfd(d), de->d_name, &st);
-                if (r < 0 && !tw->f->failed && !(tw->f->failed = strdup(tw->rel)))
-                        r = -ENOMEM;
-                tw->rel[base] = '\0';
-                errno = 0;
-        }
-        if (r == 0 && errno != 0)
-                r = -errno;
-        (void) closedir(d);
-        return r;
+/* Regular files are analysed; directories other than caches are walked into. */
+static int tree_entry(const struct fs_entry *e, void *userdata) {
+        if (S_ISDIR(e->st->st_mode))
+                return skipped_dir(e->name) ? 0 : FS_WALK_DESCEND;
+        if (!S_ISREG(e->st->st_mode))
+                return 0;
+        return tree_file(userdata, e->dfd, e->name, e->rel, e->st);
 }
 
 static int by_path(const void *a, const void *b) {
@@ -892,19 +853,13 @@ int analyze_tree_files(const char *root, const struct analyze_limits *lim, struc
         int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        struct tree_walk *tw = calloc(1, sizeof(*tw));
-        if (!tw) {
-                (void) close(fd);
-                return -ENOMEM;
-        }
-        tw->f = f;
-        tw->lim = lim ? *lim : def;
-        if (tw->lim.max_files > def.max_files)
-                tw->lim.max_files = def.max_files;
-        if (tw->lim.max_file_size > def.max_file_size)
-                tw->lim.max_file_size = def.max_file_size;
-        int r = tree_dir(tw, fd, 0);
-        free(tw);
+        struct tree_walk tw = { .f = f, .lim = lim ? *lim : def };
+        if (tw.lim.max_files > def.max_files)
+                tw.lim.max_files = def.max_files;
+        if (tw.lim.max_file_size > def.max_file_size)
+                tw.lim.max_file_size = def.max_file_size;
+        int r = fs_walk(fd, ANALYZE_TREE_MAX_DEPTH, tree_entry, &tw, &f->failed);
+        (void) close(fd);
         if (r == 0 && f->n > 1)
                 qsort(f->v, f->n, sizeof(*f->v), by_path);
         return r;

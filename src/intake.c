@@ -234,6 +234,7 @@ static int load_docs(struct bundle *b, const char *root, const char *prefix,
 struct walk {
         const struct intake_limits *lim;
         const char *label;
+        struct diags *d;
         uint64_t entries;
         uint64_t bytes;
         bool bad;
@@ -251,63 +252,26 @@ static const char *special_kind(mode_t mode) {
         return "not a regular file or directory";
 }
 
-/* Checks the tree below dfd (rel is its path in the bundle, "" for the top). Special
- * files are reported and the walk goes on; limits stop it. */
-static int walk_dir(int dfd, const char *rel, struct walk *w, struct diags *d, int depth) {
-        if (depth > INTAKE_MAX_DEPTH)
-                return fail(d, w->label, "bundle nests deeper than %d levels", INTAKE_MAX_DEPTH);
-        int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-                return -errno;
-        DIR *dir = fdopendir(fd);
-        if (!dir) {
-                int r = -errno;
-                (void) close(fd);
-                return r;
+/* Checks one entry of a directory bundle: special files are reported and the walk goes
+ * on; the limits stop it. */
+static int check_entry(const struct fs_entry *e, void *userdata) {
+        struct walk *w = userdata;
+        if (++w->entries > w->lim->max_entries)
+                return fail(w->d, w->label, "bundle has more than %llu entries",
+                            (unsigned long long) w->lim->max_entries);
+        if (S_ISDIR(e->st->st_mode))
+                return FS_WALK_DESCEND;
+        if (S_ISREG(e->st->st_mode)) {
+                w->bytes += (uint64_t) e->st->st_size;
+                if (w->bytes > w->lim->max_bundle_bytes)
+                        return fail(w->d, w->label, "bundle size exceeds %llu bytes",
+                                    (unsigned long long) w->lim->max_bundle_bytes);
+                return 0;
         }
-        int r = 0;
-        struct dirent *de;
-        errno = 0;
-        while (r == 0 && (de = readdir(dir))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                _cleanup_free_ char *sub = *rel ? path_join(rel, de->d_name) : strdup(de->d_name);
-                struct stat st;
-                if (!sub) {
-                        r = -ENOMEM;
-                        break;
-                }
-                if (++w->entries > w->lim->max_entries) {
-                        r = fail(d, w->label, "bundle has more than %llu entries",
-                                 (unsigned long long) w->lim->max_entries);
-                        break;
-                }
-                if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                        r = -errno;
-                        break;
-                }
-                if (S_ISREG(st.st_mode)) {
-                        w->bytes += (uint64_t) st.st_size;
-                        if (w->bytes > w->lim->max_bundle_bytes)
-                                r = fail(d, w->label, "bundle size exceeds %llu bytes",
-                                         (unsigned long long) w->lim->max_bundle_bytes);
-                } else if (S_ISDIR(st.st_mode)) {
-                        _cleanup_close_ int cfd = openat(
-                                dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        r = cfd < 0 ? -errno : walk_dir(cfd, sub, w, d, depth + 1);
-                } else {
-                        _cleanup_free_ char *shown = display_name(sub);
-                        r = shown ? note(d, w->label, "bundle entry '%s' is %s", shown,
-                                         special_kind(st.st_mode))
-                                  : -ENOMEM;
-                        w->bad = true;
-                }
-                errno = 0;
-        }
-        if (r == 0 && errno != 0)
-                r = -errno;
-        (void) closedir(dir);
-        return r;
+        _cleanup_free_ char *shown = display_name(e->rel);
+        w->bad = true;
+        return shown ? note(w->d, w->label, "bundle entry '%s' is %s", shown, special_kind(e->st->st_mode))
+                     : -ENOMEM;
 }
 
 static int load_directory(struct bundle *b, const char *path, const char *label,
@@ -318,8 +282,10 @@ static int load_directory(struct bundle *b, const char *path, const char *label,
                         return fail(d, label, "'%s' is not a directory", label);
                 return -errno;
         }
-        struct walk w = { .lim = lim, .label = label };
-        int r = walk_dir(fd, "", &w, d, 0);
+        struct walk w = { .lim = lim, .label = label, .d = d };
+        int r = fs_walk(fd, INTAKE_MAX_DEPTH, check_entry, &w, NULL);
+        if (r == -ELOOP)
+                return fail(d, label, "bundle nests deeper than %d levels", INTAKE_MAX_DEPTH);
         if (r < 0)
                 return r;
         if (w.bad)

@@ -75,55 +75,22 @@ static int pack_list_add(struct pack_list *l, const char *top, const char *rel, 
         return 0;
 }
 
-/* Adds every entry below the directory dfd (whose path relative to the root is rel). */
-static int pack_walk(int dfd, const char *top, const char *rel, struct pack_list *l, int depth) {
-        if (depth > PACK_MAX_DEPTH)
+struct pack_walk {
+        struct pack_list *list;
+        const char *top;
+};
+
+/* Takes every regular file and directory; anything else refuses the tree. */
+static int pack_entry(const struct fs_entry *e, void *userdata) {
+        struct pack_walk *w = userdata;
+        if (S_ISLNK(e->st->st_mode))
                 return -ELOOP;
-        int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-                return -errno;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                int r = -errno;
-                (void) close(fd);
-                return r;
-        }
-        int r = 0;
-        struct dirent *de;
-        errno = 0;
-        while (r == 0 && (de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                _cleanup_free_ char *sub = *rel ? path_join(rel, de->d_name) : strdup(de->d_name);
-                if (!sub) {
-                        r = -ENOMEM;
-                        break;
-                }
-                struct stat st;
-                if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                        r = -errno;
-                        break;
-                }
-                if (S_ISLNK(st.st_mode))
-                        r = -ELOOP;
-                else if (S_ISREG(st.st_mode))
-                        r = pack_list_add(l, top, sub, false);
-                else if (S_ISDIR(st.st_mode)) {
-                        r = pack_list_add(l, top, sub, true);
-                        if (r == 0) {
-                                _cleanup_close_ int cfd = openat(
-                                        dfd, de->d_name,
-                                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                                r = cfd < 0 ? -errno : pack_walk(cfd, top, sub, l, depth + 1);
-                        }
-                } else
-                        r = -EINVAL;
-                errno = 0;
-        }
-        if (r == 0 && errno != 0)
-                r = -errno;
-        (void) closedir(d);
-        return r;
+        if (S_ISREG(e->st->st_mode))
+                return pack_list_add(w->list, w->top, e->rel, false);
+        if (!S_ISDIR(e->st->st_mode))
+                return -EINVAL;
+        int r = pack_list_add(w->list, w->top, e->rel, true);
+        return r < 0 ? r : FS_WALK_DESCEND;
 }
 
 static int pack_item_cmp(const void *a, const void *b) {
@@ -241,7 +208,8 @@ int pack_tree(const char *root_dir, const char *top, int out_fd, uint64_t *ret_b
         r = pack_list_add(&l, top, "", true);
         if (r < 0)
                 return r;
-        r = pack_walk(root_fd, top, "", &l, 0);
+        struct pack_walk w = { &l, top };
+        r = fs_walk(root_fd, PACK_MAX_DEPTH, pack_entry, &w, NULL);
         if (r < 0)
                 return r;
         qsort(l.v, l.n, sizeof(*l.v), pack_item_cmp);

@@ -239,6 +239,76 @@ int rm_rf(const char *path) {
         return rm_rf_at(AT_FDCWD, path, 0);
 }
 
+struct walk {
+        fs_walk_fn fn;
+        void *userdata;
+        unsigned max_depth;
+        char rel[4096];
+};
+
+static int walk_at(struct walk *w, int dirfd, unsigned depth) {
+        int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return -errno;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int r = -errno;
+                (void) close(fd);
+                return r;
+        }
+        size_t base = strlen(w->rel);
+        int r = 0;
+        struct dirent *de;
+        errno = 0;
+        while (r >= 0 && (de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                int k = snprintf(w->rel + base, sizeof(w->rel) - base, "%s%s", base ? "/" : "",
+                                 de->d_name);
+                if (k < 0 || (size_t) k >= sizeof(w->rel) - base) {
+                        w->rel[base] = '\0';
+                        r = -ENAMETOOLONG;
+                        break;
+                }
+                struct stat st;
+                if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        r = -errno;
+                        break;
+                }
+                const struct fs_entry e = { dirfd, de->d_name, w->rel, &st, depth };
+                r = w->fn(&e, w->userdata);
+                if (r == FS_WALK_DESCEND && S_ISDIR(st.st_mode)) {
+                        if (depth + 1 > w->max_depth) {
+                                r = -ELOOP;
+                                break;
+                        }
+                        _cleanup_close_ int sub = openat(dirfd, de->d_name,
+                                                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        r = sub < 0 ? -errno : walk_at(w, sub, depth + 1);
+                }
+                if (r < 0)
+                        break; /* w->rel names the entry */
+                w->rel[base] = '\0';
+                errno = 0;
+        }
+        if (r >= 0 && errno != 0)
+                r = -errno;
+        (void) closedir(d);
+        return r < 0 ? r : 0;
+}
+
+int fs_walk(int dirfd, unsigned max_depth, fs_walk_fn fn, void *userdata, char **ret_failed) {
+        struct walk *w = calloc(1, sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        *w = (struct walk) { .fn = fn, .userdata = userdata, .max_depth = max_depth };
+        int r = walk_at(w, dirfd, 0);
+        if (r < 0 && ret_failed)
+                *ret_failed = w->rel[0] ? strdup(w->rel) : NULL;
+        free(w);
+        return r;
+}
+
 bool path_is_safe(const char *rel) {
         if (!rel || !*rel || rel[0] == '/' || strlen(rel) > 1024)
                 return false;

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* Atomically replace path with data. */
@@ -32,6 +33,27 @@ int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len);
 int mkdir_p(const char *path, mode_t mode);
 /* Removes a file or a tree without following symbolic links; ENOENT is success. */
 int rm_rf(const char *path);
+
+/* One entry met by fs_walk(): dfd is its directory (valid during the callback), name its
+ * name there, rel its path below the walk's root ("a/b"), st its lstat(), depth 0 at the
+ * root's own entries. */
+struct fs_entry {
+        int dfd;
+        const char *name;
+        const char *rel;
+        const struct stat *st;
+        unsigned depth;
+};
+
+#define FS_WALK_DESCEND 1
+/* Returns FS_WALK_DESCEND to walk into a directory, 0 to go on, or a negative errno to stop. */
+typedef int (*fs_walk_fn)(const struct fs_entry *e, void *userdata);
+
+/* Calls fn for every entry below the directory open at dirfd (which stays the caller's),
+ * in readdir order, never following a symbolic link. Directories nested deeper than
+ * max_depth: -ELOOP; paths longer than 4095 bytes: -ENAMETOOLONG. On failure
+ * *ret_failed (when not NULL) is the rel of the entry where it happened, or NULL. */
+int fs_walk(int dirfd, unsigned max_depth, fs_walk_fn fn, void *userdata, char **ret_failed);
 
 /* A relative path that stays inside its root: not empty, not absolute, no "." or ".."
  * component, no empty component, no control characters or backslashes, at most 1024
