@@ -135,6 +135,7 @@ static int job_load_options(struct job *j, const struct settings *s) {
         const char *file = j->bundle->options_file;
         const char *backend = s->backend ? s->backend : "pattern";
         const char *model = s->model;
+        const struct node *where = NULL; /* the options' backend: key, for the diagnostic */
         int r = 0;
 
         if (o && !node_is_null(o)) {
@@ -148,7 +149,7 @@ static int job_load_options(struct job *j, const struct settings *s) {
                                         r = diags_add(&j->diags, file, v->line, v->column, k->value,
                                                       "'%s' must be a string", k->value);
                                 else if (streq(k->value, "backend"))
-                                        backend = v->value;
+                                        backend = v->value, where = v;
                                 else
                                         model = v->value;
                         } else if (strncmp(k->value, "x-", 2) != 0)
@@ -161,7 +162,8 @@ static int job_load_options(struct job *j, const struct settings *s) {
                 return r;
         j->backend = backend_find(backend);
         if (!j->backend)
-                return diags_add(&j->diags, file, 0, 0, "backend",
+                return diags_add(&j->diags, where ? file : NULL, where ? where->line : 0,
+                                 where ? where->column : 0, where ? "backend" : NULL,
                                  "unknown backend '%s' (this build has: pattern)", backend);
         if (model && !(j->model = strdup(model)))
                 return -ENOMEM;
