@@ -44,7 +44,7 @@ static void child_setup(const struct job *j) {
         /* a worker never outlives the daemon, and never holds the spool's lock: after a
          * crash the next daemon can take the spool at once and run the job again */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != m->pid)
-                _exit(EXIT_FAILURE);
+                _exit(WORKER_FAILED);
         if (m->spool.lock_fd >= 0)
                 (void) close(m->spool.lock_fd);
         sigemptyset(&none);
@@ -135,7 +135,7 @@ static int atom_main(struct job *j, size_t idx) {
         result = job_path(j, "results", a->id, ".yaml");
         res = node_new_map();
         if (!frag || !result || !res)
-                return EXIT_FAILURE;
+                return WORKER_FAILED;
 
         const struct gen_request req = {
                 .spec = j->spec,
@@ -159,8 +159,8 @@ static int atom_main(struct job *j, size_t idx) {
         if (node_map_set_string(res, "status", r < 0 ? "error" : "ok") < 0 ||
             (r < 0 && node_map_set_string(res, "error", error ? error : "generation failed") < 0) ||
             node_map_set(res, "api", usage_node(&usage)) < 0)
-                return EXIT_FAILURE;
-        return write_node(result, res) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+                return WORKER_FAILED;
+        return write_node(result, res) < 0 ? WORKER_FAILED : WORKER_OK;
 }
 
 _Noreturn void worker_atom_main(struct job *j, size_t idx) {
@@ -436,9 +436,9 @@ _Noreturn void worker_pack_main(struct job *j) {
         int r = pack_job(j);
         if (r < 0) {
                 fprintf(stderr, "codegend: %s: packing failed: %s\n", j->name, strerror(-r));
-                _exit(EXIT_FAILURE);
+                _exit(WORKER_FAILED);
         }
-        _exit(EXIT_SUCCESS);
+        _exit(WORKER_OK);
 }
 
 int worker_load_pack_result(struct job *j) {
