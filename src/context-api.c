@@ -49,20 +49,80 @@ static char *range_value(const struct field *f, double x) {
         return context_num_str(x);
 }
 
+/* For a regex rule on a field with more regex rules: a text that breaks this one and
+ * provably meets the others (which validate_x() may check first), in *ret; NULL when the
+ * field has no other regex rule or no such text is found (not_matching() then picks one
+ * at test time). */
+static int regex_breaking_value(const struct spec *s, const struct rule *r, char **ret) {
+        static const char *const plain[] = { "", "!", " ", "~~~", "0", "a", "A", "-", "zz zz", "@@" };
+        const char *others[8];
+        char *smp[ELEMENTSOF(others)] = { NULL };
+        size_t n = 0;
+        int res = 0;
+
+        *ret = NULL;
+        for (size_t i = 0; i < s->n_rules && n < ELEMENTSOF(others); i++) {
+                const struct rule *o = &s->rules[i];
+                if (o != r && o->kind == RULE_REGEX && o->pattern && streq_ptr(o->entity, r->entity) &&
+                    streq_ptr(o->field, r->field))
+                        others[n++] = o->pattern;
+        }
+        for (size_t i = 0; i < n && res >= 0; i++)
+                if (context_regex_sample_filtered(others[i], 0, 0, 1000, NULL, NULL, &smp[i]) == -ENOMEM)
+                        res = -ENOMEM;
+        /* candidates: the plain texts, the others' samples, and pairs of those samples */
+        size_t n_cand = ELEMENTSOF(plain) + n + n * n;
+        for (size_t c = 0; n > 0 && c < n_cand && res >= 0 && !*ret; c++) {
+                _cleanup_free_ char *t = NULL;
+                if (c < ELEMENTSOF(plain))
+                        t = strdup(plain[c]);
+                else if (c < ELEMENTSOF(plain) + n) {
+                        const char *x = smp[c - ELEMENTSOF(plain)];
+                        if (!x)
+                                continue;
+                        t = strdup(x);
+                } else {
+                        size_t a = (c - ELEMENTSOF(plain) - n) / n, b = (c - ELEMENTSOF(plain) - n) % n;
+                        if (a == b || !smp[a] || !smp[b])
+                                continue;
+                        t = strf("%s%s", smp[a], smp[b]);
+                }
+                if (!t) {
+                        res = -ENOMEM;
+                        break;
+                }
+                bool ok = context_posix_matches(r->pattern, t, true) == 0;
+                for (size_t i = 0; i < n && ok; i++)
+                        ok = context_posix_matches(others[i], t, true) == 1;
+                if (ok)
+                        *ret = TAKE_PTR(t);
+        }
+        for (size_t i = 0; i < n; i++)
+                free(smp[i]);
+        return res;
+}
+
 static int rule_tests(const struct spec *s, const struct entity *e, const struct rule *r,
                       const struct field *f, const char *attr, struct node *m) {
-        _cleanup_free_ char *rej = NULL, *acc = NULL, *rej_cur = NULL, *acc_cur = NULL;
+        _cleanup_free_ char *rej = NULL, *acc = NULL, *rej_cur = NULL, *acc_cur = NULL, *ov = NULL;
         _cleanup_free_ char *cls = context_class_name_of(e);
         bool existing = false;
         if (!cls)
                 return -ENOMEM;
         switch (r->kind) {
-        case RULE_UNIQUE:
+        case RULE_UNIQUE: {
+                /* payloads leave optional foreign keys empty, and empty values never
+                 * clash: the existing row gets a target of its own */
+                const struct entity *t = f->type == FT_FOREIGN_KEY && !f->required
+                                                 ? spec_find_entity(s, f->target) : NULL;
+                if (t && !(ov = strf(", **{\"%s\": make_%s(db_session).id}", f->name, t->snake)))
+                        return -ENOMEM;
                 existing = true;
                 rej = strf("existing.%s", attr);
                 acc = strf("existing.%s", attr);
                 acc_cur = strdup("existing");
                 break;
+        }
         case RULE_EXISTS: {
                 const struct entity *t = spec_find_entity(s, f->target);
                 rej = strdup(MISSING_ID);
@@ -93,11 +153,12 @@ static int rule_tests(const struct spec *s, const struct entity *e, const struct
                 break;
         }
         case RULE_REGEX: {
-                _cleanup_free_ char *pat = context_py_str(r->pattern), *smp = NULL;
+                _cleanup_free_ char *pat = context_py_str(r->pattern), *smp = NULL, *other = NULL;
                 int k = context_regex_sample_filtered(r->pattern, 0, 0, 1000, NULL, NULL, &smp);
                 if (k == -ENOMEM || !pat)
                         return -ENOMEM;
-                rej = strf("not_matching(%s)", pat);
+                TRY(regex_breaking_value(s, r, &other));
+                rej = other ? context_py_str(other) : strf("not_matching(%s)", pat);
                 acc = k >= 0 ? context_py_str(smp) : strdup("None");
                 break;
         }
@@ -140,6 +201,7 @@ static int rule_tests(const struct spec *s, const struct entity *e, const struct
         if (!rej || !acc)
                 return -ENOMEM;
         TRY(put_bool(m, "needs_existing", existing));
+        TRY(put_str(m, "existing_overrides", ov ? ov : ""));
         TRY(put_strf(m, "rejected_data", "{\"%s\": %s}", attr, rej));
         TRY(put_strf(m, "accepted_data", "{\"%s\": %s}", attr, acc));
         TRY(put_str(m, "rejected_current", rej_cur ? rej_cur : "None"));
@@ -152,7 +214,7 @@ static int rule_fill(const struct spec *s, const struct rule *r, struct node *m)
         const struct field *f = e ? entity_find_field(e, r->field) : NULL;
         if (!e || !f)
                 return -EINVAL;
-        _cleanup_free_ char *attr = context_py_ident(f->name), *func = rule_func(s, r);
+        _cleanup_free_ char *attr = context_member_attr(e, f->name), *func = rule_func(s, r);
         _cleanup_free_ char *cls = context_class_name_of(e);
         _cleanup_free_ char *cname = func ? context_upper(func + strlen("check")) : NULL;
         _cleanup_free_ char *msg = context_one_line(r->message);
@@ -261,9 +323,68 @@ static const char *query_type(const struct field *f, const struct field_parts *p
         }
 }
 
-static int filter_ctx(const struct spec *s, const struct entity *e, const struct field *f,
-                      struct node **ret) {
-        static const char *const taken[] = { "db", "limit", "offset", "filters", NULL };
+/* The names the list function binds or uses besides its filters (and <snake>_service). */
+static const char *const filter_taken[] = {
+        "db", "limit", "offset", "filters", "rows", "exc", "http_error", NULL,
+};
+
+static bool filter_name_taken(const struct entity *e, const char *name) {
+        size_t n = strlen(e->snake);
+        return context_in_list(filter_taken, name) ||
+               (strncmp(name, e->snake, n) == 0 && streq(name + n, "_service"));
+}
+
+/* Whether name is the attribute of a filter of ep other than the idx-th, or the
+ * parameter of one before it. */
+static int filter_name_used(const struct entity *e, const struct endpoint *ep, size_t idx,
+                            const char *name, bool *ret);
+
+/* The list function's parameter of ep's idx-th filter: its attribute, or for a name the
+ * function binds itself "<attr>_filter", lengthened with "_" while another filter has it. */
+static char *filter_param(const struct entity *e, const struct endpoint *ep, size_t idx) {
+        const struct field *f = entity_find_field(e, ep->filters[idx]);
+        char *param = f ? context_member_attr(e, f->name) : NULL;
+        if (!param || !filter_name_taken(e, param))
+                return param;
+        char *c = strf("%s_filter", param);
+        free(param);
+        for (;;) {
+                bool used;
+                if (!c || filter_name_used(e, ep, idx, c, &used) < 0) {
+                        free(c);
+                        return NULL;
+                }
+                if (!used && !filter_name_taken(e, c))
+                        return c;
+                char *longer = strf("%s_", c);
+                free(c);
+                c = longer;
+        }
+}
+
+static int filter_name_used(const struct entity *e, const struct endpoint *ep, size_t idx,
+                            const char *name, bool *ret) {
+        *ret = false;
+        for (size_t j = 0; j < ep->n_filters && !*ret; j++) {
+                const struct field *g = entity_find_field(e, ep->filters[j]);
+                if (j == idx || !g)
+                        continue;
+                _cleanup_free_ char *other = j < idx ? filter_param(e, ep, j) : context_member_attr(e, g->name);
+                if (!other)
+                        return -ENOMEM;
+                *ret = streq(other, name);
+                if (!*ret && j < idx) {
+                        _cleanup_free_ char *attr = context_member_attr(e, g->name);
+                        if (!attr)
+                                return -ENOMEM;
+                        *ret = streq(attr, name);
+                }
+        }
+        return 0;
+}
+
+static int filter_ctx(const struct spec *s, const struct entity *e, const struct endpoint *ep,
+                      size_t idx, const struct field *f, struct node **ret) {
         struct field_parts p = { .attr = NULL };
         _cleanup_node_ struct node *m = node_new_map();
         _cleanup_free_ char *param = NULL, *w = context_words_of(f->name);
@@ -273,7 +394,7 @@ static int filter_ctx(const struct spec *s, const struct entity *e, const struct
                 context_field_parts_clear(&p);
                 return -ENOMEM;
         }
-        param = context_in_list(taken, p.attr) ? strf("%s_filter", p.attr) : strdup(p.attr);
+        param = filter_param(e, ep, idx);
         const struct entity *t = f->type == FT_FOREIGN_KEY ? spec_find_entity(s, f->target) : NULL;
         r = param ? 0 : -ENOMEM;
         if (r >= 0)
@@ -402,7 +523,7 @@ static int endpoint_fill(const struct spec *s, const struct entity *e, const str
                 struct node *fc = NULL;
                 if (!f)
                         continue;
-                TRY(filter_ctx(s, e, f, &fc));
+                TRY(filter_ctx(s, e, ep, i, f, &fc));
                 TRY(node_seq_append(filters, fc));
         }
         TRY(mark_last(filters));

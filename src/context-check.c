@@ -5,7 +5,8 @@
  * Python keyword, a field no test value can be derived for (its pattern, or limits and
  * rules that leave no value), a unique field with a single possible value, a cycle of
  * required foreign keys, a relationship without a foreign key to follow, an association
- * table that is also an entity's table, a filter on a json field, a regex rule no sample
+ * table that is also an entity's table, a filter on a json field or on a field named like
+ * a pagination parameter (limit, offset), a regex rule no sample
  * can be derived from. Returns 0, -EINVAL (diagnostics added) or -ENOMEM.
  */
 #include "config.h"
@@ -124,14 +125,19 @@ int context_check(const struct spec *s, const char *file, struct diags *d) {
                 const struct entity *e = spec_find_entity(s, ep->entity);
                 for (size_t j = 0; e && j < ep->n_filters; j++) {
                         const struct field *f = entity_find_field(e, ep->filters[j]);
-                        if (!f || f->type != FT_JSON)
+                        if (!f)
                                 continue;
                         _cleanup_free_ char *fp = strf("endpoints[%zu].filters[%zu]", i, j);
                         if (!fp)
                                 return -ENOMEM;
-                        TRY(diags_add(d, file, ep->pos.line, ep->pos.column, fp,
-                                      "cannot filter on json field '%s': a query parameter holds a single value",
-                                      f->name));
+                        if (f->type == FT_JSON)
+                                TRY(diags_add(d, file, ep->pos.line, ep->pos.column, fp,
+                                              "cannot filter on json field '%s': a query parameter holds a single value",
+                                              f->name));
+                        else if (streq(f->name, "limit") || streq(f->name, "offset"))
+                                TRY(diags_add(d, file, ep->pos.line, ep->pos.column, fp,
+                                              "cannot filter on field '%s': the query parameter '%s' is the list's pagination",
+                                              f->name, f->name));
                 }
         }
         for (size_t i = 0; i < s->n_rules; i++) {

@@ -50,9 +50,10 @@ static int model_imports(const struct entity *e, struct imports *im) {
                 TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy", "orm"));
         if (entity_has_default_of(e, FT_DATE) || entity_has_default_of(e, FT_DATETIME))
                 TRY(context_imp_plain(im, IMP_STDLIB, "import datetime as dt"));
+        /* module-qualified names only, so the class may have any entity name */
         if (entity_has_default_of(e, FT_DECIMAL))
-                TRY(context_imp_from(im, IMP_STDLIB, "decimal", "Decimal"));
-        return context_imp_from(im, IMP_LOCAL, "src.database", "Base");
+                TRY(context_imp_plain(im, IMP_STDLIB, "import decimal"));
+        return context_imp_from(im, IMP_LOCAL, "src", "database");
 }
 
 static int schema_imports(const struct entity *e, struct imports *im) {
@@ -196,13 +197,20 @@ static const struct field *update_field(const struct spec *s, const struct entit
 
 static int test_imports(const struct spec *s, const struct entity *e, struct imports *im) {
         _cleanup_free_ char *cls = context_class_name_of(e), *mm = strf("src.models.%s", e->snake);
-        _cleanup_free_ char *mk = strf("make_%s", e->snake), *pl = strf("%s_payload", e->snake);
+        _cleanup_free_ char *mk = strf("make_%s", e->snake), *pl = context_payload_fn_of(e);
         if (!cls || !mm || !mk || !pl)
                 return -ENOMEM;
         TRY(context_imp_from(im, IMP_THIRD, "fastapi.testclient", "TestClient"));
         TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
         TRY(context_imp_from(im, IMP_LOCAL, "tests.conftest", "API"));
-        TRY(context_imp_from(im, IMP_LOCAL, "tests.conftest", mk));
+        /* make_x() stores the rows every test but a create test without conflicts needs */
+        bool any_op = false;
+        for (size_t i = 0; i < s->n_endpoints; i++)
+                any_op = any_op || streq_ptr(s->endpoints[i].entity, e->name);
+        if (!any_op || entity_has_op(s, e, OP_LIST) || entity_has_op(s, e, OP_GET) ||
+            entity_has_op(s, e, OP_UPDATE) || entity_has_op(s, e, OP_DELETE) ||
+            (entity_has_op(s, e, OP_CREATE) && has_conflict_field(s, e)))
+                TRY(context_imp_from(im, IMP_LOCAL, "tests.conftest", mk));
         if (entity_has_op(s, e, OP_CREATE))
                 TRY(context_imp_from(im, IMP_LOCAL, "tests.conftest", pl));
         if (has_conflict_field(s, e) && (entity_has_op(s, e, OP_CREATE) || entity_has_op(s, e, OP_UPDATE))) {
@@ -252,8 +260,15 @@ static int entity_fill(const struct spec *s, const struct entity *e, struct node
         if (!cls || !words || !desc)
                 return -ENOMEM;
 
+        _cleanup_free_ char *mcls = context_model_class_of(e);
+        if (!mcls)
+                return -ENOMEM;
         TRY(put_str(m, "name", e->name));
         TRY(put_str(m, "class_name", cls));
+        TRY(put_str(m, "model_class", mcls));
+        TRY(put_bool(m, "class_renamed", !streq(cls, mcls)));
+        /* the test modules import the class: pytest would try to collect Test* classes */
+        TRY(put_bool(m, "looks_like_test_class", strncmp(cls, "Test", 4) == 0 || strncmp(mcls, "Test", 4) == 0));
         TRY(put_str(m, "snake", e->snake));
         TRY(put_str(m, "table", e->table));
         TRY(put_str(m, "title", words));
@@ -263,7 +278,10 @@ static int entity_fill(const struct spec *s, const struct entity *e, struct node
         else
                 TRY(put_strf(m, "doc", "A %s record.", words));
         TRY(put_strf(m, "make", "make_%s", e->snake));
-        TRY(put_strf(m, "payload_fn", "%s_payload", e->snake));
+        _cleanup_free_ char *plfn = context_payload_fn_of(e);
+        if (!plfn)
+                return -ENOMEM;
+        TRY(put_str(m, "payload_fn", plfn));
         {
                 _cleanup_free_ char *u = context_upper(e->snake);
                 if (!u)
@@ -380,7 +398,7 @@ static int entity_fill(const struct spec *s, const struct entity *e, struct node
                 if (!context_field_conflicts(s, e, f))
                         continue;
                 _cleanup_node_ struct node *cm = node_new_map();
-                _cleanup_free_ char *attr = context_py_ident(f->name);
+                _cleanup_free_ char *attr = context_member_attr(e, f->name);
                 if (!cm || !attr)
                         return -ENOMEM;
                 TRY(put_str(cm, "name", f->name));

@@ -141,7 +141,7 @@ static char *default_expr(const struct field *f, bool schema, int *err) {
                 s = strdup(d->value);
                 break;
         case FT_DECIMAL:
-                s = strf("Decimal(\"%s\")", d->value);
+                s = strf("%s(\"%s\")", schema ? "Decimal" : "decimal.Decimal", d->value);
                 break;
         case FT_BOOLEAN:
                 s = strdup(node_as_bool(d, &b) == 0 && b ? "True" : "False");
@@ -188,7 +188,7 @@ void context_field_parts_clear(struct field_parts *p) {
 }
 
 int context_field_parts_init(const struct entity *e, const struct field *f, struct field_parts *p) {
-        *p = (struct field_parts) { .attr = context_py_ident(f->name) };
+        *p = (struct field_parts) { .attr = context_member_attr(e, f->name) };
         if (!p->attr)
                 return -ENOMEM;
         bool aliased = !streq(p->attr, f->name);

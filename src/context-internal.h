@@ -108,7 +108,16 @@ int context_add_py_literal(struct strbuf *sb, const struct node *n);
 
 bool context_in_list(const char *const *list, const char *s);
 bool context_is_py_keyword(const char *s);
+/* The Python attribute of field or relationship name of e: context_py_ident(), then
+ * lengthened with "_" while it is the name of another member of e. */
+char *context_member_attr(const struct entity *e, const char *name);
 char *context_class_name_of(const struct entity *e);
+/* The class's own name in its model module, which binds no PascalCase name of its own:
+ * the entity's name; context_class_name_of() is what the other modules import. */
+char *context_model_class_of(const struct entity *e);
+/* The conftest function that builds a valid payload: <snake>_payload, or
+ * payload_for_<snake> when that would start with "test" (pytest would collect it). */
+char *context_payload_fn_of(const struct entity *e);
 char *context_upper(const char *s);
 char *context_pascal_of(const char *snake);
 char *context_words_of(const char *snake);
@@ -163,6 +172,9 @@ struct sample_spec {
         int date_dir; /* +1: must not be in the past, -1: not in the future */
 };
 
+/* Whether text matches pattern at its start (anywhere: re.search) as Python would: 1 or
+ * 0, or -1 when POSIX regexec() cannot decide it for Python's syntax. */
+int context_posix_matches(const char *pattern, const char *text, bool anywhere);
 void context_sample_spec_init(const struct spec *s, const struct entity *e, const struct field *f,
                               struct sample_spec *ss);
 const char *context_invalid_value(const struct field *f);

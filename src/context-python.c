@@ -168,13 +168,20 @@ static const char *const py_keywords[] = {
 static const char *const py_reserved[] = {
         "sa", "orm", "dt", "re", "metadata", "registry", "query", "dict", "json", "copy",
         "parse_obj", "parse_raw", "parse_file", "from_orm", "construct", "schema",
-        "schema_json", "validate", "update_forward_refs", "fields", "validator", NULL,
+        "schema_json", "validate", "update_forward_refs", "fields", "validator",
+        /* builtins the class bodies use in annotations: a class attribute of that name
+         * would shadow them for the annotations after it */
+        "str", "int", "float", "bool", "list", "bytes",
+        /* the first parameter of the constructor SQLAlchemy gives a model */
+        "self",
+        /* the modules the model modules use by name */
+        "decimal", "database", NULL,
 };
 
-/* PascalCase names the generated modules import: an entity of that name gets a class
- * named NameRecord. */
+/* PascalCase names the generated modules import or define (Config, the inner class of
+ * the Pydantic schemas): the other modules import an entity of that name as NameRecord. */
 static const char *const class_reserved[] = {
-        "Any", "AnyUrl", "APIRouter", "Base", "BaseModel", "ConflictError", "Decimal",
+        "Any", "AnyUrl", "API", "APIRouter", "Base", "BaseModel", "Config", "ConflictError", "Decimal",
         "Depends", "Dict", "DomainError", "EmailStr", "Engine", "FastAPI", "Field",
         "IntegrityError", "Iterator", "JSONResponse", "List", "Literal", "NotFoundError",
         "Optional", "Path", "Query", "Request", "Response", "Session", "Settings",
@@ -187,6 +194,27 @@ char *context_py_ident(const char *name) {
         return strdup(name);
 }
 
+static bool entity_has_member(const struct entity *e, const char *name) {
+        for (size_t i = 0; i < e->n_fields; i++)
+                if (streq(e->fields[i].name, name))
+                        return true;
+        for (size_t i = 0; i < e->n_rels; i++)
+                if (streq(e->rels[i].name, name))
+                        return true;
+        return false;
+}
+
+char *context_member_attr(const struct entity *e, const char *name) {
+        char *attr = context_py_ident(name);
+        /* a renamed "json" must not become the "json_" another member of e is called */
+        while (attr && !streq(attr, name) && entity_has_member(e, attr)) {
+                char *longer = strf("%s_", attr);
+                free(attr);
+                attr = longer;
+        }
+        return attr;
+}
+
 bool context_is_py_keyword(const char *s) {
         return context_in_list(py_keywords, s);
 }
@@ -194,6 +222,16 @@ bool context_is_py_keyword(const char *s) {
 char *context_class_name_of(const struct entity *e) {
         if (context_in_list(class_reserved, e->name))
                 return strf("%sRecord", e->name);
+        return strdup(e->name);
+}
+
+/* pytest collects functions named test* from the test modules, which import these */
+char *context_payload_fn_of(const struct entity *e) {
+        return strncmp(e->snake, "test", 4) == 0 ? strf("payload_for_%s", e->snake)
+                                                 : strf("%s_payload", e->snake);
+}
+
+char *context_model_class_of(const struct entity *e) {
         return strdup(e->name);
 }
 
@@ -223,12 +261,14 @@ char *context_pascal_of(const char *snake) {
         return out;
 }
 
-/* "due_date" -> "due date" */
+/* "due_date" -> "due date", "json_" -> "json" */
 char *context_words_of(const char *snake) {
         char *out = strdup(snake);
         for (char *p = out; p && *p; p++)
                 if (*p == '_')
                         *p = ' ';
+        for (size_t n = out ? strlen(out) : 0; n > 1 && out[n - 1] == ' '; n--)
+                out[n - 1] = '\0';
         return out;
 }
 

@@ -123,16 +123,20 @@ int context_relinfo_init(const struct spec *s, const struct entity *e, const str
 
 /* The arguments of orm.relationship() for one side. */
 static char *relationship_args(const struct relinfo *ri) {
-        _cleanup_free_ char *tc = context_class_name_of(ri->t), *ec = context_class_name_of(ri->e);
+        /* names in relationship() strings resolve in SQLAlchemy's class registry */
+        _cleanup_free_ char *tc = context_model_class_of(ri->t), *ec = context_model_class_of(ri->e);
         struct strbuf sb;
         int r;
 
         if (!tc || !ec)
                 return NULL;
         strbuf_init(&sb, 0);
+        _cleanup_free_ char *back_attr = ri->back ? context_member_attr(ri->t, ri->back->name) : NULL;
+        if (ri->back && !back_attr)
+                return NULL;
         r = strbuf_addf(&sb, "\"%s\"", tc);
         if (r >= 0 && ri->back)
-                r = strbuf_addf(&sb, ", back_populates=\"%s\"", ri->back->name);
+                r = strbuf_addf(&sb, ", back_populates=\"%s\"", back_attr);
         if (r >= 0 && ri->r->kind == RK_MANY_TO_MANY) {
                 r = strbuf_addf(&sb, ", secondary=\"%s\"", ri->assoc);
                 if (r >= 0 && ri->e == ri->t) {
@@ -143,9 +147,9 @@ static char *relationship_args(const struct relinfo *ri) {
                                         ec, ri->assoc, mine, ec, ri->assoc, theirs);
                 }
         } else if (r >= 0) {
-                _cleanup_free_ char *fk_attr = context_py_ident(ri->fk->name);
                 const struct entity *holder = ri->fk_on_self ? ri->e : ri->t;
-                _cleanup_free_ char *hc = context_class_name_of(holder);
+                _cleanup_free_ char *fk_attr = context_member_attr(holder, ri->fk->name);
+                _cleanup_free_ char *hc = context_model_class_of(holder);
                 if (!fk_attr || !hc)
                         r = -ENOMEM;
                 if (r >= 0 && ri->r->kind == RK_ONE_TO_ONE && !ri->fk_on_self)
@@ -178,11 +182,11 @@ static bool rel_is_collection(const struct relationship *r) {
 
 static int rel_fill(const struct relinfo *ri, struct node *m) {
         const struct relationship *r = ri->r;
-        _cleanup_free_ char *attr = context_py_ident(r->name);
+        _cleanup_free_ char *attr = context_member_attr(ri->e, r->name);
         _cleanup_free_ char *tc = context_class_name_of(ri->t);
         _cleanup_free_ char *args = relationship_args(ri);
-        _cleanup_free_ char *back_attr = ri->back ? context_py_ident(ri->back->name) : NULL;
-        _cleanup_free_ char *fk_attr = ri->fk ? context_py_ident(ri->fk->name) : NULL;
+        _cleanup_free_ char *back_attr = ri->back ? context_member_attr(ri->t, ri->back->name) : NULL;
+        _cleanup_free_ char *fk_attr = ri->fk ? context_member_attr(ri->fk_on_self ? ri->e : ri->t, ri->fk->name) : NULL;
         if (!attr || !tc || !args || (ri->back && !back_attr) || (ri->fk && !fk_attr))
                 return -ENOMEM;
 

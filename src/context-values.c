@@ -3,7 +3,9 @@
  * Interface: context-internal.h. A field's valid samples obey its type, its length and
  * range limits, its pattern and its rules (range, regex, not_in_past, not_in_future);
  * for a pattern the plain sample is kept when POSIX regexec() shows that it matches, else
- * one is derived from the pattern (context_regex_sample_filtered()). Also the value
+ * one is derived from the pattern (context_regex_sample_filtered()), padded to a minimum
+ * length, or, when the field's patterns must all hold, combined from samples of each and
+ * checked with regexec() (context_posix_matches()). Also the value
  * Pydantic must refuse for each type, and the distinct samples a unique field needs.
  * No diagnostics: a field no sample can be derived for gets NULL with *err set (-EINVAL,
  * -EOPNOTSUPP, -ENOMEM); context_check() turns that into a diagnostic.
@@ -19,13 +21,37 @@
 
 /* ---- test samples ---- */
 
+/* What email-validator takes (without deliverability checks), conservatively: a local
+ * part of letters, digits and ._+- without leading, trailing or double dots, and a domain
+ * of letter-digit-hyphen labels whose last is at least two letters. */
 static bool looks_like_email(const char *s) {
         const char *at = strchr(s, '@');
-        if (!at || at == s || strchr(at + 1, '@') || strpbrk(s, " \t\"(),:;<>[\\]"))
+        if (!at || at == s || s[0] == '.' || at[-1] == '.' || strstr(s, ".."))
                 return false;
-        const char *dot = strrchr(at + 1, '.');
-        return dot && dot > at + 1 && dot[1] && !strstr(at, "..") && s[0] != '.' &&
-               at[-1] != '.';
+        for (const char *p = s; p < at; p++)
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-", *p))
+                        return false;
+        const char *label = at + 1;
+        size_t n_labels = 0;
+        for (const char *p = label;; p++) {
+                if (*p == '.' || *p == '\0') {
+                        size_t len = (size_t) (p - label);
+                        if (len == 0 || len > 63 || label[0] == '-' || p[-1] == '-')
+                                return false;
+                        n_labels++;
+                        if (*p == '\0')
+                                break;
+                        label = p + 1;
+                } else if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                             (*p >= '0' && *p <= '9') || *p == '-'))
+                        return false;
+        }
+        if (n_labels < 2 || strlen(label) < 2)
+                return false;
+        for (const char *p = label; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+                        return false;
+        return true;
 }
 
 static bool looks_like_url(const char *s) {
@@ -128,7 +154,7 @@ static char *pad_to(char *s, size_t min_len, char with) {
  * patterns) or anywhere (re.search, as regex rules do), decided with POSIX extended
  * regular expressions: 1 or 0, or -1 when the pattern uses escapes whose meaning
  * differs between Python and POSIX. */
-static int posix_matches(const char *pattern, const char *text, bool anywhere) {
+int context_posix_matches(const char *pattern, const char *text, bool anywhere) {
         for (const char *p = pattern; *p; p++)
                 if (*p == '\\' && p[1] && ((p[1] >= 'a' && p[1] <= 'z') || (p[1] >= 'A' && p[1] <= 'Z') ||
                                             (p[1] >= '0' && p[1] <= '9')))
@@ -211,9 +237,127 @@ static bool sample_ok(const char *s, const void *userdata) {
             (ss->f->type == FT_URL && !looks_like_url(s)))
                 return false;
         for (size_t i = 0; i < ss->n_also; i++)
-                if (posix_matches(ss->also[i], s, true) == 0)
+                if (context_posix_matches(ss->also[i], s, true) == 0)
                         return false;
         return true;
+}
+
+/* Whether s provably meets the field's own pattern (or rule pattern) and every further
+ * regex rule, its length limits and its type: every pattern checked by regexec(). */
+static bool combo_ok(const struct sample_spec *ss, const char *s) {
+        if (context_posix_matches(ss->pattern, s, ss->search) != 1 || !length_ok(ss, s) || !sample_ok(s, ss))
+                return false;
+        for (size_t i = 0; i < ss->n_also; i++)
+                if (context_posix_matches(ss->also[i], s, true) != 1)
+                        return false;
+        return true;
+}
+
+/* t with its "%u" (if any) replaced by n. */
+static char *with_number(const char *t, unsigned n) {
+        const char *at = strstr(t, "%u");
+        return at ? strf("%.*s%u%s", (int) (at - t), t, n, at + 2) : strdup(t);
+}
+
+/* Adds to *mids (n_mids of them) the text x, or x followed by y, or x with its start or
+ * its end replaced by y. */
+static int add_middles(char ***mids, size_t *n_mids, const char *x, const char *y) {
+        size_t lx = strlen(x), ly = y ? strlen(y) : 0;
+        char *c[4] = { NULL };
+        size_t n = 0;
+        if (!y)
+                c[n++] = strdup(x);
+        else {
+                c[n++] = strf("%s%s", x, y);
+                if (ly > 0 && ly < lx) {
+                        c[n++] = strf("%s%s", y, x + ly);
+                        c[n++] = strf("%.*s%s", (int) (lx - ly), x, y);
+                }
+        }
+        char **nv = realloc(*mids, (*n_mids + n) * sizeof(char *));
+        bool oom = !nv;
+        for (size_t i = 0; i < n; i++)
+                oom = oom || !c[i];
+        if (oom) {
+                for (size_t i = 0; i < n; i++)
+                        free(c[i]);
+                if (nv)
+                        *mids = nv;
+                return -ENOMEM;
+        }
+        *mids = nv;
+        for (size_t i = 0; i < n; i++)
+                nv[(*n_mids)++] = c[i];
+        return 0;
+}
+
+/* When no single pattern's samples meet all the others (an email field with a rule
+ * "^[a-z]+@", a string with rules "^ab" and "c$", a pattern "^[A-Z]{2}[0-9]{6}$" with a
+ * rule "^(AB|CD)"): samples of the patterns, alone, two in a row, one with its start or
+ * end replaced by another, or three in a row, with a prefix and suffix of the type's
+ * usual text around them; the v-th string found that provably meets everything, so
+ * variants differ where they can. -EINVAL when none is found. */
+static int combo_sample(const struct sample_spec *ss, unsigned v, char **ret) {
+        static const char *const prefixes[] = {
+                "", "u%u", "u%u@", "u%u@example", "https://", "https://example.com/", "x%u ",
+        };
+        static const char *const suffixes[] = {
+                "", "example.com", "@example.com", ".com", "example.com/%u", "/%u", " x%u",
+        };
+        const char *pats[1 + ELEMENTSOF(ss->also)];
+        char *smp[ELEMENTSOF(pats)] = { NULL };
+        char **mids = NULL, *found = NULL;
+        size_t n = 0, n_mids = 0, n_found = 0;
+        int r = 0;
+
+        pats[n++] = ss->pattern;
+        for (size_t i = 0; i < ss->n_also; i++)
+                pats[n++] = ss->also[i];
+        for (size_t i = 0; i < n && r >= 0; i++)
+                if (context_regex_sample_filtered(pats[i], v, 0, ss->max_len, NULL, NULL, &smp[i]) == -ENOMEM)
+                        r = -ENOMEM;
+        for (size_t x = 0; x < n && r >= 0; x++)
+                if (smp[x])
+                        r = add_middles(&mids, &n_mids, smp[x], NULL);
+        for (size_t x = 0; x < n && r >= 0; x++)
+                for (size_t y = 0; y < n && r >= 0; y++)
+                        if (x != y && smp[x] && smp[y])
+                                r = add_middles(&mids, &n_mids, smp[x], smp[y]);
+        for (size_t x = 0; x < n && r >= 0; x++)
+                for (size_t y = 0; y < n && r >= 0; y++)
+                        for (size_t z = 0; z < n && r >= 0; z++)
+                                if (x != y && y != z && smp[x] && smp[y] && smp[z]) {
+                                        _cleanup_free_ char *xy = strf("%s%s", smp[x], smp[y]);
+                                        r = xy ? add_middles(&mids, &n_mids, xy, smp[z]) : -ENOMEM;
+                                }
+        for (size_t m = 0; m < n_mids && r >= 0 && n_found <= v; m++)
+                for (size_t p = 0; p < ELEMENTSOF(prefixes) && r >= 0 && n_found <= v; p++)
+                        for (size_t q = 0; q < ELEMENTSOF(suffixes) && n_found <= v; q++) {
+                                _cleanup_free_ char *pre = with_number(prefixes[p], v + 1);
+                                _cleanup_free_ char *suf = with_number(suffixes[q], v + 1);
+                                char *c = pre && suf ? strf("%s%s%s", pre, mids[m], suf) : NULL;
+                                if (!c) {
+                                        r = -ENOMEM;
+                                        break;
+                                }
+                                if (combo_ok(ss, c) && (!found || !streq(found, c))) {
+                                        free(found);
+                                        found = c;
+                                        n_found++;
+                                } else
+                                        free(c);
+                        }
+        for (size_t i = 0; i < n; i++)
+                free(smp[i]);
+        for (size_t i = 0; i < n_mids; i++)
+                free(mids[i]);
+        free(mids);
+        if (r < 0 || !found) {
+                free(found);
+                return r < 0 ? r : -EINVAL;
+        }
+        *ret = found;
+        return 0;
 }
 
 static char *text_sample(const struct sample_spec *ss, unsigned v, int *err) {
@@ -224,7 +368,7 @@ static char *text_sample(const struct sample_spec *ss, unsigned v, int *err) {
                 *err = -ENOMEM;
                 return NULL;
         }
-        if (ss->pattern && !(posix_matches(ss->pattern, s, ss->search) == 1 && length_ok(ss, s) &&
+        if (ss->pattern && !(context_posix_matches(ss->pattern, s, ss->search) == 1 && length_ok(ss, s) &&
                              sample_ok(s, ss))) {
                 free(s);
                 s = NULL;
@@ -238,10 +382,44 @@ static char *text_sample(const struct sample_spec *ss, unsigned v, int *err) {
                         if ((open_start || open_end) &&
                             context_regex_sample_filtered(ss->pattern, v, 0, ss->max_len, NULL,
                                                           NULL, &mid) >= 0) {
-                                s = open_start ? strf("https://example.com/%s", mid)
+                                s = open_start ? strf("https://example.com/%u%s", v + 1, mid)
                                                : strf("%sexample.com/%u", mid, v + 1);
                                 *err = !s ? -ENOMEM : length_ok(ss, s) && sample_ok(s, ss) ? 0 : -EINVAL;
                         }
+                }
+                /* a pattern that only asks for a part of the text gives every variant a
+                 * word of its own ("a", "a 2", "a 3"), so unique fields differ */
+                if (*err == 0 && s && v > 0) {
+                        _cleanup_free_ char *t = !end_anchored(ss->pattern) ? strf("%s %u", s, v + 1)
+                                                 : ss->search && !start_anchored(ss->pattern) ? strf("%u %s", v + 1, s)
+                                                                                              : NULL;
+                        if (t && length_ok(ss, t) && sample_ok(t, ss) &&
+                            context_posix_matches(ss->pattern, t, ss->search) != 0) {
+                                free(s);
+                                s = TAKE_PTR(t);
+                        }
+                }
+                /* a text too short for its minimum length, where the pattern allows
+                 * more after it: padded with a word of its own ("final" -> "final xxx") */
+                if (*err == -EINVAL && ss->min_len > 0 && !end_anchored(ss->pattern)) {
+                        _cleanup_free_ char *mid = NULL;
+                        free(s);
+                        s = NULL;
+                        if (context_regex_sample_filtered(ss->pattern, v, 0, ss->max_len, NULL, NULL, &mid) >= 0 &&
+                            strlen(mid) + 1 < ss->min_len) {
+                                _cleanup_free_ char *sp = strf("%s ", mid);
+                                s = sp ? pad_to(TAKE_PTR(sp), ss->min_len, 'x') : NULL;
+                                *err = !s ? -ENOMEM
+                                       : length_ok(ss, s) && sample_ok(s, ss) &&
+                                                 context_posix_matches(ss->pattern, s, ss->search) != 0
+                                               ? 0
+                                               : -EINVAL;
+                        }
+                }
+                if (*err == -EINVAL) {
+                        free(s);
+                        s = NULL;
+                        *err = combo_sample(ss, v, &s);
                 }
                 if (*err < 0) {
                         free(s);

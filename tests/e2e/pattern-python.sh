@@ -1,5 +1,5 @@
 #!/bin/sh
-# pattern-python.sh - the pattern backend's projects work: for the reference job and six
+# pattern-python.sh - the pattern backend's projects work: for the reference job and nine
 # more specs (tests/data/specs/pattern-*.yaml) the generated project passes its own pytest
 # suite, pyflakes and mypy, `alembic upgrade head` creates every table on SQLite, and the
 # app's OpenAPI document lists every endpoint of the spec. Uses Debian's python3 packages.
@@ -8,15 +8,15 @@
 
 sp=$(new_spool py)
 cp -r "$REF" "$sp/inbox/taskmanager"
-for s in library clinic inventory social misc shop; do
+for s in library clinic inventory social misc shop fieldnames rules stdnames; do
         "$PY" -c 'import sys, yaml; yaml.safe_dump({"spec": yaml.safe_load(open(sys.argv[1]))}, open(sys.argv[2], "w"), sort_keys=False)' \
                 "$top_srcdir/tests/data/specs/pattern-$s.yaml" "$sp/inbox/$s.job.yaml"
 done
 run_once "$sp"
-check "seven specs generate (exit 0)" test "$RC" -eq 0
+check "ten specs generate (exit 0)" test "$RC" -eq 0
 [ "$RC" -eq 0 ] || diag < "$sp.err"
 
-for job in taskmanager library clinic inventory social misc shop; do
+for job in taskmanager library clinic inventory social misc shop fieldnames rules stdnames; do
         m="$sp/outbox/$job.metrics.yaml"
         check "$job: every success criterion is true" yq_true "$m" "all(d['success_criteria'].values())"
         check "$job: every entity and endpoint found in the code" yq_true "$m" \
@@ -27,7 +27,7 @@ check "the reference job has 40-60 files and at least 1,000 lines" yq_true "$sp/
 
 if [ -n "${SANITIZERS:-}" ]; then finish; exit $?; fi
 
-for job in taskmanager library clinic inventory social misc shop; do
+for job in taskmanager library clinic inventory social misc shop fieldnames rules stdnames; do
         x="$WORK/x-$job"; mkdir -p "$x"
         tar -xzf "$sp/outbox/$job.tar.gz" -C "$x"
         proj=$(echo "$x"/*)

@@ -327,7 +327,7 @@ START_TEST(test_library_planned) {
         ck_assert_ptr_nonnull(strstr(book, "metadata_ = sa.Column(\"metadata\", sa.JSON(), nullable=True)"));
         ck_assert_ptr_nonnull(strstr(book, "books_tags = sa.Table("));
         ck_assert_ptr_nonnull(strstr(book, "tags = orm.relationship(\"Tag\", back_populates=\"books\", secondary=\"books_tags\")"));
-        ck_assert_ptr_nonnull(strstr(book, "price = sa.Column(sa.Numeric(12, 2), nullable=True, default=Decimal(\"9.99\"))"));
+        ck_assert_ptr_nonnull(strstr(book, "price = sa.Column(sa.Numeric(12, 2), nullable=True, default=decimal.Decimal(\"9.99\"))"));
         free(book);
         char *tag = read_rel(dir, "src/models/tag.py");
         ck_assert_ptr_null(strstr(tag, "sa.Table(")); /* defined once, with Book */
@@ -558,11 +558,12 @@ static const char hard_spec[] =
         "      - {name: hen_id, type: foreign_key, target: Hen, required: true}\n"
         "      - {name: data, type: json}\n"
         "      - {name: slot, type: string, unique: true, pattern: '^only$'}\n"
+        "      - {name: offset, type: integer}\n"
         "  - name: Hen\n"
         "    fields:\n"
         "      - {name: egg_id, type: foreign_key, target: Egg, required: true}\n"
         "endpoints:\n"
-        "  - {entity: Egg, operation: list, filters: [data]}\n";
+        "  - {entity: Egg, operation: list, filters: [data, offset]}\n";
 
 START_TEST(test_context_check) {
         struct job j;
@@ -579,7 +580,9 @@ START_TEST(test_context_check) {
                            "cannot filter on json field 'data': a query parameter holds a single value"));
         ck_assert(has_diag(&j.d, "spec.yaml", "entities[0].fields[3]",
                            "unique field 'slot' of 'Egg' admits only one value, so no second row could be stored"));
-        ck_assert_uint_eq(j.d.n, 5);
+        ck_assert(has_diag(&j.d, "spec.yaml", "endpoints[0].filters[1]",
+                           "cannot filter on field 'offset': the query parameter 'offset' is the list's pagination"));
+        ck_assert_uint_eq(j.d.n, 6);
         job_clear(&j);
 }
 END_TEST
@@ -639,6 +642,58 @@ START_TEST(test_py_ident) {
                 ck_assert_str_eq(s, cases[i][1]);
                 free(s);
         }
+}
+END_TEST
+
+/* a renamed member never takes the name of another member of the entity */
+static const char attr_spec[] =
+        "format: 1\n"
+        "name: attrs\n"
+        "entities:\n"
+        "  - name: Item\n"
+        "    fields:\n"
+        "      - {name: json, type: json}\n"
+        "      - {name: json_, type: string, max_length: 9}\n"
+        "      - {name: json__, type: integer}\n"
+        "      - {name: str, type: string}\n"
+        "      - {name: self, type: boolean}\n"
+        "      - {name: db, type: integer}\n"
+        "      - {name: db_filter, type: integer}\n"
+        "      - {name: rows, type: string}\n"
+        "      - {name: mail, type: email, required: true}\n"
+        "endpoints:\n"
+        "  - {entity: Item, operation: list, filters: [db, db_filter, rows]}\n"
+        "validations:\n"
+        "  - {entity: Item, rule: regex, field: mail, pattern: '^[a-z]+@', message: m}\n";
+
+START_TEST(test_member_attrs) {
+        struct job j;
+        job_load(&j, NULL, attr_spec, NULL);
+        struct backend_options o = builtin_options();
+        int r;
+        char *err;
+        ck_assert_int_eq(backend_pattern.check(&o, j.spec, j.dag, "(planned)", &j.d), 0);
+        char *text = gen(&j, &o, find_atom(j.dag, "model_item"), &r, &err);
+        ck_assert_int_eq(r, 0);
+        ck_assert_ptr_nonnull(strstr(text, "    json___ = sa.Column(\"json\""));
+        ck_assert_ptr_nonnull(strstr(text, "    json_ = sa.Column(sa.String(9)"));
+        ck_assert_ptr_nonnull(strstr(text, "    json__ = sa.Column(sa.Integer"));
+        ck_assert_ptr_nonnull(strstr(text, "    str_ = sa.Column(\"str\""));
+        ck_assert_ptr_nonnull(strstr(text, "    self_ = sa.Column(\"self\""));
+        free(text);
+        /* list parameters: none is a name the function uses, none another filter's */
+        text = gen(&j, &o, find_atom(j.dag, "route_item_list"), &r, &err);
+        ck_assert_int_eq(r, 0);
+        ck_assert_ptr_nonnull(strstr(text, "    db_filter: Optional[int] = Query(None, description="));
+        ck_assert_ptr_nonnull(strstr(text, "    db_filter_: Optional[int] = Query(None, alias=\"db\""));
+        ck_assert_ptr_nonnull(strstr(text, "    rows_filter: Optional[str] = Query(None, alias=\"rows\""));
+        free(text);
+        /* an email that also meets the rule's pattern */
+        text = gen(&j, &o, find_atom(j.dag, "test_conftest"), &r, &err);
+        ck_assert_int_eq(r, 0);
+        ck_assert_ptr_nonnull(strstr(text, "\"a@example.com\""));
+        free(text);
+        job_clear(&j);
 }
 END_TEST
 
@@ -732,6 +787,7 @@ Suite *make_suite(void) {
         tcase_add_test(tc, test_context_check);
         tcase_add_test(tc, test_regex_samples);
         tcase_add_test(tc, test_py_ident);
+        tcase_add_test(tc, test_member_attrs);
         tcase_add_test(tc, test_context_keys);
         tcase_add_test(tc, test_many_entities);
         suite_add_tcase(s, tc);
