@@ -126,6 +126,18 @@ static size_t entity_index(const struct spec *spec, const char *name) {
         return e ? (size_t) (e - spec->entities) : NONE;
 }
 
+/* One atom per entity of a layer: id PREFIX_<snake>, target DIR/<snake>.py; out[i] is entity
+ * i's atom. */
+static void add_layer(struct planner *p, const struct spec *spec, enum atom_kind kind,
+                      const char *prefix, const char *dir, size_t *out) {
+        for (size_t i = 0; i < spec->n_entities; i++) {
+                const struct entity *e = &spec->entities[i];
+                _cleanup_free_ char *id = fmt(p, "%s_%s", prefix, e->snake);
+                _cleanup_free_ char *t = fmt(p, "%s/%s.py", dir, e->snake);
+                out[i] = add(p, kind, e->name, NULL, NULL, id, t);
+        }
+}
+
 static int plan(struct planner *p, const struct spec *spec) {
         size_t ne = spec->n_entities, nr = spec->n_endpoints;
         _cleanup_free_ size_t *model = calloc(ne + 1, sizeof(size_t));
@@ -153,32 +165,22 @@ static int plan(struct planner *p, const struct spec *spec) {
                             "errors", "src/errors.py");
         size_t requirements = add(p, AK_INFRA, NULL, NULL, NULL, "requirements", "requirements.txt");
 
-        for (size_t i = 0; i < ne; i++) {
-                const struct entity *e = &spec->entities[i];
-                _cleanup_free_ char *id = fmt(p, "model_%s", e->snake);
-                _cleanup_free_ char *t = fmt(p, "src/models/%s.py", e->snake);
-                model[i] = add(p, AK_MODEL, e->name, NULL, NULL, id, t);
+        add_layer(p, spec, AK_MODEL, "model", "src/models", model);
+        for (size_t i = 0; i < ne; i++)
                 dep(p, model[i], database);
-        }
         size_t models_pkg = add(p, AK_PACKAGE, NULL, NULL, NULL, "models_pkg", "src/models/__init__.py");
         dep_all(p, models_pkg, model, ne);
 
-        for (size_t i = 0; i < ne; i++) {
-                const struct entity *e = &spec->entities[i];
-                _cleanup_free_ char *id = fmt(p, "schema_%s", e->snake);
-                _cleanup_free_ char *t = fmt(p, "src/api/schemas/%s.py", e->snake);
-                schema[i] = add(p, AK_SCHEMA, e->name, NULL, NULL, id, t);
+        add_layer(p, spec, AK_SCHEMA, "schema", "src/api/schemas", schema);
+        for (size_t i = 0; i < ne; i++)
                 dep(p, schema[i], model[i]);
-        }
         size_t schemas_pkg = add(p, AK_PACKAGE, NULL, NULL, NULL, "schemas_pkg",
                                  "src/api/schemas/__init__.py");
         dep_all(p, schemas_pkg, schema, ne);
 
+        add_layer(p, spec, AK_VALIDATION, "validation", "src/validations", validation);
         for (size_t i = 0; i < ne; i++) {
                 const struct entity *e = &spec->entities[i];
-                _cleanup_free_ char *id = fmt(p, "validation_%s", e->snake);
-                _cleanup_free_ char *t = fmt(p, "src/validations/%s.py", e->snake);
-                validation[i] = add(p, AK_VALIDATION, e->name, NULL, NULL, id, t);
                 dep(p, validation[i], errors);
                 dep(p, validation[i], model[i]);
                 for (size_t f = 0; f < e->n_fields; f++) {
@@ -194,11 +196,8 @@ static int plan(struct planner *p, const struct spec *spec) {
                                      "src/validations/__init__.py");
         dep_all(p, validations_pkg, validation, ne);
 
+        add_layer(p, spec, AK_SERVICE, "service", "src/services", service);
         for (size_t i = 0; i < ne; i++) {
-                const struct entity *e = &spec->entities[i];
-                _cleanup_free_ char *id = fmt(p, "service_%s", e->snake);
-                _cleanup_free_ char *t = fmt(p, "src/services/%s.py", e->snake);
-                service[i] = add(p, AK_SERVICE, e->name, NULL, NULL, id, t);
                 dep(p, service[i], schema[i]);
                 dep(p, service[i], validation[i]);
         }
