@@ -35,6 +35,17 @@ struct gen_usage {
         double cost_usd;
 };
 
+/* to += from, field by field (an atom's tries, a job's atoms). */
+static inline void gen_usage_add(struct gen_usage *to, const struct gen_usage *from) {
+        to->calls += from->calls;
+        to->retries += from->retries;
+        to->input_tokens += from->input_tokens;
+        to->output_tokens += from->output_tokens;
+        to->cache_read_input_tokens += from->cache_read_input_tokens;
+        to->cache_creation_input_tokens += from->cache_creation_input_tokens;
+        to->cost_usd += from->cost_usd;
+}
+
 struct gen_request {
         const struct spec *spec;
         const struct dag *dag;

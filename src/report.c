@@ -163,30 +163,26 @@ static struct node *time_by_kind_node(const struct job *j) {
         return m;
 }
 
-static struct node *api_node(const struct job *j) {
-        struct gen_usage u = { 0 };
-        for (size_t i = 0; i < j->dag->n_atoms; i++) {
-                const struct gen_usage *a = &j->runs[i].usage;
-                u.calls += a->calls;
-                u.retries += a->retries;
-                u.input_tokens += a->input_tokens;
-                u.output_tokens += a->output_tokens;
-                u.cache_read_input_tokens += a->cache_read_input_tokens;
-                u.cache_creation_input_tokens += a->cache_creation_input_tokens;
-                u.cost_usd += a->cost_usd;
-        }
+struct node *report_usage_node(const struct gen_usage *u, int cost_decimals) {
         struct node *m = node_new_map();
-        if (!m || node_map_set(m, "calls", node_new_uint(u.calls)) < 0 ||
-            node_map_set(m, "retries", node_new_uint(u.retries)) < 0 ||
-            node_map_set(m, "input_tokens", node_new_uint(u.input_tokens)) < 0 ||
-            node_map_set(m, "output_tokens", node_new_uint(u.output_tokens)) < 0 ||
-            node_map_set(m, "cache_read_input_tokens", node_new_uint(u.cache_read_input_tokens)) < 0 ||
-            node_map_set(m, "cache_creation_input_tokens", node_new_uint(u.cache_creation_input_tokens)) < 0 ||
-            node_map_set(m, "cost_usd", node_new_real(u.cost_usd, 4)) < 0) {
+        if (!m || node_map_set(m, "calls", node_new_uint(u->calls)) < 0 ||
+            node_map_set(m, "retries", node_new_uint(u->retries)) < 0 ||
+            node_map_set(m, "input_tokens", node_new_uint(u->input_tokens)) < 0 ||
+            node_map_set(m, "output_tokens", node_new_uint(u->output_tokens)) < 0 ||
+            node_map_set(m, "cache_read_input_tokens", node_new_uint(u->cache_read_input_tokens)) < 0 ||
+            node_map_set(m, "cache_creation_input_tokens", node_new_uint(u->cache_creation_input_tokens)) < 0 ||
+            node_map_set(m, "cost_usd", node_new_real(u->cost_usd, cost_decimals)) < 0) {
                 node_free(m);
                 return NULL;
         }
         return m;
+}
+
+static struct node *api_node(const struct job *j) {
+        struct gen_usage u = { 0 };
+        for (size_t i = 0; i < j->dag->n_atoms; i++)
+                gen_usage_add(&u, &j->runs[i].usage);
+        return report_usage_node(&u, 4);
 }
 
 static struct node *backend_node(const struct job *j) {

@@ -30,6 +30,9 @@ struct analyze_thresholds;
 struct settings;
 void report_thresholds(const struct settings *s, struct analyze_thresholds *ret);
 
+/* {calls, retries, input_tokens, ..., cost_usd} as in the report's api: key. */
+struct node *report_usage_node(const struct gen_usage *u, int cost_decimals);
+
 /* A number as a plain scalar with the given decimals ("0.412"). */
 struct node *node_new_real(double v, int decimals);
 /* [{id, kind, wave, target, loc, syntax_errors}] for the tarball's metrics. */

@@ -88,21 +88,6 @@ static char *job_path(const struct job *j, const char *dir, const char *name, co
         return p;
 }
 
-static struct node *usage_node(const struct gen_usage *u) {
-        struct node *m = node_new_map();
-        if (!m || node_map_set_int(m, "calls", u->calls) < 0 ||
-            node_map_set_int(m, "retries", u->retries) < 0 ||
-            node_map_set_int(m, "input_tokens", (long long) u->input_tokens) < 0 ||
-            node_map_set_int(m, "output_tokens", (long long) u->output_tokens) < 0 ||
-            node_map_set_int(m, "cache_read_input_tokens", (long long) u->cache_read_input_tokens) < 0 ||
-            node_map_set_int(m, "cache_creation_input_tokens", (long long) u->cache_creation_input_tokens) < 0 ||
-            node_map_set(m, "cost_usd", node_new_real(u->cost_usd, 6)) < 0) {
-                node_free(m);
-                return NULL;
-        }
-        return m;
-}
-
 /* The atom's own figures: its text's LOC and syntax errors (its fragment, for shared
  * targets; the assembled files are analysed again by the packing child). */
 static int atom_result_node(const struct atom *a, const char *text, size_t len, struct node *res) {
@@ -158,7 +143,7 @@ static int atom_main(struct job *j, size_t idx) {
                 error = NULL;
         if (node_map_set_string(res, "status", r < 0 ? "error" : "ok") < 0 ||
             (r < 0 && node_map_set_string(res, "error", error ? error : "generation failed") < 0) ||
-            node_map_set(res, "api", usage_node(&usage)) < 0)
+            node_map_set(res, "api", report_usage_node(&usage, 6)) < 0)
                 return WORKER_FAILED;
         return write_node(result, res) < 0 ? WORKER_FAILED : WORKER_OK;
 }
@@ -203,14 +188,17 @@ int worker_load_atom_result(struct job *j, size_t idx) {
         run->syntax_list = node_dup(node_get(res, "errors"));
         const struct node *api = node_get(res, "api");
         double cost = 0;
-        run->usage.calls += (unsigned) node_uint(node_get(api, "calls"));
-        run->usage.retries += (unsigned) node_uint(node_get(api, "retries"));
-        run->usage.input_tokens += node_uint(node_get(api, "input_tokens"));
-        run->usage.output_tokens += node_uint(node_get(api, "output_tokens"));
-        run->usage.cache_read_input_tokens += node_uint(node_get(api, "cache_read_input_tokens"));
-        run->usage.cache_creation_input_tokens += node_uint(node_get(api, "cache_creation_input_tokens"));
+        struct gen_usage u = {
+                .calls = (unsigned) node_uint(node_get(api, "calls")),
+                .retries = (unsigned) node_uint(node_get(api, "retries")),
+                .input_tokens = node_uint(node_get(api, "input_tokens")),
+                .output_tokens = node_uint(node_get(api, "output_tokens")),
+                .cache_read_input_tokens = node_uint(node_get(api, "cache_read_input_tokens")),
+                .cache_creation_input_tokens = node_uint(node_get(api, "cache_creation_input_tokens")),
+        };
         if (node_as_double(node_get(api, "cost_usd"), &cost) == 0)
-                run->usage.cost_usd += cost;
+                u.cost_usd = cost;
+        gen_usage_add(&run->usage, &u); /* over the atom's tries */
         return 0;
 }
 
