@@ -342,10 +342,6 @@ int context_imp_from(struct imports *im, int group, const char *module, const ch
         return 0;
 }
 
-static int cmp_strp(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 /* isort's order: "import x" lines, then "from x import ..." lines, each by module. */
 static const char *import_module(const struct import *x, bool *from) {
         *from = !x->line || strncmp(x->line, "from ", 5) == 0;
@@ -383,7 +379,7 @@ static int imports_node(struct imports *im, struct node **ret) {
                                 continue;
                         }
                         if (x->n_names > 1)
-                                qsort(x->names, x->n_names, sizeof(char *), cmp_strp);
+                                qsort(x->names, x->n_names, sizeof(char *), strcmp_ptr);
                         struct strbuf sb;
                         strbuf_init(&sb, 0);
                         int r = strbuf_addf(&sb, "from %s import ", x->module);

@@ -143,10 +143,6 @@ static void manager_consider(struct manager *m, const char *entry, bool from_eve
         (void) manager_add_job(m, jobdir);
 }
 
-static int cmp_str(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 static int manager_rescan(struct manager *m) {
         DIR *d = opendir(m->spool.inbox);
         if (!d)
@@ -176,7 +172,7 @@ static int manager_rescan(struct manager *m) {
         (void) closedir(d);
         /* oldest name first is as good as any order; sorted keeps runs reproducible */
         if (n)
-                qsort(names, n, sizeof(*names), cmp_str);
+                qsort(names, n, sizeof(*names), strcmp_ptr);
         for (size_t i = 0; i < n; i++) {
                 if (r >= 0)
                         manager_consider(m, names[i], false);

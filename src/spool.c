@@ -125,10 +125,6 @@ int spool_job_entry(const char *jobdir, char **ret_entry) {
         return 0;
 }
 
-static int cmp_str(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 int spool_recover(struct spool *s, char ***ret_jobdirs) {
         DIR *d = opendir(s->jobs);
         if (!d)
@@ -169,7 +165,7 @@ int spool_recover(struct spool *s, char ***ret_jobdirs) {
                 return r;
         }
         if (n)
-                qsort(v, n, sizeof(*v), cmp_str);
+                qsort(v, n, sizeof(*v), strcmp_ptr);
         else if (!(v = calloc(1, sizeof(*v))))
                 return -ENOMEM;
         *ret_jobdirs = v;

@@ -65,3 +65,8 @@ static inline int streq_ptr(const char *a, const char *b) {
 }
 
 #define streq(a, b) (__builtin_strcmp((a), (b)) == 0)
+
+/* qsort() comparison of an array of strings */
+static inline int strcmp_ptr(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
