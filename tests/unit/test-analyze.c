@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "analyze.h"
+#include "analysis/analyze.h"
 #include "check-main.h"
 #include "shared/fs.h"
 #include "shared/strbuf.h"

@@ -7,11 +7,11 @@
 #include <string.h>
 
 #include "check-main.h"
-#include "dag.h"
-#include "doc.h"
+#include "format/dag.h"
+#include "format/doc.h"
 #include "shared/fs.h"
 #include "shared/macro.h"
-#include "spec.h"
+#include "format/spec.h"
 
 static const char *diags_text(const struct diags *d) {
         static char buf[16384];

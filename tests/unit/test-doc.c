@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "check-main.h"
-#include "doc.h"
+#include "format/doc.h"
 #include "shared/fs.h"
 #include "shared/macro.h"
 

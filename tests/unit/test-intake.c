@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "check-main.h"
-#include "doc.h"
-#include "intake.h"
+#include "format/doc.h"
+#include "bundle/intake.h"
 #include "shared/fs.h"
 #include "shared/macro.h"
 #include "shared/strbuf.h"

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "analyze.h"
+#include "analysis/analyze.h"
 #include "check-main.h"
-#include "merge.h"
+#include "analysis/merge.h"
 #include "shared/fs.h"
 #include "shared/strbuf.h"
 

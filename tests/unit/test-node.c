@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "check-main.h"
-#include "node.h"
+#include "format/node.h"
 #include "shared/macro.h"
 
 START_TEST(test_constructors) {

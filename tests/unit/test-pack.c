@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "check-main.h"
-#include "pack.h"
+#include "output/pack.h"
 #include "shared/fs.h"
 #include "shared/macro.h"
 #include "shared/sha256.h"

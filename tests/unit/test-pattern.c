@@ -10,15 +10,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "backend.h"
+#include "backend/backend.h"
 #include "check-main.h"
-#include "context.h"
-#include "dag.h"
-#include "doc.h"
-#include "merge.h"
+#include "backend/pattern/context.h"
+#include "format/dag.h"
+#include "format/doc.h"
+#include "analysis/merge.h"
 #include "shared/fs.h"
 #include "shared/strbuf.h"
-#include "spec.h"
+#include "format/spec.h"
 
 struct job {
         struct node *spec_doc, *dag_doc;

@@ -8,7 +8,7 @@
 #include <syslog.h>
 
 #include "check-main.h"
-#include "settings.h"
+#include "daemon/settings.h"
 #include "shared/fs.h"
 
 static char *dir;

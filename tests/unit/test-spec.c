@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "check-main.h"
-#include "doc.h"
+#include "format/doc.h"
 #include "shared/fs.h"
 #include "shared/macro.h"
-#include "spec.h"
+#include "format/spec.h"
 
 static const char *diags_text(const struct diags *d) {
         static char buf[16384];

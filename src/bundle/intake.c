@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "doc.h"
+#include "format/doc.h"
 #include "intake.h"
 #include "shared/fs.h"
 #include "shared/macro.h"

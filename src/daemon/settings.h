@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "diag.h"
+#include "format/diag.h"
 
 struct settings {
         char *spool;

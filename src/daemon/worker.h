@@ -16,7 +16,7 @@
  */
 #pragma once
 
-#include "intake.h"
+#include "bundle/intake.h"
 #include "job.h"
 
 /* Exit statuses of the children. */

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "context-internal.h"
-#include "doc.h"
+#include "format/doc.h"
 
 /* ---- fields ---- */
 

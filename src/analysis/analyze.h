@@ -32,9 +32,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "node.h"
+#include "format/node.h"
 #include "pyast.h"
-#include "spec.h"
+#include "format/spec.h"
 
 #define ANALYZE_FILE_MAX (16u * 1024 * 1024)
 #define ANALYZE_TREE_MAX_FILES 10000

@@ -13,8 +13,8 @@
 
 #include <stddef.h>
 
-#include "job.h"
-#include "node.h"
+#include "daemon/job.h"
+#include "format/node.h"
 
 int report_metrics(const struct job *j, char **ret, size_t *ret_len);
 int report_error(const struct job *j, const char *stage, char **ret, size_t *ret_len);

@@ -17,10 +17,10 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
-#include "intake.h"
+#include "bundle/intake.h"
 #include "job.h"
 #include "manager.h"
-#include "report.h"
+#include "output/report.h"
 #include "shared/fs.h"
 #include "shared/log.h"
 #include "shared/macro.h"

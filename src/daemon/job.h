@@ -15,11 +15,11 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
-#include "backend.h"
-#include "dag.h"
-#include "diag.h"
-#include "node.h"
-#include "spec.h"
+#include "backend/backend.h"
+#include "format/dag.h"
+#include "format/diag.h"
+#include "format/node.h"
+#include "format/spec.h"
 
 struct manager;
 struct bundle;

@@ -19,10 +19,10 @@
  */
 #pragma once
 
-#include "dag.h"
-#include "diag.h"
-#include "node.h"
-#include "spec.h"
+#include "format/dag.h"
+#include "format/diag.h"
+#include "format/node.h"
+#include "format/spec.h"
 
 int context_check(const struct spec *spec, const char *file, struct diags *d);
 int context_new(const struct spec *spec, const struct dag *dag, struct node **ret);

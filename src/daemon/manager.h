@@ -12,7 +12,7 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
-#include "backend.h"
+#include "backend/backend.h"
 #include "settings.h"
 #include "spool.h"
 

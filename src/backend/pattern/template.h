@@ -19,7 +19,7 @@
  */
 #pragma once
 
-#include "node.h"
+#include "format/node.h"
 #include "shared/strbuf.h"
 
 enum template_escape {

@@ -14,10 +14,10 @@
 
 #include <stdint.h>
 
-#include "dag.h"
-#include "diag.h"
+#include "format/dag.h"
+#include "format/diag.h"
 #include "shared/strbuf.h"
-#include "spec.h"
+#include "format/spec.h"
 
 struct backend_options {
         const char *datadir;      /* built-in data: DATADIR/codegend (patterns/, prompts/) */

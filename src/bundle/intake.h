@@ -31,8 +31,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "diag.h"
-#include "node.h"
+#include "format/diag.h"
+#include "format/node.h"
 
 struct intake_limits {
         uint64_t max_bundle_bytes;   /* the dropped entry (file, or a dir's files), 64 MiB */

@@ -23,9 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "backend/backend.h"
 #include "context.h"
-#include "doc.h"
+#include "format/doc.h"
 #include "shared/fs.h"
 #include "shared/macro.h"
 #include "template.h"

@@ -22,7 +22,7 @@
  */
 #pragma once
 
-#include "diag.h"
+#include "format/diag.h"
 #include "intake.h"
 
 /* Unpacks the archive open at fd (read from its current offset) below scratch, which is

@@ -8,10 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "analyze.h"
-#include "doc.h"
-#include "job.h"
-#include "manager.h"
+#include "analysis/analyze.h"
+#include "format/doc.h"
+#include "daemon/job.h"
+#include "daemon/manager.h"
 #include "report.h"
 #include "shared/macro.h"
 #include "shared/strbuf.h"

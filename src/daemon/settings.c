@@ -14,7 +14,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "doc.h"
+#include "format/doc.h"
 #include "settings.h"
 #include "shared/fs.h"
 #include "shared/macro.h"

@@ -45,17 +45,17 @@
 #include <unistd.h>
 
 #include "analyze-cmd.h"
-#include "analyze.h"
-#include "diag.h"
-#include "doc.h"
-#include "intake.h"
-#include "node.h"
+#include "analysis/analyze.h"
+#include "format/diag.h"
+#include "format/doc.h"
+#include "bundle/intake.h"
+#include "format/node.h"
 #include "shared/fs.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/strbuf.h"
-#include "spec.h"
-#include "unpack.h"
+#include "format/spec.h"
+#include "bundle/unpack.h"
 
 #define EXIT_USAGE 2
 #define TREE_MAX_DEPTH 64

@@ -21,13 +21,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "analyze.h"
-#include "doc.h"
-#include "intake.h"
+#include "analysis/analyze.h"
+#include "format/doc.h"
+#include "bundle/intake.h"
 #include "manager.h"
-#include "merge.h"
-#include "pack.h"
-#include "report.h"
+#include "analysis/merge.h"
+#include "output/pack.h"
+#include "output/report.h"
 #include "shared/fs.h"
 #include "shared/macro.h"
 #include "shared/sha256.h"

@@ -18,8 +18,8 @@
 #include <curl/curl.h>
 
 #include "analyze-cmd.h"
-#include "backend.h"
-#include "diag.h"
+#include "backend/backend.h"
+#include "format/diag.h"
 #include "manager.h"
 #include "settings.h"
 #include "shared/fs.h"
