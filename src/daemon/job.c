@@ -97,6 +97,53 @@ static const char *stage_name(enum job_stage s) {
         return names[s];
 }
 
+int job_report_view(const struct job *j, struct report_job *ret) {
+        struct report_job rj = {
+                .name = j->name,
+                .entry = j->entry,
+                .backend = j->backend ? j->backend->name : NULL,
+                .model = j->model,
+                .dag = j->dag,
+                .started_realtime = j->started_realtime,
+                .finished_realtime = j->finished_realtime,
+                .duration_s = j->finished_usec > j->started_usec ?
+                        (double) (j->finished_usec - j->started_usec) / 1e6 : 0,
+                .content = j->content,
+                .tarball_bytes = j->tarball_bytes,
+                .tarball_sha256 = j->tarball_sha256,
+                .diags = &j->diags,
+        };
+        settings_thresholds(j->manager->settings, &rj.thresholds);
+        if (j->runs) {
+                rj.atoms = calloc(j->dag->n_atoms, sizeof(*rj.atoms));
+                if (!rj.atoms)
+                        return -ENOMEM;
+                for (size_t i = 0; i < j->dag->n_atoms; i++) {
+                        const struct atom_run *run = &j->runs[i];
+                        rj.atoms[i] = (struct report_atom) {
+                                .state = run->state,
+                                .attempts = run->attempts,
+                                .start_usec = run->start_usec,
+                                .end_usec = run->end_usec,
+                                .error = run->error,
+                                .loc = run->loc,
+                                .syntax_errors = run->syntax_errors,
+                                .syntax_list = run->syntax_list,
+                                .usage = run->usage,
+                        };
+                }
+        }
+        *ret = rj;
+        return 0;
+}
+
+/* What a child of this job needs of the daemon (worker.h). */
+static void worker_env_init(struct worker_env *env, const struct job *j) {
+        const struct manager *m = j->manager;
+        *env = (struct worker_env) { .parent = m->pid, .lock_fd = m->spool.lock_fd };
+        settings_thresholds(m->settings, &env->thresholds);
+}
+
 /* Ends the job in failed/ with everything known about why. */
 static void job_fail(struct job *j) {
         struct manager *m = j->manager;
@@ -107,7 +154,12 @@ static void job_fail(struct job *j) {
 
         _cleanup_free_ char *report = NULL;
         size_t len = 0;
-        int r = report_error(j, stage_name(j->stage), &report, &len);
+        struct report_job rj;
+        int r = job_report_view(j, &rj);
+        if (r >= 0) {
+                r = report_error(&rj, stage_name(j->stage), &report, &len);
+                report_job_clear(&rj);
+        }
         if (r < 0) {
                 log_error_errno(r, "%s: failed to build the error report: %m", j->name);
                 return; /* the job stays in the state area and runs again at the next start */
@@ -348,6 +400,8 @@ int job_start(struct job *j) {
 
         /* decompression is the slow part of intake: a child does it, the loop goes on */
         (void) fflush(NULL);
+        struct worker_env env;
+        worker_env_init(&env, j);
         pid_t pid = fork();
         if (pid < 0) {
                 job_fault(j, -errno, "failed to fork the unpacking process");
@@ -356,7 +410,7 @@ int job_start(struct job *j) {
         }
         if (pid == 0) {
                 const struct intake_limits lim = job_limits(j);
-                worker_unpack_main(j, &lim);
+                worker_unpack_main(&env, j, &lim);
         }
         j->child_pid = pid;
         r = sd_event_add_child(m->event, &j->child_src, pid, WEXITED, on_unpack_exit, j);
@@ -461,6 +515,8 @@ int job_spawn_atom(struct job *j, size_t idx) {
         run->timed_out = false;
         run->start_usec = now_usec(CLOCK_MONOTONIC);
         (void) fflush(NULL);
+        struct worker_env env;
+        worker_env_init(&env, j);
         pid_t pid = fork();
         if (pid < 0) {
                 r = -errno;
@@ -473,7 +529,7 @@ int job_spawn_atom(struct job *j, size_t idx) {
                 return r;
         }
         if (pid == 0)
-                worker_atom_main(j, idx);
+                worker_atom_main(&env, j, idx);
 
         run->pid = pid;
         run->state = RUN_RUNNING;
@@ -593,7 +649,12 @@ static int on_pack_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
         _cleanup_free_ char *report = NULL, *tarball = NULL;
         size_t len = 0;
         j->succeeded = true;
-        r = report_metrics(j, &report, &len);
+        struct report_job rj;
+        r = job_report_view(j, &rj);
+        if (r >= 0) {
+                r = report_metrics(&rj, &report, &len);
+                report_job_clear(&rj);
+        }
         if (r >= 0 && asprintf(&tarball, "%s/out/%s.tar.gz", j->dir, j->name) < 0)
                 r = -ENOMEM;
         if (r >= 0)
@@ -620,6 +681,8 @@ static void job_start_packing(struct job *j) {
 
         j->stage = STAGE_PACKAGING;
         (void) fflush(NULL);
+        struct worker_env env;
+        worker_env_init(&env, j);
         pid_t pid = fork();
         if (pid < 0) {
                 job_fault(j, -errno, "failed to fork the packing process");
@@ -628,7 +691,7 @@ static void job_start_packing(struct job *j) {
                 return;
         }
         if (pid == 0)
-                worker_pack_main(j);
+                worker_pack_main(&env, j);
         j->child_pid = pid;
         j->child_src = sd_event_source_disable_unref(j->child_src); /* the unpacking child's */
         r = sd_event_add_child(m->event, &j->child_src, pid, WEXITED, on_pack_exit, j);

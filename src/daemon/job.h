@@ -20,11 +20,10 @@
 #include "format/diag.h"
 #include "format/node.h"
 #include "format/spec.h"
+#include "output/report.h"
 
 struct manager;
 struct bundle;
-
-enum run_state { RUN_PENDING, RUN_RUNNING, RUN_OK, RUN_FAILED, RUN_SKIPPED };
 
 struct atom_run {
         enum run_state state;
@@ -86,5 +85,7 @@ long job_next_atom(struct job *j);
 int job_spawn_atom(struct job *j, size_t idx);
 /* SIGTERM to every worker of the job (shutdown). */
 void job_kill(struct job *j, int sig);
+/* The report's view of the job (report_job_clear() frees it); 0 or -ENOMEM. */
+int job_report_view(const struct job *j, struct report_job *ret);
 /* One human summary ("Files Generated: 52 / ...") for --once. */
 void job_print_summary(const struct job *j, FILE *f);

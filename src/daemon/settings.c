@@ -275,3 +275,12 @@ int settings_load(struct settings *s, const char *path, struct diags *d) {
         }
         return d->n > before ? -EINVAL : 0;
 }
+
+void settings_thresholds(const struct settings *s, struct analyze_thresholds *ret) {
+        *ret = (struct analyze_thresholds) {
+                .loc_min = s->loc_min,
+                .type_hints_min = s->type_hints_min,
+                .docstrings_min = s->docstrings_min,
+                .syntax_errors_max = s->syntax_errors_max,
+        };
+}

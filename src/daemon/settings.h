@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "analysis/analyze.h"
 #include "format/diag.h"
 
 struct settings {
@@ -41,5 +42,7 @@ struct settings {
 void settings_init(struct settings *s);
 void settings_clear(struct settings *s);
 int settings_load(struct settings *s, const char *path, struct diags *d);
+/* The success criteria's thresholds (analysis) from the settings. */
+void settings_thresholds(const struct settings *s, struct analyze_thresholds *ret);
 /* Parses "1048576", "64K", "64M", "2G" (binary units). */
 int parse_size(const char *text, uint64_t *ret);

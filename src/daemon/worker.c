@@ -24,7 +24,6 @@
 #include "analysis/analyze.h"
 #include "format/doc.h"
 #include "bundle/intake.h"
-#include "manager.h"
 #include "analysis/merge.h"
 #include "output/pack.h"
 #include "output/report.h"
@@ -37,16 +36,15 @@
 #define MAX_ATOM_OUTPUT (16u << 20)
 #define MAX_RESULT (4u << 20)
 
-static void child_setup(const struct job *j) {
-        const struct manager *m = j->manager;
+static void child_setup(const struct worker_env *env) {
         sigset_t none;
 
         /* a worker never outlives the daemon, and never holds the spool's lock: after a
          * crash the next daemon can take the spool at once and run the job again */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != m->pid)
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != env->parent)
                 _exit(WORKER_FAILED);
-        if (m->spool.lock_fd >= 0)
-                (void) close(m->spool.lock_fd);
+        if (env->lock_fd >= 0)
+                (void) close(env->lock_fd);
         sigemptyset(&none);
         (void) sigprocmask(SIG_SETMASK, &none, NULL);
         (void) signal(SIGPIPE, SIG_DFL);
@@ -148,8 +146,8 @@ static int atom_main(struct job *j, size_t idx) {
         return write_node(result, res) < 0 ? WORKER_FAILED : WORKER_OK;
 }
 
-_Noreturn void worker_atom_main(struct job *j, size_t idx) {
-        child_setup(j);
+_Noreturn void worker_atom_main(const struct worker_env *env, struct job *j, size_t idx) {
+        child_setup(env);
         fault_inject(j->dag->atoms[idx].id);
         _exit(atom_main(j, idx));
 }
@@ -273,14 +271,13 @@ static int write_codegen_files(struct job *j, const char *projdir, struct node *
 }
 
 /* Content metrics: what the tarball's .codegen/metrics.yaml holds. */
-static int content_metrics(struct job *j, const char *projdir, struct node **ret) {
-        struct analyze_thresholds th;
+static int content_metrics(struct job *j, const struct analyze_thresholds *th,
+                           const char *projdir, struct node **ret) {
         _cleanup_node_ struct node *m = node_new_map(), *a = NULL;
         struct node *backend = node_new_map();
         int r;
 
-        report_thresholds(j->manager->settings, &th);
-        r = analyze_tree(projdir, j->spec, &th, &a);
+        r = analyze_tree(projdir, j->spec, th, &a);
         if (!m || !backend || r < 0) {
                 node_free(backend);
                 return r < 0 ? r : -ENOMEM;
@@ -302,13 +299,18 @@ static int content_metrics(struct job *j, const char *projdir, struct node **ret
         struct node *sc = (struct node *) node_get(m, "success_criteria");
         if (sc && sc->kind == NODE_MAP && (r = node_map_set_bool(sc, "all_atoms_generated", true)) < 0)
                 return r;
-        if ((r = node_map_set(m, "atoms", report_content_atoms(j))) < 0)
+        struct report_job rj;
+        if ((r = job_report_view(j, &rj)) < 0)
+                return r;
+        r = node_map_set(m, "atoms", report_content_atoms(&rj));
+        report_job_clear(&rj);
+        if (r < 0)
                 return r;
         *ret = TAKE_PTR(m);
         return 0;
 }
 
-static int pack_job(struct job *j) {
+static int pack_job(struct job *j, const struct analyze_thresholds *th) {
         _cleanup_free_ char *projdir = NULL, *tarball = NULL, *tmp = NULL, *result = NULL;
         _cleanup_node_ struct node *content = NULL, *res = NULL;
         const struct dag *g = j->dag;
@@ -325,7 +327,7 @@ static int pack_job(struct job *j) {
                 if (a->fragment_index == 0 && (r = assemble_target(j, g->order[o], projdir)) < 0)
                         return r;
         }
-        if ((r = content_metrics(j, projdir, &content)) < 0)
+        if ((r = content_metrics(j, th, projdir, &content)) < 0)
                 return r;
         if ((r = write_codegen_files(j, projdir, content)) < 0)
                 return r;
@@ -384,8 +386,9 @@ static int unpack_main(struct job *j, const struct intake_limits *lim) {
         return write_node(result, res) < 0 ? WORKER_FAILED : WORKER_REFUSED;
 }
 
-_Noreturn void worker_unpack_main(struct job *j, const struct intake_limits *lim) {
-        child_setup(j);
+_Noreturn void worker_unpack_main(const struct worker_env *env, struct job *j,
+                                  const struct intake_limits *lim) {
+        child_setup(env);
         fault_inject("@unpack");
         _exit(unpack_main(j, lim));
 }
@@ -418,10 +421,10 @@ int worker_load_diags(struct job *j, const char *what) {
         return 0;
 }
 
-_Noreturn void worker_pack_main(struct job *j) {
-        child_setup(j);
+_Noreturn void worker_pack_main(const struct worker_env *env, struct job *j) {
+        child_setup(env);
         fault_inject("@pack");
-        int r = pack_job(j);
+        int r = pack_job(j, &env->thresholds);
         if (r < 0) {
                 fprintf(stderr, "codegend: %s: packing failed: %s\n", j->name, strerror(-r));
                 _exit(WORKER_FAILED);

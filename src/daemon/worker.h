@@ -16,8 +16,18 @@
  */
 #pragma once
 
+#include <sys/types.h>
+
+#include "analysis/analyze.h"
 #include "bundle/intake.h"
 #include "job.h"
+
+/* What a child needs of the daemon, handed over at fork: a child never reads the manager. */
+struct worker_env {
+        pid_t parent;                         /* the daemon: a child dies with it */
+        int lock_fd;                          /* the spool's lock, closed in the child (-1: none) */
+        struct analyze_thresholds thresholds; /* the success criteria (packing child) */
+};
 
 /* Exit statuses of the children. */
 enum {
@@ -26,10 +36,11 @@ enum {
         WORKER_REFUSED = 3,  /* unpacking: the bundle was refused, results/unpack.yaml says why */
 };
 
-_Noreturn void worker_atom_main(struct job *j, size_t idx);
-_Noreturn void worker_pack_main(struct job *j);
+_Noreturn void worker_atom_main(const struct worker_env *env, struct job *j, size_t idx);
+_Noreturn void worker_pack_main(const struct worker_env *env, struct job *j);
 /* Unpacks an archive bundle into the job's scratch/ (the slow part of intake). */
-_Noreturn void worker_unpack_main(struct job *j, const struct intake_limits *lim);
+_Noreturn void worker_unpack_main(const struct worker_env *env, struct job *j,
+                                  const struct intake_limits *lim);
 
 /* Parent side: adds the diagnostics a child left in results/WHAT.yaml to j->diags. */
 int worker_load_diags(struct job *j, const char *what);

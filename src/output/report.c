@@ -10,21 +10,15 @@
 
 #include "analysis/analyze.h"
 #include "format/doc.h"
-#include "daemon/job.h"
-#include "daemon/manager.h"
 #include "report.h"
 #include "shared/macro.h"
 #include "shared/strbuf.h"
 
 #define USEC_PER_SEC 1000000.0
 
-void report_thresholds(const struct settings *s, struct analyze_thresholds *ret) {
-        *ret = (struct analyze_thresholds) {
-                .loc_min = s->loc_min,
-                .type_hints_min = s->type_hints_min,
-                .docstrings_min = s->docstrings_min,
-                .syntax_errors_max = s->syntax_errors_max,
-        };
+void report_job_clear(struct report_job *rj) {
+        free(rj->atoms);
+        rj->atoms = NULL;
 }
 
 struct node *node_new_real(double v, int decimals) {
@@ -66,20 +60,20 @@ static const char *run_state_name(enum run_state s) {
         return names[s];
 }
 
-static double run_seconds(const struct atom_run *r) {
+static double run_seconds(const struct report_atom *r) {
         if (r->end_usec <= r->start_usec)
                 return 0;
         return (double) (r->end_usec - r->start_usec) / USEC_PER_SEC;
 }
 
-static struct node *atoms_node(const struct job *j, bool content_only) {
+static struct node *atoms_node(const struct report_job *j, bool content_only) {
         struct node *seq = node_new_seq();
         if (!seq)
                 return NULL;
         for (size_t k = 0; k < j->dag->n_atoms; k++) {
                 size_t i = j->dag->order[k];
                 const struct atom *a = &j->dag->atoms[i];
-                const struct atom_run *run = &j->runs[i];
+                const struct report_atom *run = &j->atoms[i];
                 struct node *m = node_new_map();
                 int r = m ? 0 : -ENOMEM;
                 if (r >= 0)
@@ -114,16 +108,16 @@ static struct node *atoms_node(const struct job *j, bool content_only) {
         return seq;
 }
 
-struct node *report_content_atoms(const struct job *j) {
+struct node *report_content_atoms(const struct report_job *j) {
         return atoms_node(j, true);
 }
 
-static struct node *waves_node(const struct job *j) {
+static struct node *waves_node(const struct report_job *j) {
         struct node *seq = node_new_seq();
         for (size_t w = 1; seq && w <= j->dag->n_waves; w++) {
                 uint64_t start = UINT64_MAX, end = 0, n = 0;
                 for (size_t i = 0; i < j->dag->n_atoms; i++) {
-                        const struct atom_run *r = &j->runs[i];
+                        const struct report_atom *r = &j->atoms[i];
                         if (j->dag->atoms[i].wave != w)
                                 continue;
                         n++;
@@ -147,11 +141,11 @@ static struct node *waves_node(const struct job *j) {
         return seq;
 }
 
-static struct node *time_by_kind_node(const struct job *j) {
+static struct node *time_by_kind_node(const struct report_job *j) {
         double t[_AK_MAX] = { 0 };
         bool seen[_AK_MAX] = { false };
         for (size_t i = 0; i < j->dag->n_atoms; i++) {
-                t[j->dag->atoms[i].kind] += run_seconds(&j->runs[i]);
+                t[j->dag->atoms[i].kind] += run_seconds(&j->atoms[i]);
                 seen[j->dag->atoms[i].kind] = true;
         }
         struct node *m = node_new_map();
@@ -178,16 +172,16 @@ struct node *report_usage_node(const struct gen_usage *u, int cost_decimals) {
         return m;
 }
 
-static struct node *api_node(const struct job *j) {
+static struct node *api_node(const struct report_job *j) {
         struct gen_usage u = { 0 };
         for (size_t i = 0; i < j->dag->n_atoms; i++)
-                gen_usage_add(&u, &j->runs[i].usage);
+                gen_usage_add(&u, &j->atoms[i].usage);
         return report_usage_node(&u, 4);
 }
 
-static struct node *backend_node(const struct job *j) {
+static struct node *backend_node(const struct report_job *j) {
         struct node *m = node_new_map();
-        if (!m || node_map_set_string(m, "name", j->backend ? j->backend->name : NULL) < 0 ||
+        if (!m || node_map_set_string(m, "name", j->backend) < 0 ||
             node_map_set_string(m, "model", j->model) < 0) {
                 node_free(m);
                 return NULL;
@@ -196,21 +190,20 @@ static struct node *backend_node(const struct job *j) {
 }
 
 /* Copies key from the packing child's content metrics (or an empty map). */
-static int set_content(struct node *m, const struct job *j, const char *key) {
+static int set_content(struct node *m, const struct report_job *j, const char *key) {
         const struct node *v = node_get(j->content, key);
         return node_map_set(m, key, v ? node_dup(v) : node_new_map());
 }
 
 /* Everything about the run, for the metrics report and a failed job's partial metrics. */
-static int add_run_metrics(struct node *m, const struct job *j) {
-        double dur = (double) (j->finished_usec - j->started_usec) / USEC_PER_SEC;
+static int add_run_metrics(struct node *m, const struct report_job *j) {
         int r = 0;
         if (r >= 0)
                 r = node_map_set(m, "started_at", node_new_time(j->started_realtime));
         if (r >= 0)
                 r = node_map_set(m, "finished_at", node_new_time(j->finished_realtime));
         if (r >= 0)
-                r = node_map_set(m, "duration_s", node_new_real(dur, 3));
+                r = node_map_set(m, "duration_s", node_new_real(j->duration_s, 3));
         if (r >= 0 && j->content)
                 r = set_content(m, j, "files");
         if (r >= 0 && j->content)
@@ -228,10 +221,8 @@ static int add_run_metrics(struct node *m, const struct job *j) {
         if (r >= 0 && j->content)
                 r = set_content(m, j, "success_criteria");
         if (r >= 0 && j->content) {
-                struct analyze_thresholds th;
                 struct node *t = NULL;
-                report_thresholds(j->manager->settings, &th);
-                r = analyze_thresholds_to_node(&th, &t);
+                r = analyze_thresholds_to_node(&j->thresholds, &t);
                 if (r >= 0)
                         r = node_map_set(m, "success_thresholds", t);
         }
@@ -240,7 +231,7 @@ static int add_run_metrics(struct node *m, const struct job *j) {
         return r;
 }
 
-int report_metrics(const struct job *j, char **ret, size_t *ret_len) {
+int report_metrics(const struct report_job *j, char **ret, size_t *ret_len) {
         _cleanup_node_ struct node *m = node_new_map();
         _cleanup_free_ char *file = NULL;
         int r = m ? 0 : -ENOMEM;
@@ -324,7 +315,7 @@ static int add_errors(struct node *m, const struct diags *d) {
         return r;
 }
 
-int report_error(const struct job *j, const char *stage, char **ret, size_t *ret_len) {
+int report_error(const struct report_job *j, const char *stage, char **ret, size_t *ret_len) {
         _cleanup_node_ struct node *m = node_new_map();
         int r = m ? 0 : -ENOMEM;
         if (r >= 0)
@@ -336,8 +327,8 @@ int report_error(const struct job *j, const char *stage, char **ret, size_t *ret
         if (r >= 0 && j->entry)
                 r = node_map_set_string(m, "bundle", j->entry);
         if (r >= 0)
-                r = add_errors(m, &j->diags);
-        if (r >= 0 && j->runs) {
+                r = add_errors(m, j->diags);
+        if (r >= 0 && j->atoms) {
                 /* generation had started: the partial metrics */
                 struct node *p = node_new_map();
                 if (!p)

@@ -12,12 +12,52 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
-#include "daemon/job.h"
+#include "analysis/analyze.h"
+#include "backend/backend.h"
+#include "format/dag.h"
+#include "format/diag.h"
 #include "format/node.h"
 
-int report_metrics(const struct job *j, char **ret, size_t *ret_len);
-int report_error(const struct job *j, const char *stage, char **ret, size_t *ret_len);
+enum run_state { RUN_PENDING, RUN_RUNNING, RUN_OK, RUN_FAILED, RUN_SKIPPED };
+
+/* One atom's run, as the reports show it. */
+struct report_atom {
+        enum run_state state;
+        unsigned attempts;
+        uint64_t start_usec, end_usec;   /* CLOCK_MONOTONIC; end 0 while not ended */
+        const char *error;               /* why it failed, or NULL */
+        uint64_t loc;
+        uint64_t syntax_errors;
+        const struct node *syntax_list;  /* [{line, column, excerpt}], or NULL */
+        struct gen_usage usage;
+};
+
+/* Everything the reports write about one job: plain figures, filled by the job that owns
+ * them (daemon/job.c), so that this module knows nothing of jobs, workers or the loop. */
+struct report_job {
+        const char *name;
+        const char *entry;               /* the bundle's name in inbox/, or NULL */
+        const char *backend;             /* NULL before validation chose one */
+        const char *model;
+        const struct dag *dag;           /* NULL before planning */
+        struct report_atom *atoms;       /* one per dag atom (malloc'd); NULL before generation */
+        uint64_t started_realtime;       /* usec since the epoch */
+        uint64_t finished_realtime;
+        double duration_s;
+        const struct node *content;      /* content metrics from the packing child, or NULL */
+        struct analyze_thresholds thresholds;
+        uint64_t tarball_bytes;
+        const char *tarball_sha256;
+        const struct diags *diags;
+};
+
+/* Frees what the filler allocated (the atoms). */
+void report_job_clear(struct report_job *rj);
+
+int report_metrics(const struct report_job *rj, char **ret, size_t *ret_len);
+int report_error(const struct report_job *rj, const char *stage, char **ret, size_t *ret_len);
 int report_reject(const char *entry, char **ret, size_t *ret_len);
 
 /* [{message, file, line, column, path}] as in the error report. */
@@ -25,15 +65,10 @@ int report_errors_node(const struct diags *d, struct node **ret);
 /* The diagnostic for an inbox entry that has none of the bundle forms. */
 int report_not_a_bundle(struct diags *d, const char *entry);
 
-/* The success criteria's thresholds from the daemon's settings. */
-struct analyze_thresholds;
-struct settings;
-void report_thresholds(const struct settings *s, struct analyze_thresholds *ret);
-
 /* {calls, retries, input_tokens, ..., cost_usd} as in the report's api: key. */
 struct node *report_usage_node(const struct gen_usage *u, int cost_decimals);
 
 /* A number as a plain scalar with the given decimals ("0.412"). */
 struct node *node_new_real(double v, int decimals);
 /* [{id, kind, wave, target, loc, syntax_errors}] for the tarball's metrics. */
-struct node *report_content_atoms(const struct job *j);
+struct node *report_content_atoms(const struct report_job *rj);
