@@ -23,7 +23,7 @@
 #pragma once
 
 #include "format/diag.h"
-#include "intake.h"
+#include "limits.h"
 
 /* Unpacks the archive open at fd (read from its current offset) below scratch, which is
  * created when missing; the caller removes it. Only lim->max_entries and
