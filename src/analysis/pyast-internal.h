@@ -1,7 +1,8 @@
 /* pyast-internal.h - what the files of the tree-sitter wrapper share; no other module
  * includes it.
  *
- * pyast.c parses and reports the parser's own errors, pyast-inspect.c walks the tree for
+ * pyast.c parses and reports the parser's own errors, pyast-lex.c makes the tokenizer's
+ * line-level checks, pyast-inspect.c walks the tree for
  * what CPython rejects, pyast-facts.c gathers the quality facts on that walk and
  * pyast-layout.c reads the import layout for merge.c. These files, and this header, are
  * the only ones that include <tree_sitter/api.h>. Helpers return 0 or -ENOMEM (or NULL
@@ -38,6 +39,9 @@ static inline int grow(void **v, size_t *alloc, size_t n, size_t size) {
         *alloc = na;
         return 0;
 }
+
+/* CPython's tokenizer: indentation, strings, bytes (pyast-lex.c). */
+int pyast_lexical_checks(const char *s, size_t len, struct py_errors *e);
 
 /* ---- small node helpers ---- */
 

@@ -9,7 +9,10 @@
  *   pyast_layout()         the module docstring and the top-level imports, for merge.c.
  * docs/metrics.md defines every figure and lists every check.
  *
- * struct py_errors is shared with the line-level checks in analyze.c: it counts every error
+ * pyast_check_source() runs them all on one file, with the line-level checks CPython's
+ * tokenizer makes (pyast-lex.c) in between.
+ *
+ * struct py_errors counts every error
  * and keeps the PY_ERRORS_KEEP first ones by position, each with a short excerpt. A finding
  * added with py_errors_add_extra() is dropped when its line already has an error, so one
  * mistake seen by several checks counts once.
@@ -97,6 +100,11 @@ int pyast_parser_errors(const struct pyast *a, struct py_errors *errors);
  * tree's figures to *facts (when not NULL; counters are added to, lists appended).
  * Regions inside ERROR nodes are not inspected. */
 int pyast_inspect(const struct pyast *a, struct py_errors *errors, struct py_facts *facts);
+
+/* The syntax errors and facts of one Python source: the parser's errors, then the
+ * tokenizer's line-level checks, then pyast_inspect(); each skips lines the previous
+ * ones reported. facts may be NULL. */
+int pyast_check_source(const char *data, size_t len, struct py_errors *errors, struct py_facts *facts);
 
 enum py_import_kind {
         PY_IMPORT,        /* import a.b as c */
