@@ -122,7 +122,7 @@ int analyze_source(const char *relpath, const char *data, size_t len, struct fil
                 return -ENOMEM;
         if (m.python) {
                 int r = len > ANALYZE_FILE_MAX ? -EFBIG
-                                               : pyast_check_source(data, len, &m.errors, &m.facts);
+                                               : pyast_check_source(data, len, 0, &m.errors, &m.facts);
                 py_errors_done(&m.errors);
                 if (r < 0) {
                         file_metrics_clear(&m);

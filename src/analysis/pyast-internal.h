@@ -10,6 +10,7 @@
  */
 #pragma once
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -40,7 +41,12 @@ static inline int grow(void **v, size_t *alloc, size_t n, size_t size) {
         return 0;
 }
 
-/* CPython's tokenizer: indentation, strings, bytes (pyast-lex.c). */
+/* CPython's tokenizer (pyast-lex.c). pyast_decode(): *ret NULL when the source is to be
+ * read as UTF-8 as it is; else a malloc()ed UTF-8 copy decoded from its declared encoding;
+ * *ret_failed when it cannot be decoded (the error is added to e: CPython reads no
+ * further). pyast_lexical_checks(): indentation, strings, bytes. */
+int pyast_decode(const char *s, size_t len, struct py_errors *e, char **ret, size_t *ret_len,
+                 bool *ret_failed);
 int pyast_lexical_checks(const char *s, size_t len, struct py_errors *e);
 
 /* ---- small node helpers ---- */
@@ -132,6 +138,7 @@ struct pending_route {
 
 struct walker {
         const struct pyast *a;
+        unsigned minor; /* Python 3.minor's syntax is valid */
         struct py_errors *errors;
         struct py_facts *facts;
         bool module_code_seen;

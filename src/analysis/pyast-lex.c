@@ -1,15 +1,164 @@
 /* pyast-lex.c - the line-level checks CPython's tokenizer makes and tree-sitter does not.
  *
- * Interface: pyast_check_source() (pyast.h) calls pyast_lexical_checks()
- * (pyast-internal.h) between the parser's errors and the tree walk. Indentation
- * (unexpected indent, expected an indented block, unindent mismatch, TabError),
- * unterminated strings, invalid UTF-8, NUL bytes, invisible characters in code.
+ * Interface: pyast_check_source() (pyast.h) calls pyast_decode() first, then
+ * pyast_lexical_checks() between the parser's errors and the tree walk
+ * (pyast-internal.h). Decoding: a byte order mark, a PEP 263 coding declaration (iconv),
+ * as CPython's tokenizer reads a file. Lines: indentation (unexpected indent, expected an
+ * indented block, unindent mismatch, TabError), unterminated strings, invalid UTF-8, NUL
+ * bytes, invisible characters in code.
  * Diagnostics: findings go into struct py_errors with py_errors_add_extra(); returns 0 or
  * -ENOMEM.
  */
 #include "config.h"
 
+#include <iconv.h>
+
 #include "pyast-internal.h"
+
+/* ---- decoding (CPython's tokenizer.c: check_bom(), check_coding_spec()) ---- */
+
+/* An error at a byte offset of the source, its line found by counting. */
+static int error_at_offset(struct py_errors *e, const char *s, size_t len, size_t off, const char *msg) {
+        unsigned line = 1;
+        size_t ls = 0;
+        for (size_t i = 0; i < off && i < len; i++)
+                if (s[i] == '\n') {
+                        line++;
+                        ls = i + 1;
+                }
+        return py_errors_add(e, s, len, off, line, ls, line, msg);
+}
+
+/* The encoding a line declares ("# -*- coding: latin-1 -*-"), copied into name[]: the
+ * line is a comment and holds "coding" followed by ':' or '=', blanks, then the name. */
+static bool coding_spec(const char *s, size_t n, char *name, size_t size) {
+        size_t i = 0;
+        while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\f'))
+                i++;
+        if (i >= n || s[i] != '#')
+                return false;
+        for (; i + 6 < n; i++) {
+                if (memcmp(s + i, "coding", 6) != 0 || (s[i + 6] != ':' && s[i + 6] != '='))
+                        continue;
+                size_t b = i + 7;
+                while (b < n && (s[b] == ' ' || s[b] == '\t'))
+                        b++;
+                size_t k = 0;
+                for (; b < n && (isalnum((unsigned char) s[b]) || strchr("-_.", s[b])) && s[b]; b++)
+                        if (k + 1 < size)
+                                name[k++] = s[b];
+                if (k == 0)
+                        continue;
+                name[k] = '\0';
+                return true;
+        }
+        return false;
+}
+
+/* CPython's get_normal_name(): the spellings of UTF-8 and Latin-1 it knows itself. */
+static const char *normal_name(const char *name) {
+        char low[13];
+        size_t k = 0;
+        for (; name[k] && k < 12; k++)
+                low[k] = name[k] == '_' ? '-' : (char) tolower((unsigned char) name[k]);
+        low[k] = '\0';
+        if (streq(low, "utf-8") || strncmp(low, "utf-8-", 6) == 0)
+                return "utf-8";
+        static const char *const latin1[] = { "latin-1", "iso-8859-1", "iso-latin-1" };
+        for (size_t i = 0; i < ELEMENTSOF(latin1); i++) {
+                size_t l = strlen(latin1[i]);
+                if (strncmp(low, latin1[i], l) == 0 && (low[l] == '\0' || low[l] == '-'))
+                        return "iso-8859-1";
+        }
+        return name;
+}
+
+/* The declared encoding, when line 1 declares one, or line 2 after a line 1 that is blank
+ * or a comment. */
+static bool declared_encoding(const char *s, size_t len, char *name, size_t size) {
+        size_t start = 0;
+        for (int line = 0; line < 2 && start < len; line++) {
+                const char *nl = memchr(s + start, '\n', len - start);
+                size_t end = nl ? (size_t) (nl - s) : len;
+                if (coding_spec(s + start, end - start, name, size))
+                        return true;
+                size_t i = start;
+                while (i < end && (s[i] == ' ' || s[i] == '\t' || s[i] == '\f'))
+                        i++;
+                if (i < end && s[i] != '#' && s[i] != '\r')
+                        return false; /* code on line 1: no declaration on line 2 */
+                start = end + 1;
+        }
+        return false;
+}
+
+/* iconv's name for a Python codec name: upper case, '_' as '-'. */
+static void iconv_name(const char *name, char *out, size_t size) {
+        size_t k = 0;
+        for (; name[k] && k + 1 < size; k++)
+                out[k] = name[k] == '_' ? '-' : (char) toupper((unsigned char) name[k]);
+        out[k] = '\0';
+}
+
+int pyast_decode(const char *s, size_t len, struct py_errors *e, char **ret, size_t *ret_len,
+                 bool *ret_failed) {
+        char spec[64];
+        bool bom = len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0;
+        *ret = NULL;
+        *ret_len = 0;
+        *ret_failed = false;
+        if (!declared_encoding(s, len, spec, sizeof(spec)))
+                return 0;
+        const char *name = normal_name(spec);
+        if (streq(name, "utf-8"))
+                return 0;
+        *ret_failed = true;
+        if (bom)
+                return error_at_offset(e, s, len, 0, "encoding problem: a byte order mark with another encoding");
+        char ic[64];
+        iconv_name(name, ic, sizeof(ic));
+        iconv_t cd = iconv_open("UTF-8", ic);
+        if (cd == (iconv_t) -1)
+                return errno == EINVAL ? error_at_offset(e, s, len, 0, "unknown encoding in the coding declaration")
+                                       : -errno;
+        size_t alloc = len * 3 + 16;
+        char *out = malloc(alloc);
+        char *in = (char *) s, *o = out;
+        size_t in_left = len, out_left = alloc;
+        int r = out ? 0 : -ENOMEM;
+        while (r == 0 && in_left > 0) {
+                if (iconv(cd, &in, &in_left, &o, &out_left) != (size_t) -1)
+                        break;
+                if (errno == E2BIG) {
+                        size_t used = (size_t) (o - out);
+                        char *n = realloc(out, alloc * 2);
+                        if (!n) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        out = n;
+                        alloc *= 2;
+                        o = out + used;
+                        out_left = alloc - used;
+                } else if (errno == EILSEQ || errno == EINVAL) {
+                        r = error_at_offset(e, s, len, (size_t) (in - s),
+                                            "source cannot be decoded with its declared encoding");
+                        free(out);
+                        out = NULL;
+                        break;
+                } else
+                        r = -errno;
+        }
+        (void) iconv_close(cd);
+        if (r < 0 || !out) {
+                free(out);
+                return r;
+        }
+        *ret_failed = false;
+        *ret_len = (size_t) (o - out);
+        *ret = out;
+        return 0;
+}
 
 #define MAX_INDENT 100 /* CPython's MAXINDENT */
 
@@ -128,8 +277,12 @@ static size_t utf8_decode(const unsigned char *s, size_t avail, unsigned *ret_cp
         return n;
 }
 
-/* Checks bytes at i; returns how many to skip (>= 1) or a negative errno. */
-static long lex_bytes(struct lexer *x, size_t i, bool code) {
+enum where { IN_CODE, IN_STRING, IN_COMMENT };
+
+/* Checks bytes at i; returns how many to skip (>= 1) or a negative errno. compile() and
+ * import (not `python3 FILE`) let any byte but NUL through in a comment. */
+static long lex_bytes(struct lexer *x, size_t i, enum where where) {
+        bool code = where == IN_CODE;
         unsigned char c = (unsigned char) x->s[i];
         if (c == 0) {
                 if (!x->nul) {
@@ -140,7 +293,7 @@ static long lex_bytes(struct lexer *x, size_t i, bool code) {
                 }
                 return 1;
         }
-        if (c < 0x80)
+        if (c < 0x80 || where == IN_COMMENT)
                 return 1;
         unsigned cp;
         size_t n = utf8_decode((const unsigned char *) x->s + i, x->len - i, &cp);
@@ -245,7 +398,7 @@ int pyast_lexical_checks(const char *s, size_t len, struct py_errors *e) {
                                 last = c;
                                 continue;
                         }
-                        long k = lex_bytes(&x, i, false);
+                        long k = lex_bytes(&x, i, IN_STRING);
                         if (k < 0)
                                 return (int) k;
                         i += (size_t) k;
@@ -254,7 +407,7 @@ int pyast_lexical_checks(const char *s, size_t len, struct py_errors *e) {
                 switch (c) {
                 case '#':
                         while (i < len && s[i] != '\n') {
-                                long k = lex_bytes(&x, i, false);
+                                long k = lex_bytes(&x, i, IN_COMMENT);
                                 if (k < 0)
                                         return (int) k;
                                 i += (size_t) k;
@@ -305,7 +458,7 @@ int pyast_lexical_checks(const char *s, size_t len, struct py_errors *e) {
                         x.colon_ls = x.ls;
                 }
                 last = c;
-                long k = lex_bytes(&x, i, true);
+                long k = lex_bytes(&x, i, IN_CODE);
                 if (k < 0)
                         return (int) k;
                 i += (size_t) k;

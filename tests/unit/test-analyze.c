@@ -51,7 +51,7 @@ static int run(const char *cmd, struct strbuf *out) {
 static bool cpython_compiles(const char *path) {
         struct strbuf cmd;
         strbuf_init(&cmd, 0);
-        ck_assert_int_eq(strbuf_adds(&cmd, PYTHON " -c 'import sys; compile(open(sys.argv[1]).read(), "
+        ck_assert_int_eq(strbuf_adds(&cmd, PYTHON " -c 'import sys; compile(open(sys.argv[1], \"rb\").read(), "
                                            "sys.argv[1], \"exec\")' "), 0);
         ck_assert_int_eq(shell_quote(&cmd, path), 0);
         ck_assert_int_eq(strbuf_adds(&cmd, " 2>/dev/null"), 0);
