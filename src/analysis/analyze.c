@@ -109,6 +109,11 @@ void file_metrics_clear(struct file_metrics *m) {
 }
 
 int analyze_source(const char *relpath, const char *data, size_t len, struct file_metrics *ret) {
+        return analyze_source_for(relpath, data, len, 0, ret);
+}
+
+int analyze_source_for(const char *relpath, const char *data, size_t len, unsigned minor,
+                       struct file_metrics *ret) {
         struct file_metrics m = {
                 .cls = file_class_of(relpath),
                 .category = loc_category_of(relpath),
@@ -122,7 +127,7 @@ int analyze_source(const char *relpath, const char *data, size_t len, struct fil
                 return -ENOMEM;
         if (m.python) {
                 int r = len > ANALYZE_FILE_MAX ? -EFBIG
-                                               : pyast_check_source(data, len, 0, &m.errors, &m.facts);
+                                               : pyast_check_source(data, len, minor, &m.errors, &m.facts);
                 py_errors_done(&m.errors);
                 if (r < 0) {
                         file_metrics_clear(&m);
@@ -416,12 +421,30 @@ static int totals_to_node(const struct totals *t, const struct spec *spec,
         return 0;
 }
 
+const char *analyze_python_version(unsigned python_minor, char buf[static 8]) {
+        snprintf(buf, 8, "3.%u", (python_minor ? python_minor : PY_MINOR_DEFAULT) % 100);
+        return buf;
+}
+
+int analyze_parse_python_version(const char *text, unsigned *ret_minor) {
+        if (!text || strncmp(text, "3.", 2) != 0 || text[2] < '0' || text[2] > '9' || strlen(text) > 4)
+                return -EINVAL;
+        char *end;
+        unsigned long m = strtoul(text + 2, &end, 10);
+        if (*end || m < PY_MINOR_MIN || m > PY_MINOR_MAX)
+                return -EINVAL;
+        *ret_minor = (unsigned) m;
+        return 0;
+}
+
 int analyze_thresholds_to_node(const struct analyze_thresholds *th, struct node **ret) {
+        char ver[8];
         _cleanup_node_ struct node *n = node_new_map();
         if (!n || node_map_set_int(n, "loc_min", (long long) th->loc_min) < 0 ||
             node_map_set(n, "type_hints_min", node_new_decimal(th->type_hints_min)) < 0 ||
             node_map_set(n, "docstrings_min", node_new_decimal(th->docstrings_min)) < 0 ||
-            node_map_set_int(n, "syntax_errors_max", (long long) th->syntax_errors_max) < 0)
+            node_map_set_int(n, "syntax_errors_max", (long long) th->syntax_errors_max) < 0 ||
+            node_map_set_string(n, "python_version", analyze_python_version(th->python_minor, ver)) < 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(n);
         return 0;
@@ -456,6 +479,7 @@ static bool skipped_dir(const char *name) {
 struct tree_walk {
         struct analyze_files *f;
         struct analyze_limits lim;
+        unsigned python_minor;
 };
 
 static int tree_file(struct tree_walk *tw, int dfd, const char *name, const char *rel,
@@ -488,7 +512,7 @@ static int tree_file(struct tree_walk *tw, int dfd, const char *name, const char
                 f->v = nv;
                 f->alloc = na;
         }
-        int r = analyze_source(rel, data ? data : "", len, &f->v[f->n]);
+        int r = analyze_source_for(rel, data ? data : "", len, tw->python_minor, &f->v[f->n]);
         if (r < 0)
                 return r;
         f->n++;
@@ -517,13 +541,14 @@ void analyze_files_clear(struct analyze_files *f) {
         *f = (struct analyze_files) { 0 };
 }
 
-int analyze_tree_files(const char *root, const struct analyze_limits *lim, struct analyze_files *f) {
+int analyze_tree_files(const char *root, const struct analyze_limits *lim, unsigned python_minor,
+                       struct analyze_files *f) {
         const struct analyze_limits def = ANALYZE_LIMITS_DEFAULT;
         *f = (struct analyze_files) { 0 };
         int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        struct tree_walk tw = { .f = f, .lim = lim ? *lim : def };
+        struct tree_walk tw = { .f = f, .lim = lim ? *lim : def, .python_minor = python_minor };
         if (tw.lim.max_files > def.max_files)
                 tw.lim.max_files = def.max_files;
         if (tw.lim.max_file_size > def.max_file_size)
@@ -538,7 +563,7 @@ int analyze_tree_files(const char *root, const struct analyze_limits *lim, struc
 int analyze_tree_limited(const char *root, const struct spec *spec, const struct analyze_thresholds *th,
                          const struct analyze_limits *lim, struct node **ret) {
         struct analyze_files f;
-        int r = analyze_tree_files(root, lim, &f);
+        int r = analyze_tree_files(root, lim, th ? th->python_minor : 0, &f);
         if (r == 0)
                 r = analyze_project(f.v, f.n, spec, th, ret);
         analyze_files_clear(&f);

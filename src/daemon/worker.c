@@ -90,10 +90,11 @@ static char *job_path(const struct job *j, const char *dir, const char *name, co
 
 /* The atom's own figures: its text's LOC and syntax errors (its fragment, for shared
  * targets; the assembled files are analysed again by the packing child). */
-static int atom_result_node(const struct atom *a, const char *text, size_t len, struct node *res) {
+static int atom_result_node(const struct atom *a, const char *text, size_t len, unsigned python_minor,
+                            struct node *res) {
         struct file_metrics fm;
         struct node *errors = NULL;
-        int r = analyze_source(a->target, text, len, &fm);
+        int r = analyze_source_for(a->target, text, len, python_minor, &fm);
         if (r < 0)
                 return r;
         r = node_map_set_int(res, "loc", (long long) fm.loc);
@@ -135,7 +136,7 @@ static int atom_main(struct job *j, size_t idx) {
                         error = NULL;
         }
         if (r >= 0) {
-                r = atom_result_node(a, strbuf_str(&out), out.len, res);
+                r = atom_result_node(a, strbuf_str(&out), out.len, j->manager->settings->python_minor, res);
                 if (r < 0 && !error && asprintf(&error, "failed to analyse the output: %s", strerror(-r)) < 0)
                         error = NULL;
         }

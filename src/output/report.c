@@ -24,6 +24,7 @@ void report_thresholds(const struct settings *s, struct analyze_thresholds *ret)
                 .type_hints_min = s->type_hints_min,
                 .docstrings_min = s->docstrings_min,
                 .syntax_errors_max = s->syntax_errors_max,
+                .python_minor = s->python_minor,
         };
 }
 

@@ -856,6 +856,48 @@ START_TEST(test_project_figures) {
 }
 END_TEST
 
+START_TEST(test_python_version) {
+        /* 3.12 syntax is an error for 3.11 (the default) and valid for 3.12 */
+        static const char *const py312[] = {
+                "type Point = tuple[float, float]\n",
+                "x = f\"{\"a\"}\"\n",
+                "x = f'{\"\\n\".join(a)}'\n",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(py312); i++) {
+                struct file_metrics m;
+                ck_assert_int_eq(analyze_str("a.py", py312[i], &m), 0);
+                ck_assert_msg(m.errors.count == 1, "3.11: %s", py312[i]);
+                file_metrics_clear(&m);
+                ck_assert_int_eq(analyze_source_for("a.py", py312[i], strlen(py312[i]), 12, &m), 0);
+                ck_assert_msg(m.errors.count == 0, "3.12: %s: %s", py312[i], m.errors.n ? m.errors.v[0].message : "");
+                file_metrics_clear(&m);
+        }
+        /* `type(...)` starting a statement is a call in every version */
+        struct file_metrics m;
+        ck_assert_int_eq(analyze_str("a.py", "type(self).x = 1\ntype(self)[k] = 2\n", &m), 0);
+        ck_assert_int_eq(m.errors.count, 0);
+        file_metrics_clear(&m);
+
+        unsigned minor = 0;
+        ck_assert_int_eq(analyze_parse_python_version("3.12", &minor), 0);
+        ck_assert_uint_eq(minor, 12);
+        ck_assert_int_eq(analyze_parse_python_version("3.8", &minor), 0);
+        ck_assert_uint_eq(minor, 8);
+        static const char *const bad[] = { "3.7", "2.7", "3", "3.", "3.x", "3.11.2", "4.0", "3.99", "", " 3.11" };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                ck_assert_msg(analyze_parse_python_version(bad[i], &minor) == -EINVAL, "%s", bad[i]);
+        char buf[8];
+        ck_assert_str_eq(analyze_python_version(0, buf), "3.11");
+        ck_assert_str_eq(analyze_python_version(13, buf), "3.13");
+
+        struct analyze_thresholds th = ANALYZE_THRESHOLDS_DEFAULT;
+        struct node *n;
+        ck_assert_int_eq(analyze_thresholds_to_node(&th, &n), 0);
+        ck_assert_str_eq(at(n, "python_version")->value, "3.11");
+        node_free(n);
+}
+END_TEST
+
 Suite *make_suite(void) {
         Suite *s = suite_create("analyze");
         TCase *tc = tcase_create("core");
@@ -873,6 +915,7 @@ Suite *make_suite(void) {
         tcase_add_test(tc, test_tree_with_injected_mistakes);
         tcase_add_test(tc, test_tree_limits);
         tcase_add_test(tc, test_project_figures);
+        tcase_add_test(tc, test_python_version);
         suite_add_tcase(s, tc);
         return s;
 }
