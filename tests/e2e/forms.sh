@@ -114,7 +114,7 @@ check "a later success removes the earlier error report and failed bundle" \
         sh -c "[ $RC -eq 0 ] && test -s '$sp/outbox/dirjob.metrics.yaml' -a ! -e '$sp/failed/dirjob.error.yaml' -a ! -e '$sp/failed/dirjob'"
 
 check "the report names the success thresholds it used" yq_true "$sp/outbox/dirjob.metrics.yaml" \
-        "d['success_thresholds'] == {'loc_min': 1000, 'type_hints_min': 0.95, 'docstrings_min': 0.95, 'syntax_errors_max': 0}"
+        "d['success_thresholds'] == {'loc_min': 1000, 'type_hints_min': 0.95, 'docstrings_min': 0.95, 'syntax_errors_max': 0, 'python_version': '3.11'}"
 # thresholds come from the configuration
 sp2=$(new_spool thresholds)
 cp -r "$REF" "$sp2/inbox/strict"
