@@ -92,12 +92,40 @@ static bool declared_encoding(const char *s, size_t len, char *name, size_t size
         return false;
 }
 
-/* iconv's name for a Python codec name: upper case, '_' as '-'. */
-static void iconv_name(const char *name, char *out, size_t size) {
-        size_t k = 0;
-        for (; name[k] && k + 1 < size; k++)
-                out[k] = name[k] == '_' ? '-' : (char) toupper((unsigned char) name[k]);
-        out[k] = '\0';
+/* A converter from a Python codec name: Python's own spellings glibc does not know
+ * ("mac_roman", "shiftjis", "1252"), then the name upper-cased with '_' as '-' ("koi8_r"
+ * -> "KOI8-R"), then upper-cased as it is ("ansi_x3.4_1968"). (iconv_t) -1 if none. */
+static iconv_t open_codec(const char *name) {
+        static const char *const aliases[][2] = {
+                { "latin", "LATIN1" },           { "l9", "LATIN-9" },           { "u8", "UTF-8" },
+                { "utf", "UTF-8" },              { "utf8_ucs2", "UTF-8" },      { "utf8_ucs4", "UTF-8" },
+                { "mac_roman", "MACINTOSH" },    { "macroman", "MACINTOSH" },   { "shiftjis", "SJIS" },
+                { "s_jis", "SJIS" },             { "ms_kanji", "SJIS" },        { "mskanji", "SJIS" },
+                { "ks_c_5601", "EUC-KR" },       { "ks_c_5601_1987", "EUC-KR" }, { "ksc5601", "EUC-KR" },
+                { "korean", "EUC-KR" },          { "ms949", "CP949" },          { "ms950", "CP950" },
+                { "chinese", "GB2312" },         { "thai", "TIS-620" },         { "646", "ASCII" },
+                { "u7", "UTF-7" },               { "cp65001", "UTF-8" },        { "big5_tw", "BIG5" },
+                { "csbig5", "BIG5" },            { "iso8859", "LATIN1" },       { "8859", "LATIN1" },
+        };
+        char low[32], up[2][32];
+        size_t k = strlen(name);
+        if (k >= sizeof(low))
+                return (iconv_t) -1;
+        for (size_t i = 0; i <= k; i++) {
+                low[i] = name[i] == '-' ? '_' : (char) tolower((unsigned char) name[i]);
+                up[0][i] = name[i] == '_' ? '-' : (char) toupper((unsigned char) name[i]);
+                up[1][i] = (char) toupper((unsigned char) name[i]);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(aliases); i++)
+                if (streq(low, aliases[i][0]))
+                        return iconv_open("UTF-8", aliases[i][1]);
+        if (strspn(low, "0123456789") == k) { /* "1252": a Windows code page */
+                char cp[sizeof(low) + 2] = "CP";
+                memcpy(cp + 2, low, k + 1);
+                return iconv_open("UTF-8", cp);
+        }
+        iconv_t cd = iconv_open("UTF-8", up[0]);
+        return cd != (iconv_t) -1 || errno != EINVAL ? cd : iconv_open("UTF-8", up[1]);
 }
 
 int pyast_decode(const char *s, size_t len, struct py_errors *e, char **ret, size_t *ret_len,
@@ -115,9 +143,8 @@ int pyast_decode(const char *s, size_t len, struct py_errors *e, char **ret, siz
         *ret_failed = true;
         if (bom)
                 return error_at_offset(e, s, len, 0, "encoding problem: a byte order mark with another encoding");
-        char ic[64];
-        iconv_name(name, ic, sizeof(ic));
-        iconv_t cd = iconv_open("UTF-8", ic);
+        errno = EINVAL;
+        iconv_t cd = open_codec(name);
         if (cd == (iconv_t) -1)
                 return errno == EINVAL ? error_at_offset(e, s, len, 0, "unknown encoding in the coding declaration")
                                        : -errno;

@@ -898,6 +898,43 @@ START_TEST(test_python_version) {
 }
 END_TEST
 
+/* Coding declarations name Python codecs: the common ones, in Python's spellings, reach
+ * iconv; unknown ones are one error on line 1, as CPython reports them. */
+START_TEST(test_coding_names) {
+        static const char *const known[] = {
+                "latin-1", "Latin_1", "iso-8859-15", "iso8859_15", "cp1252", "1252", "windows-1251",
+                "koi8-r", "koi8_u", "ascii", "us-ascii", "euc-jp", "shift_jis", "shiftjis", "sjis",
+                "cp932", "gbk", "gb2312", "gb18030", "big5", "euc-kr", "mac-roman", "macroman",
+                "latin", "utf8", "UTF-8", "utf-8-sig", "l9", "cp437", "cp850",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(known); i++) {
+                char *src;
+                ck_assert_int_ge(asprintf(&src, "#!/usr/bin/python\n# -*- coding: %s -*-\nx = 'abc'\n", known[i]), 0);
+                struct file_metrics m;
+                ck_assert_int_eq(analyze_str("a.py", src, &m), 0);
+                ck_assert_msg(m.errors.count == 0, "%s: %s", known[i], m.errors.n ? m.errors.v[0].message : "");
+                file_metrics_clear(&m);
+                free(src);
+        }
+        struct file_metrics m;
+        ck_assert_int_eq(analyze_str("a.py", "# vim: set fileencoding=klingon :\nx = 1\n", &m), 0);
+        ck_assert_int_eq(m.errors.count, 1);
+        ck_assert_uint_eq(m.errors.v[0].line, 1);
+        ck_assert_str_eq(m.errors.v[0].message, "unknown encoding in the coding declaration");
+        file_metrics_clear(&m);
+        /* declared on line 2 after code: not a declaration, the file is UTF-8 */
+        ck_assert_int_eq(analyze_str("a.py", "x = 1\n# coding: klingon\n", &m), 0);
+        ck_assert_int_eq(m.errors.count, 0);
+        file_metrics_clear(&m);
+        /* undecodable: one error at the byte, nothing else */
+        ck_assert_int_eq(analyze_str("a.py", "# coding: ascii\nx = (\ny = 'caf\xc3\xa9'\n", &m), 0);
+        ck_assert_int_eq(m.errors.count, 1);
+        ck_assert_uint_eq(m.errors.v[0].line, 3);
+        ck_assert_uint_eq(m.errors.v[0].column, 9);
+        file_metrics_clear(&m);
+}
+END_TEST
+
 Suite *make_suite(void) {
         Suite *s = suite_create("analyze");
         TCase *tc = tcase_create("core");
@@ -916,6 +953,7 @@ Suite *make_suite(void) {
         tcase_add_test(tc, test_tree_limits);
         tcase_add_test(tc, test_project_figures);
         tcase_add_test(tc, test_python_version);
+        tcase_add_test(tc, test_coding_names);
         suite_add_tcase(s, tc);
         return s;
 }
