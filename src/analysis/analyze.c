@@ -1,11 +1,9 @@
 /* analyze.c - measure a generated project: classification, LOC, syntax, quality, criteria.
  *
- * Interface: analyze.h; definitions: docs/metrics.md. Python files are parsed by the pyast
- * module (pyast*.c, tree-sitter); this file adds the line-level checks tree-sitter does
- * not make and that CPython's tokenizer does (indentation: unexpected indent, expected an
- * indented block, unindent mismatch, TabError; unterminated strings; invalid UTF-8, NUL
- * bytes, invisible characters in code), then sums files into the metrics map and walks
- * directory trees.
+ * Interface: analyze.h; definitions: docs/metrics.md. Everything about Python syntax is
+ * the pyast module's (pyast*.c: decoding, tokenizer checks, tree-sitter); this file only
+ * classifies files, counts lines, sums files into the metrics map and walks directory
+ * trees.
  * Diagnostics: none of its own; syntax errors are data (struct py_errors), failures are
  * negative errnos.
  */
@@ -101,327 +99,6 @@ unsigned long count_loc(const char *data, size_t len) {
         return loc + content;
 }
 
-/* ---- line-level checks (CPython's tokenizer) ---- */
-
-#define MAX_INDENT 100 /* CPython's MAXINDENT */
-
-struct lexer {
-        const char *s;
-        size_t len;
-        struct py_errors *e;
-        unsigned line;     /* current line, 1-based */
-        size_t ls;         /* offset of its first byte */
-        int cols[MAX_INDENT + 1];
-        int alts[MAX_INDENT + 1]; /* the same with tabs counted as one column */
-        size_t top;
-        bool expect_indent;       /* the last logical line ended with ':' */
-        bool after_error;         /* the last logical line has an error already */
-        size_t colon;             /* where that ':' is */
-        unsigned colon_line;
-        size_t colon_ls;
-        bool bad_utf8, nul;       /* reported once per file */
-};
-
-static int lex_error(struct lexer *x, size_t off, const char *msg) {
-        return py_errors_add_extra(x->e, x->s, x->len, off, x->line, x->ls, msg);
-}
-
-/* Strings are reported where they start. */
-struct strpos {
-        size_t off, ls;
-        unsigned line;
-};
-
-static int lex_error_at(struct lexer *x, const struct strpos *p, const char *msg) {
-        return py_errors_add_extra(x->e, x->s, x->len, p->off, p->line, p->ls, msg);
-}
-
-static int lex_push(struct lexer *x, int col, int alt, size_t off) {
-        if (x->top == MAX_INDENT)
-                return lex_error(x, off, "too many levels of indentation");
-        x->top++;
-        x->cols[x->top] = col;
-        x->alts[x->top] = alt;
-        return 0;
-}
-
-/* The first line of a logical line that is not blank: compare its indentation with the
- * stack as CPython's tokenizer does, and with what the previous line asked for. */
-static int lex_indent(struct lexer *x, int col, int alt, size_t off) {
-        int r = 0;
-        if (x->after_error) {
-                /* the parser saw a mistake on the line before: only follow the levels */
-                x->expect_indent = x->after_error = false;
-                if (col > x->cols[x->top])
-                        return lex_push(x, col, alt, off);
-                while (x->top > 0 && col < x->cols[x->top])
-                        x->top--;
-                return col != x->cols[x->top] ? lex_push(x, col, alt, off) : 0;
-        }
-        if (col > x->cols[x->top]) {
-                if (!x->expect_indent)
-                        r = lex_error(x, off, "unexpected indent");
-                else if (alt <= x->alts[x->top])
-                        r = lex_error(x, off, "inconsistent use of tabs and spaces in indentation");
-                if (r == 0)
-                        r = lex_push(x, col, alt, off);
-        } else {
-                if (x->expect_indent)
-                        r = lex_error(x, off, "expected an indented block");
-                while (x->top > 0 && col < x->cols[x->top])
-                        x->top--;
-                if (r < 0)
-                        return r;
-                if (col != x->cols[x->top]) {
-                        r = lex_error(x, off, "unindent does not match any outer indentation level");
-                        if (r == 0) /* carry on as if it were a level, to report one error */
-                                r = lex_push(x, col, alt, off);
-                } else if (alt != x->alts[x->top])
-                        r = lex_error(x, off, "inconsistent use of tabs and spaces in indentation");
-        }
-        x->expect_indent = false;
-        return r;
-}
-
-/* U+00A0, U+1680, U+2000..U+200B, U+2028, U+2029, U+202F, U+205F, U+2060, U+3000, U+FEFF:
- * tree-sitter skips some of them as blanks, CPython refuses them outside strings. */
-static bool invisible(unsigned cp) {
-        return cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200b) || cp == 0x2028 ||
-               cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x2060 || cp == 0x3000 ||
-               cp == 0xfeff;
-}
-
-/* Decodes one UTF-8 sequence (strict: no overlong forms, no surrogates); 0 when invalid. */
-static size_t utf8_decode(const unsigned char *s, size_t avail, unsigned *ret_cp) {
-        unsigned c = s[0], cp, min;
-        size_t n;
-        if (c < 0x80) {
-                *ret_cp = c;
-                return 1;
-        }
-        if ((c & 0xe0) == 0xc0)
-                n = 2, cp = c & 0x1f, min = 0x80;
-        else if ((c & 0xf0) == 0xe0)
-                n = 3, cp = c & 0x0f, min = 0x800;
-        else if ((c & 0xf8) == 0xf0)
-                n = 4, cp = c & 0x07, min = 0x10000;
-        else
-                return 0;
-        if (n > avail)
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (s[i] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        *ret_cp = cp;
-        return n;
-}
-
-/* Checks bytes at i; returns how many to skip (>= 1) or a negative errno. */
-static long lex_bytes(struct lexer *x, size_t i, bool code) {
-        unsigned char c = (unsigned char) x->s[i];
-        if (c == 0) {
-                if (!x->nul) {
-                        x->nul = true;
-                        int r = lex_error(x, i, "source code cannot contain null bytes");
-                        if (r < 0)
-                                return r;
-                }
-                return 1;
-        }
-        if (c < 0x80)
-                return 1;
-        unsigned cp;
-        size_t n = utf8_decode((const unsigned char *) x->s + i, x->len - i, &cp);
-        if (n == 0) {
-                if (!x->bad_utf8) {
-                        x->bad_utf8 = true;
-                        int r = lex_error(x, i, "invalid utf-8 in source");
-                        if (r < 0)
-                                return r;
-                }
-                return 1;
-        }
-        if (code && invisible(cp) && !(cp == 0xfeff && i == 0)) {
-                int r = lex_error(x, i, "invalid non-printable character");
-                if (r < 0)
-                        return r;
-        }
-        return (long) n;
-}
-
-static int lexical_checks(const char *s, size_t len, struct py_errors *e) {
-        struct lexer x = { .s = s, .len = len, .e = e, .line = 1 };
-        char quote = 0;       /* inside a string: its quote character */
-        bool triple = false;
-        struct strpos str = { 0 }; /* where it started */
-        int depth = 0;        /* open brackets */
-        bool cont = false;    /* the previous physical line ended with a backslash */
-        bool in_line = false; /* a logical line with tokens is open */
-        unsigned first_line = 0; /* where it started */
-        char last = 0;        /* its last significant character */
-        bool bol = true;
-        size_t i = 0;
-        int r = 0;
-
-        if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
-                i = 3; /* a UTF-8 byte order mark, as CPython accepts in files */
-        while (i < len && r >= 0) {
-                if (bol) {
-                        bol = false;
-                        if (!quote && depth == 0 && !cont) {
-                                int col = 0, alt = 0;
-                                size_t j = i;
-                                for (; j < len; j++) {
-                                        if (s[j] == ' ')
-                                                col++, alt++;
-                                        else if (s[j] == '\t')
-                                                col = (col / 8 + 1) * 8, alt++;
-                                        else if (s[j] == '\f')
-                                                col = alt = 0;
-                                        else
-                                                break;
-                                }
-                                bool blank = j >= len || s[j] == '\n' || s[j] == '#' ||
-                                             (s[j] == '\r' && (j + 1 >= len || s[j + 1] == '\n')) ||
-                                             (s[j] == '\\' && j + 1 < len && s[j + 1] == '\n');
-                                if (!blank) {
-                                        r = lex_indent(&x, col, alt, j);
-                                        in_line = true;
-                                        first_line = x.line;
-                                        last = 0;
-                                }
-                                i = j;
-                                continue;
-                        }
-                        cont = false;
-                }
-                char c = s[i];
-                if (c == '\n') {
-                        if (quote && !triple) {
-                                quote = 0;
-                                r = lex_error_at(&x, &str, "unterminated string literal");
-                                if (r < 0)
-                                        return r;
-                        }
-                        if (!quote && depth == 0 && !cont && in_line) {
-                                in_line = false;
-                                x.expect_indent = last == ':';
-                                x.after_error = py_errors_on_line(e, first_line) ||
-                                                py_errors_on_line(e, x.line);
-                        }
-                        x.line++;
-                        x.ls = i + 1;
-                        bol = true;
-                        i++;
-                        continue;
-                }
-                if (quote) {
-                        if (c == '\\' && i + 1 < len) {
-                                size_t nl = s[i + 1] == '\n' ? i + 1
-                                            : (s[i + 1] == '\r' && i + 2 < len && s[i + 2] == '\n') ? i + 2 : 0;
-                                if (nl) { /* an escaped newline continues any string */
-                                        x.line++;
-                                        x.ls = nl + 1;
-                                        i = nl + 1;
-                                } else /* skip an escaped ASCII character (a quote, say) */
-                                        i += (unsigned char) s[i + 1] < 0x80 ? 2 : 1;
-                                continue;
-                        }
-                        if (c == quote && (!triple || (i + 2 < len && s[i + 1] == quote && s[i + 2] == quote))) {
-                                i += triple ? 3 : 1;
-                                quote = 0;
-                                last = c;
-                                continue;
-                        }
-                        long k = lex_bytes(&x, i, false);
-                        if (k < 0)
-                                return (int) k;
-                        i += (size_t) k;
-                        continue;
-                }
-                switch (c) {
-                case '#':
-                        while (i < len && s[i] != '\n') {
-                                long k = lex_bytes(&x, i, false);
-                                if (k < 0)
-                                        return (int) k;
-                                i += (size_t) k;
-                        }
-                        continue;
-                case '\'':
-                case '"':
-                        str = (struct strpos) { .off = i, .ls = x.ls, .line = x.line };
-                        quote = c;
-                        triple = i + 2 < len && s[i + 1] == c && s[i + 2] == c;
-                        i += triple ? 3 : 1;
-                        continue;
-                case '\\':
-                        if (i + 1 < len && s[i + 1] == '\n') {
-                                cont = true;
-                                i++;
-                                continue;
-                        }
-                        if (i + 2 < len && s[i + 1] == '\r' && s[i + 2] == '\n') {
-                                cont = true;
-                                i += 2;
-                                continue;
-                        }
-                        break;
-                case '(':
-                case '[':
-                case '{':
-                        depth++;
-                        break;
-                case ')':
-                case ']':
-                case '}':
-                        if (depth > 0)
-                                depth--;
-                        break;
-                case ' ':
-                case '\t':
-                case '\r':
-                case '\f':
-                        i++;
-                        continue;
-                default:
-                        break;
-                }
-                if (c == ':') {
-                        x.colon = i;
-                        x.colon_line = x.line;
-                        x.colon_ls = x.ls;
-                }
-                last = c;
-                long k = lex_bytes(&x, i, true);
-                if (k < 0)
-                        return (int) k;
-                i += (size_t) k;
-        }
-        if (r < 0)
-                return r;
-        if (quote) {
-                r = lex_error_at(&x, &str, triple ? "unterminated triple-quoted string literal"
-                                                  : "unterminated string literal");
-                if (r < 0)
-                        return r;
-        }
-        if (in_line && !quote && depth == 0) {
-                x.expect_indent = last == ':';
-                x.after_error = py_errors_on_line(e, first_line) || py_errors_on_line(e, x.line);
-        }
-        if (x.expect_indent && !x.after_error) {
-                x.line = x.colon_line;
-                x.ls = x.colon_ls;
-                r = lex_error(&x, x.colon, "expected an indented block");
-        }
-        return r;
-}
-
 /* ---- one file ---- */
 
 void file_metrics_clear(struct file_metrics *m) {
@@ -432,6 +109,11 @@ void file_metrics_clear(struct file_metrics *m) {
 }
 
 int analyze_source(const char *relpath, const char *data, size_t len, struct file_metrics *ret) {
+        return analyze_source_for(relpath, data, len, 0, ret);
+}
+
+int analyze_source_for(const char *relpath, const char *data, size_t len, unsigned minor,
+                       struct file_metrics *ret) {
         struct file_metrics m = {
                 .cls = file_class_of(relpath),
                 .category = loc_category_of(relpath),
@@ -444,15 +126,8 @@ int analyze_source(const char *relpath, const char *data, size_t len, struct fil
         if (!(m.relpath = strdup(relpath)))
                 return -ENOMEM;
         if (m.python) {
-                _cleanup_pyast_ struct pyast *a = NULL;
-                int r = len > ANALYZE_FILE_MAX ? -EFBIG : pyast_parse(data, len, &a);
-                /* parser first, then lines, then the tree: each skips what the previous found */
-                if (r == 0)
-                        r = pyast_parser_errors(a, &m.errors);
-                if (r == 0)
-                        r = lexical_checks(data, len, &m.errors);
-                if (r == 0)
-                        r = pyast_inspect(a, &m.errors, &m.facts);
+                int r = len > ANALYZE_FILE_MAX ? -EFBIG
+                                               : pyast_check_source(data, len, minor, &m.errors, &m.facts);
                 py_errors_done(&m.errors);
                 if (r < 0) {
                         file_metrics_clear(&m);
@@ -746,12 +421,30 @@ static int totals_to_node(const struct totals *t, const struct spec *spec,
         return 0;
 }
 
+const char *analyze_python_version(unsigned python_minor, char buf[static 8]) {
+        snprintf(buf, 8, "3.%u", (python_minor ? python_minor : PY_MINOR_DEFAULT) % 100);
+        return buf;
+}
+
+int analyze_parse_python_version(const char *text, unsigned *ret_minor) {
+        if (!text || strncmp(text, "3.", 2) != 0 || text[2] < '0' || text[2] > '9' || strlen(text) > 4)
+                return -EINVAL;
+        char *end;
+        unsigned long m = strtoul(text + 2, &end, 10);
+        if (*end || m < PY_MINOR_MIN || m > PY_MINOR_MAX)
+                return -EINVAL;
+        *ret_minor = (unsigned) m;
+        return 0;
+}
+
 int analyze_thresholds_to_node(const struct analyze_thresholds *th, struct node **ret) {
+        char ver[8];
         _cleanup_node_ struct node *n = node_new_map();
         if (!n || node_map_set_int(n, "loc_min", (long long) th->loc_min) < 0 ||
             node_map_set(n, "type_hints_min", node_new_decimal(th->type_hints_min)) < 0 ||
             node_map_set(n, "docstrings_min", node_new_decimal(th->docstrings_min)) < 0 ||
-            node_map_set_int(n, "syntax_errors_max", (long long) th->syntax_errors_max) < 0)
+            node_map_set_int(n, "syntax_errors_max", (long long) th->syntax_errors_max) < 0 ||
+            node_map_set_string(n, "python_version", analyze_python_version(th->python_minor, ver)) < 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(n);
         return 0;
@@ -786,6 +479,7 @@ static bool skipped_dir(const char *name) {
 struct tree_walk {
         struct analyze_files *f;
         struct analyze_limits lim;
+        unsigned python_minor;
 };
 
 static int tree_file(struct tree_walk *tw, int dfd, const char *name, const char *rel,
@@ -818,7 +512,7 @@ static int tree_file(struct tree_walk *tw, int dfd, const char *name, const char
                 f->v = nv;
                 f->alloc = na;
         }
-        int r = analyze_source(rel, data ? data : "", len, &f->v[f->n]);
+        int r = analyze_source_for(rel, data ? data : "", len, tw->python_minor, &f->v[f->n]);
         if (r < 0)
                 return r;
         f->n++;
@@ -847,13 +541,14 @@ void analyze_files_clear(struct analyze_files *f) {
         *f = (struct analyze_files) { 0 };
 }
 
-int analyze_tree_files(const char *root, const struct analyze_limits *lim, struct analyze_files *f) {
+int analyze_tree_files(const char *root, const struct analyze_limits *lim, unsigned python_minor,
+                       struct analyze_files *f) {
         const struct analyze_limits def = ANALYZE_LIMITS_DEFAULT;
         *f = (struct analyze_files) { 0 };
         int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        struct tree_walk tw = { .f = f, .lim = lim ? *lim : def };
+        struct tree_walk tw = { .f = f, .lim = lim ? *lim : def, .python_minor = python_minor };
         if (tw.lim.max_files > def.max_files)
                 tw.lim.max_files = def.max_files;
         if (tw.lim.max_file_size > def.max_file_size)
@@ -868,7 +563,7 @@ int analyze_tree_files(const char *root, const struct analyze_limits *lim, struc
 int analyze_tree_limited(const char *root, const struct spec *spec, const struct analyze_thresholds *th,
                          const struct analyze_limits *lim, struct node **ret) {
         struct analyze_files f;
-        int r = analyze_tree_files(root, lim, &f);
+        int r = analyze_tree_files(root, lim, th ? th->python_minor : 0, &f);
         if (r == 0)
                 r = analyze_project(f.v, f.n, spec, th, ret);
         analyze_files_clear(&f);

@@ -78,8 +78,12 @@ struct file_metrics {
         struct py_facts facts;
 };
 
-/* relpath is relative to the project root ("src/models/user.py"). */
+/* relpath is relative to the project root ("src/models/user.py"). Python files are checked
+ * against Python 3.11's syntax (PY_MINOR_DEFAULT); analyze_source_for() against 3.minor
+ * (0: the default). */
 int analyze_source(const char *relpath, const char *data, size_t len, struct file_metrics *ret);
+int analyze_source_for(const char *relpath, const char *data, size_t len, unsigned minor,
+                       struct file_metrics *ret);
 void file_metrics_clear(struct file_metrics *m);
 
 /* The file's kept syntax errors as a list of {line, column, message, excerpt}. */
@@ -90,13 +94,21 @@ struct analyze_thresholds {
         double type_hints_min;           /* type_hints: type_hint_coverage >= this */
         double docstrings_min;           /* docstrings: docstring_coverage >= this */
         unsigned long syntax_errors_max; /* syntax_clean: syntax.errors <= this */
+        unsigned python_minor;           /* valid means valid for Python 3.minor (0: 3.11) */
 };
 
 #define ANALYZE_THRESHOLDS_DEFAULT                                                         \
-        { .loc_min = 1000, .type_hints_min = 0.95, .docstrings_min = 0.95, .syntax_errors_max = 0 }
+        { .loc_min = 1000, .type_hints_min = 0.95, .docstrings_min = 0.95, .syntax_errors_max = 0, \
+          .python_minor = PY_MINOR_DEFAULT }
 
-/* {loc_min, type_hints_min, docstrings_min, syntax_errors_max}, for reports. */
+/* {loc_min, type_hints_min, docstrings_min, syntax_errors_max, python_version: "3.11"},
+ * for reports. */
 int analyze_thresholds_to_node(const struct analyze_thresholds *th, struct node **ret);
+
+/* "3.11" for python_minor 11 (0: the default) into buf[8]. */
+const char *analyze_python_version(unsigned python_minor, char buf[static 8]);
+/* Parses "3.11" (3.PY_MINOR_MIN to 3.PY_MINOR_MAX): 0 or -EINVAL. */
+int analyze_parse_python_version(const char *text, unsigned *ret_minor);
 
 /* th may be NULL (defaults). */
 int analyze_project(const struct file_metrics *files, size_t n, const struct spec *spec,
@@ -109,7 +121,7 @@ struct analyze_limits {
 
 #define ANALYZE_LIMITS_DEFAULT { .max_files = ANALYZE_TREE_MAX_FILES, .max_file_size = ANALYZE_FILE_MAX }
 
-/* Every regular file below root (no symbolic link followed; caches, virtual environments
+/* Every regular file below root, Python checked against 3.python_minor (0: the default) (no symbolic link followed; caches, virtual environments
  * and .codegen/ skipped; docs/metrics.md "Analyzing a tree"), each analysed once, sorted by
  * path. On failure f->failed names the path below root that stopped the walk (when one
  * did); the caller clears f with analyze_files_clear() in every case. */
@@ -119,7 +131,8 @@ struct analyze_files {
         char *failed;
 };
 #define ANALYZE_TREE_MAX_DEPTH 64
-int analyze_tree_files(const char *root, const struct analyze_limits *lim, struct analyze_files *f);
+int analyze_tree_files(const char *root, const struct analyze_limits *lim, unsigned python_minor,
+                       struct analyze_files *f);
 void analyze_files_clear(struct analyze_files *f);
 
 /* analyze_tree() with the default limits. */

@@ -20,11 +20,13 @@
 /* ---- the walk ---- */
 
 enum scope { SCOPE_MODULE, SCOPE_CLASS, SCOPE_FUNC, SCOPE_ASYNC_FUNC, SCOPE_LAMBDA };
-enum kind { K_OTHER, K_FUNC, K_ASYNC_FUNC, K_LAMBDA, K_CLASS, K_LOOP };
+enum kind { K_OTHER, K_FUNC, K_ASYNC_FUNC, K_LAMBDA, K_CLASS, K_LOOP, K_GENEXP };
 
 struct frame {
         unsigned char scope; /* scope the node is in */
         bool loop;           /* inside a loop body (of the current scope) */
+        bool async_ok;       /* await and async comprehensions allowed: an async def's body,
+                              * or inside a generator expression (an async generator then) */
         unsigned char kind;  /* the node's own kind, for its children's frames */
 };
 
@@ -91,7 +93,7 @@ int pyast_check_parameters(struct walker *w, TSNode params, bool method, bool *r
         _cleanup_kids_ struct kids k = kids_of(params);
         TSNode p;
         while (r == 0 && kids_next(&k, &p)) {
-                if (!ts_node_is_named(p) || is(p, "comment") || is(p, "positional_separator"))
+                if (!ts_node_is_named(p) || ts_node_is_extra(p) || is(p, "positional_separator"))
                         continue;
                 if (seen_dstar) {
                         r = check(w, p, "arguments cannot follow var-keyword argument");
@@ -152,7 +154,7 @@ static int check_arguments(struct walker *w, TSNode args) {
         _cleanup_kids_ struct kids k = kids_of(args);
         TSNode p;
         while (r == 0 && kids_next(&k, &p)) {
-                if (!ts_node_is_named(p) || is(p, "comment"))
+                if (!ts_node_is_named(p) || ts_node_is_extra(p)) /* comments, `\` continuations */
                         continue;
                 if (is(p, "keyword_argument")) {
                         seen_kw = true;
@@ -185,19 +187,34 @@ static int check_arguments(struct walker *w, TSNode args) {
 }
 
 /* Python 3.11 tokenizes an f-string as one string first: its expressions cannot hold the
- * closing quote, a backslash or a comment (PEP 701 lifted this in 3.12). */
+ * closing quote or a backslash, nor a '#' outside the string literals they contain
+ * (CPython's fstring_find_expr(); PEP 701 lifted all three in 3.12). */
 static int check_fstring_expr(struct walker *w, TSNode expr, const struct strinfo *si) {
+        if (w->minor >= 12)
+                return 0;
         size_t l;
         const char *t = text(w->a, expr, &l);
         size_t base = ts_node_start_byte(expr);
+        char inner = 0;        /* inside a string literal of the expression: its quote */
+        bool inner_triple = false;
         for (size_t i = 0; i < l; i++) {
                 if (t[i] == '\\')
                         return check_at(w, expr, base + i, "f-string expression part cannot include a backslash");
-                if (t[i] == '#')
-                        return check_at(w, expr, base + i, "f-string expression part cannot include '#'");
                 if (t[i] == si->quote &&
                     (!si->triple || (i + 2 < l && t[i + 1] == si->quote && t[i + 2] == si->quote)))
                         return check_at(w, expr, base + i, "f-string: expecting '}'");
+                bool triple = i + 2 < l && t[i + 1] == t[i] && t[i + 2] == t[i];
+                if (inner) {
+                        if (t[i] == inner && (!inner_triple || triple)) {
+                                i += inner_triple ? 2 : 0;
+                                inner = 0;
+                        }
+                } else if (t[i] == '\'' || t[i] == '"') {
+                        inner = t[i];
+                        inner_triple = triple;
+                        i += triple ? 2 : 0;
+                } else if (t[i] == '#')
+                        return check_at(w, expr, base + i, "f-string expression part cannot include '#'");
         }
         return 0;
 }
@@ -333,6 +350,18 @@ static int check_statement_lines(struct walker *w, TSNode body) {
         return 0;
 }
 
+/* tree-sitter reads `type(self).attr = value` as a type alias: a real one names an
+ * identifier (with type parameters or without) right after `type`. */
+static int check_type_alias(struct walker *w, TSNode n) {
+        TSNode left = ts_node_child_by_field_name(n, "left", 4);
+        TSNode name = ts_node_is_null(left) ? left : ts_node_named_child(left, 0);
+        if (is(name, "identifier") || is(name, "generic_type"))
+                return w->minor >= 12 ? 0 : check(w, n, "type alias statements need python 3.12");
+        if (is(name, "attribute") || is(name, "subscript"))
+                return 0; /* an assignment to `type(...).x` or `type(...)[k]` */
+        return check(w, n, "cannot assign to function call");
+}
+
 static bool first_child_is(TSNode n, const char *type) {
         return ts_node_child_count(n) > 0 && is(ts_node_child(n, 0), type);
 }
@@ -381,8 +410,10 @@ static int visit(struct walker *w, TSNode n, struct frame *f) {
         } else if (streq(t, "with_statement")) {
                 if (first_child_is(n, "async") && f->scope != SCOPE_ASYNC_FUNC)
                         r = check_scope(w, n, "'async with' outside async function");
+        } else if (streq(t, "generator_expression")) {
+                f->kind = K_GENEXP;
         } else if (streq(t, "for_in_clause")) {
-                if (first_child_is(n, "async") && f->scope != SCOPE_ASYNC_FUNC)
+                if (first_child_is(n, "async") && !f->async_ok)
                         r = check_scope(w, n, "asynchronous comprehension outside of an asynchronous function");
         } else if (streq(t, "return_statement")) {
                 if (!in_func)
@@ -391,7 +422,7 @@ static int visit(struct walker *w, TSNode n, struct frame *f) {
                 if (f->scope == SCOPE_MODULE || f->scope == SCOPE_CLASS)
                         r = check_scope(w, n, "'yield' outside function");
         } else if (streq(t, "await")) {
-                if (f->scope != SCOPE_ASYNC_FUNC)
+                if (!f->async_ok)
                         r = check_scope(w, n, "'await' outside async function");
         } else if (streq(t, "break_statement") || streq(t, "continue_statement")) {
                 if (!f->loop)
@@ -433,7 +464,7 @@ static int visit(struct walker *w, TSNode n, struct frame *f) {
                 if (is(ts_node_named_child(n, 0), "named_expression"))
                         r = check(w, n, "invalid syntax");
         } else if (streq(t, "type_alias_statement"))
-                r = check(w, n, "type alias statements need python 3.12");
+                r = check_type_alias(w, n);
         else if (streq(t, "import_from_statement") || streq(t, "future_import_statement")) {
                 if (f->scope != SCOPE_MODULE &&
                     !ts_node_is_null(pyast_child_of_type(n, "wildcard_import")))
@@ -458,25 +489,27 @@ static int visit(struct walker *w, TSNode n, struct frame *f) {
 static void child_frame(const struct frame *parent, const char *field, struct frame *child) {
         child->scope = parent->scope;
         child->loop = parent->loop;
+        child->async_ok = parent->async_ok || parent->kind == K_GENEXP;
         child->kind = K_OTHER;
         if (!field || !streq(field, "body"))
                 return;
         switch (parent->kind) {
         case K_FUNC:
                 child->scope = SCOPE_FUNC;
-                child->loop = false;
+                child->loop = child->async_ok = false;
                 break;
         case K_ASYNC_FUNC:
                 child->scope = SCOPE_ASYNC_FUNC;
                 child->loop = false;
+                child->async_ok = true;
                 break;
         case K_LAMBDA:
                 child->scope = SCOPE_LAMBDA;
-                child->loop = false;
+                child->loop = child->async_ok = false;
                 break;
         case K_CLASS:
                 child->scope = SCOPE_CLASS;
-                child->loop = false;
+                child->loop = child->async_ok = false;
                 break;
         case K_LOOP:
                 child->loop = true;
@@ -500,7 +533,7 @@ static int walk(struct walker *w) {
                 ts_tree_cursor_delete(&c);
                 return -ENOMEM;
         }
-        frames[0] = (struct frame) { SCOPE_MODULE, false, K_OTHER };
+        frames[0] = (struct frame) { SCOPE_MODULE, false, false, K_OTHER };
         for (;;) {
                 TSNode n = ts_tree_cursor_current_node(&c);
                 if (depth == 1 && ts_node_is_named(n)) {
@@ -543,8 +576,8 @@ static int walk(struct walker *w) {
         return r;
 }
 
-int pyast_inspect(const struct pyast *a, struct py_errors *errors, struct py_facts *facts) {
-        struct walker w = { .a = a, .errors = errors, .facts = facts };
+int pyast_inspect(const struct pyast *a, unsigned minor, struct py_errors *errors, struct py_facts *facts) {
+        struct walker w = { .a = a, .minor = minor ? minor : PY_MINOR_DEFAULT, .errors = errors, .facts = facts };
         int r = walk(&w);
         if (r == 0 && facts)
                 r = pyast_resolve_routes(&w);

@@ -1,7 +1,8 @@
 /* pyast-internal.h - what the files of the tree-sitter wrapper share; no other module
  * includes it.
  *
- * pyast.c parses and reports the parser's own errors, pyast-inspect.c walks the tree for
+ * pyast.c parses and reports the parser's own errors, pyast-lex.c makes the tokenizer's
+ * line-level checks, pyast-inspect.c walks the tree for
  * what CPython rejects, pyast-facts.c gathers the quality facts on that walk and
  * pyast-layout.c reads the import layout for merge.c. These files, and this header, are
  * the only ones that include <tree_sitter/api.h>. Helpers return 0 or -ENOMEM (or NULL
@@ -9,6 +10,7 @@
  */
 #pragma once
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,6 +40,14 @@ static inline int grow(void **v, size_t *alloc, size_t n, size_t size) {
         *alloc = na;
         return 0;
 }
+
+/* CPython's tokenizer (pyast-lex.c). pyast_decode(): *ret NULL when the source is to be
+ * read as UTF-8 as it is; else a malloc()ed UTF-8 copy decoded from its declared encoding;
+ * *ret_failed when it cannot be decoded (the error is added to e: CPython reads no
+ * further). pyast_lexical_checks(): indentation, strings, bytes. */
+int pyast_decode(const char *s, size_t len, struct py_errors *e, char **ret, size_t *ret_len,
+                 bool *ret_failed);
+int pyast_lexical_checks(const char *s, size_t len, struct py_errors *e);
 
 /* ---- small node helpers ---- */
 
@@ -128,6 +138,7 @@ struct pending_route {
 
 struct walker {
         const struct pyast *a;
+        unsigned minor; /* Python 3.minor's syntax is valid */
         struct py_errors *errors;
         struct py_facts *facts;
         bool module_code_seen;

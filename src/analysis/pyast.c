@@ -343,3 +343,25 @@ static int parser_errors(const struct pyast *a, struct py_errors *e) {
 int pyast_parser_errors(const struct pyast *a, struct py_errors *errors) {
         return parser_errors(a, errors);
 }
+
+int pyast_check_source(const char *data, size_t len, unsigned minor, struct py_errors *errors,
+                       struct py_facts *facts) {
+        _cleanup_pyast_ struct pyast *a = NULL;
+        _cleanup_free_ char *decoded = NULL;
+        size_t dlen;
+        bool failed;
+        int r = pyast_decode(data, len, errors, &decoded, &dlen, &failed);
+        if (r < 0 || failed)
+                return r;
+        if (decoded)
+                data = decoded, len = dlen;
+        r = pyast_parse(data, len, &a);
+        /* parser first, then lines, then the tree: each skips what the previous found */
+        if (r == 0)
+                r = pyast_parser_errors(a, errors);
+        if (r == 0)
+                r = pyast_lexical_checks(data, len, errors);
+        if (r == 0)
+                r = pyast_inspect(a, minor, errors, facts);
+        return r;
+}

@@ -9,7 +9,10 @@
  *   pyast_layout()         the module docstring and the top-level imports, for merge.c.
  * docs/metrics.md defines every figure and lists every check.
  *
- * struct py_errors is shared with the line-level checks in analyze.c: it counts every error
+ * pyast_check_source() runs them all on one file, with the line-level checks CPython's
+ * tokenizer makes (pyast-lex.c) in between.
+ *
+ * struct py_errors counts every error
  * and keeps the PY_ERRORS_KEEP first ones by position, each with a short excerpt. A finding
  * added with py_errors_add_extra() is dropped when its line already has an error, so one
  * mistake seen by several checks counts once.
@@ -21,6 +24,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+/* Which Python's syntax is valid: 3.minor (3.12 adds `type X = ...` and PEP 701 f-strings). */
+#define PY_MINOR_MIN 8
+#define PY_MINOR_MAX 14
+#define PY_MINOR_DEFAULT 11
 
 #define PY_ERRORS_KEEP 20
 #define PY_EXCERPT_CHARS 60
@@ -93,10 +101,19 @@ static inline void pyast_freep(struct pyast **a) {
 /* Adds the parser's findings to *errors: one per outermost ERROR node, one per MISSING
  * token. Call it first: the other checks skip lines it reported. */
 int pyast_parser_errors(const struct pyast *a, struct py_errors *errors);
-/* Adds what CPython rejects but tree-sitter accepts to *errors (when not NULL) and the
- * tree's figures to *facts (when not NULL; counters are added to, lists appended).
- * Regions inside ERROR nodes are not inspected. */
-int pyast_inspect(const struct pyast *a, struct py_errors *errors, struct py_facts *facts);
+/* Adds what CPython 3.minor rejects but tree-sitter accepts to *errors (when not NULL) and
+ * the tree's figures to *facts (when not NULL; counters are added to, lists appended).
+ * minor 0 means PY_MINOR_DEFAULT. Regions inside ERROR nodes are not inspected. */
+int pyast_inspect(const struct pyast *a, unsigned minor, struct py_errors *errors, struct py_facts *facts);
+
+/* The syntax errors and facts of one Python source file, as CPython 3.minor reads it
+ * (minor 0: PY_MINOR_DEFAULT). The bytes are decoded first as CPython does: a UTF-8 byte
+ * order mark, a PEP 263 coding declaration on line 1 or 2 (decoded with iconv(3)), UTF-8
+ * otherwise; a file that does not decode is one error. Then the parser's errors, the
+ * tokenizer's line-level checks and pyast_inspect(), each skipping lines the previous ones
+ * reported. Positions refer to the UTF-8 text (the same lines). facts may be NULL. */
+int pyast_check_source(const char *data, size_t len, unsigned minor, struct py_errors *errors,
+                       struct py_facts *facts);
 
 enum py_import_kind {
         PY_IMPORT,        /* import a.b as c */

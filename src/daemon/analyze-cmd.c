@@ -62,7 +62,7 @@
 #define REL_MAX 4096
 
 static void help(void) {
-        printf("Usage: codegend analyze PATH [--format yaml|json] [--spec SPEC]\n"
+        printf("Usage: codegend analyze PATH [--format yaml|json] [--spec SPEC] [--python-version 3.N]\n"
                "\n"
                "Prints the content metrics of a project (what a job tarball's\n"
                ".codegen/metrics.yaml holds: files, loc, syntax, quality, success_criteria),\n"
@@ -73,6 +73,10 @@ static void help(void) {
                "  -f, --format FMT   yaml (default) or json\n"
                "  -s, --spec SPEC    the spec (YAML or JSON) whose entities and endpoints are\n"
                "                     expected (default: PATH's .codegen/spec.yaml if any)\n"
+               "  -p, --python-version 3.N\n"
+               "                     the Python whose syntax is valid (default 3.11; 3.12\n"
+               "                     accepts `type X = ...` and PEP 701 f-strings); shown\n"
+               "                     as python_version in the report\n"
                "  -h, --help         print this help and exit\n"
                "\n"
                "Success criteria use the default thresholds. Exit status: 0 analysed, 1 PATH\n"
@@ -232,12 +236,16 @@ static int load_spec(const struct target *t, const char *spec_path, struct spec 
         return r;
 }
 
-static int analyze_target(const struct target *t, const struct spec *spec, struct node **ret) {
+static int analyze_target(const struct target *t, const struct spec *spec, unsigned minor,
+                          struct node **ret) {
+        struct analyze_thresholds th = ANALYZE_THRESHOLDS_DEFAULT;
+        char ver[8];
         _cleanup_(analyze_files_clear) struct analyze_files w = { 0 };
         const struct analyze_limits lim = ANALYZE_LIMITS_DEFAULT;
         _cleanup_node_ struct node *report = NULL, *errors = NULL;
 
-        int r = analyze_tree_files(t->root, &lim, &w);
+        th.python_minor = minor;
+        int r = analyze_tree_files(t->root, &lim, minor, &w);
         if (r < 0) {
                 _cleanup_free_ char *at = w.failed ? where(t, w.failed) : strdup(t->path);
                 const char *shown = at ? at : t->path;
@@ -251,7 +259,9 @@ static int analyze_target(const struct target *t, const struct spec *spec, struc
                         log_error_errno(r, "cannot read '%s': %m", shown);
                 return r;
         }
-        r = analyze_project(w.v, w.n, spec, NULL, &report);
+        r = analyze_project(w.v, w.n, spec, &th, &report);
+        if (r == 0)
+                r = node_map_set_string(report, "python_version", analyze_python_version(minor, ver));
         if (r == 0)
                 r = files_with_errors(&w, &errors);
         if (r == 0 && errors->n > 0)
@@ -278,15 +288,17 @@ int analyze_main(int argc, char **argv) {
         static const struct option options[] = {
                 { "format", required_argument, NULL, 'f' },
                 { "spec", required_argument, NULL, 's' },
+                { "python-version", required_argument, NULL, 'p' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         const char *spec_path = NULL;
+        unsigned minor = PY_MINOR_DEFAULT;
         bool json = false;
         int c;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, ":f:s:h", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, ":f:s:p:h", options, NULL)) >= 0) {
                 switch (c) {
                 case 'f':
                         if (streq(optarg, "json"))
@@ -299,6 +311,13 @@ int analyze_main(int argc, char **argv) {
                         }
                         break;
                 case 's': spec_path = optarg; break;
+                case 'p':
+                        if (analyze_parse_python_version(optarg, &minor) < 0) {
+                                log_error("--python-version takes 3.%d to 3.%d, not '%s'", PY_MINOR_MIN,
+                                          PY_MINOR_MAX, optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
                 case 'h': help(); return 0;
                 case ':':
                         log_error("option '%s' needs a value (see codegend analyze --help)",
@@ -326,7 +345,7 @@ int analyze_main(int argc, char **argv) {
         if (r == 0)
                 r = load_spec(&t, spec_path, &spec);
         if (r == 0)
-                r = analyze_target(&t, spec, &report);
+                r = analyze_target(&t, spec, minor, &report);
         target_done(&t);
         if (r < 0)
                 return 1;

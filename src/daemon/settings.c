@@ -14,12 +14,13 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "analysis/analyze.h"
 #include "format/doc.h"
 #include "settings.h"
 #include "shared/fs.h"
 #include "shared/macro.h"
 
-enum key_type { KEY_STRING, KEY_UINT, KEY_SIZE, KEY_BOOL, KEY_RATIO, KEY_LOGLEVEL };
+enum key_type { KEY_STRING, KEY_UINT, KEY_SIZE, KEY_BOOL, KEY_RATIO, KEY_LOGLEVEL, KEY_PYVERSION };
 
 struct key {
         const char *name;
@@ -59,6 +60,11 @@ static const struct key criteria_keys[] = {
         K("syntax_errors_max", KEY_UINT, syntax_errors_max, 0, UINT32_MAX),
 };
 
+/* python_version: which Python's syntax the analysis counts as valid (issue 14). */
+static const struct key python_keys[] = {
+        K("python_version", KEY_PYVERSION, python_minor, PY_MINOR_MIN, PY_MINOR_MAX),
+};
+
 void settings_init(struct settings *s) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         *s = (struct settings) {
@@ -77,6 +83,7 @@ void settings_init(struct settings *s) {
                 .type_hints_min = 0.95,
                 .docstrings_min = 0.95,
                 .syntax_errors_max = 0,
+                .python_minor = PY_MINOR_DEFAULT,
         };
 }
 
@@ -177,6 +184,11 @@ static int set_key(struct settings *s, const struct key *k, const struct node *v
                         }
                 return BAD("'%s' must be one of error, warning, notice, info, debug", k->name);
         }
+        case KEY_PYVERSION:
+                if (v->kind != NODE_SCALAR || analyze_parse_python_version(v->value, (unsigned *) dst) < 0)
+                        return BAD("'%s' must be a Python version from 3.%llu to 3.%llu, like 3.11",
+                                   k->name, (unsigned long long) k->min, (unsigned long long) k->max);
+                return 0;
         }
 #undef BAD
         return -EINVAL;
@@ -269,7 +281,10 @@ int settings_load(struct settings *s, const char *path, struct diags *d) {
                 _cleanup_node_ struct node *one = node_new_map();
                 if (!one || node_map_set_node(one, node_dup(key), node_dup(v)) < 0)
                         return -ENOMEM;
-                r = load_section(s, one, keys, ELEMENTSOF(keys), "", path, d);
+                if (streq(key->value, "python_version"))
+                        r = load_section(s, one, python_keys, ELEMENTSOF(python_keys), "", path, d);
+                else
+                        r = load_section(s, one, keys, ELEMENTSOF(keys), "", path, d);
                 if (r < 0)
                         return r;
         }
@@ -282,5 +297,6 @@ void settings_thresholds(const struct settings *s, struct analyze_thresholds *re
                 .type_hints_min = s->type_hints_min,
                 .docstrings_min = s->docstrings_min,
                 .syntax_errors_max = s->syntax_errors_max,
+                .python_minor = s->python_minor,
         };
 }

@@ -37,6 +37,8 @@ struct settings {
         double type_hints_min;
         double docstrings_min;
         uint64_t syntax_errors_max;
+        /* python_version: valid Python is 3.python_minor's (issue 14) */
+        unsigned python_minor;
 };
 
 void settings_init(struct settings *s);

@@ -88,10 +88,11 @@ static char *job_path(const struct job *j, const char *dir, const char *name, co
 
 /* The atom's own figures: its text's LOC and syntax errors (its fragment, for shared
  * targets; the assembled files are analysed again by the packing child). */
-static int atom_result_node(const struct atom *a, const char *text, size_t len, struct node *res) {
+static int atom_result_node(const struct atom *a, const char *text, size_t len, unsigned python_minor,
+                            struct node *res) {
         struct file_metrics fm;
         struct node *errors = NULL;
-        int r = analyze_source(a->target, text, len, &fm);
+        int r = analyze_source_for(a->target, text, len, python_minor, &fm);
         if (r < 0)
                 return r;
         r = node_map_set_int(res, "loc", (long long) fm.loc);
@@ -105,7 +106,7 @@ static int atom_result_node(const struct atom *a, const char *text, size_t len, 
 
 /* Returns the child's exit status; everything it allocated is freed by then, so a leak
  * checker following the children sees only what the parent owns. */
-static int atom_main(struct job *j, size_t idx) {
+static int atom_main(const struct worker_env *env, struct job *j, size_t idx) {
         const struct atom *a = &j->dag->atoms[idx];
         _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
         _cleanup_free_ char *error = NULL, *frag = NULL, *result = NULL;
@@ -133,7 +134,7 @@ static int atom_main(struct job *j, size_t idx) {
                         error = NULL;
         }
         if (r >= 0) {
-                r = atom_result_node(a, strbuf_str(&out), out.len, res);
+                r = atom_result_node(a, strbuf_str(&out), out.len, env->thresholds.python_minor, res);
                 if (r < 0 && !error && asprintf(&error, "failed to analyse the output: %s", strerror(-r)) < 0)
                         error = NULL;
         }
@@ -149,7 +150,7 @@ static int atom_main(struct job *j, size_t idx) {
 _Noreturn void worker_atom_main(const struct worker_env *env, struct job *j, size_t idx) {
         child_setup(env);
         fault_inject(j->dag->atoms[idx].id);
-        _exit(atom_main(j, idx));
+        _exit(atom_main(env, j, idx));
 }
 
 static uint64_t node_uint(const struct node *n) {

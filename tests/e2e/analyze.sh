@@ -53,7 +53,7 @@ metrics="$proj/.codegen/metrics.yaml"
 an_ok tarball.yaml "$tgz"
 check "tarball: figures equal the tarball's .codegen/metrics.yaml" same_figures "$WORK/tarball.yaml" "$metrics"
 check "tarball: exactly the content keys, no files_with_errors when clean" yq_true "$WORK/tarball.yaml" \
-        "list(d) == ['files', 'loc', 'syntax', 'quality', 'success_criteria']"
+        "list(d) == ['files', 'loc', 'syntax', 'quality', 'success_criteria', 'python_version'] and d['python_version'] == '3.11'"
 check "tarball: entities and endpoints expected from the shipped .codegen/spec.yaml" yq_true "$WORK/tarball.yaml" \
         "d['quality']['entities'] == {'expected': 2, 'found': 2} and d['quality']['endpoints'] == {'expected': 10, 'found': 10}"
 check "tarball: nothing left in TMPDIR" no_tmp_left
@@ -158,6 +158,16 @@ an
 check "no PATH exits 2" sh -c "[ $RC -eq 2 ] && grep -q 'missing PATH' '$WORK/an.err'"
 an "$proj" "$proj"
 check "two PATHs exit 2" test "$RC" -eq 2
+an --python-version 2.7 "$proj"
+check "--python-version 2.7 exits 2" sh -c "[ $RC -eq 2 ] && grep -q \"takes 3.8 to 3.14, not '2.7'\" '$WORK/an.err'"
+mkdir -p "$WORK/py312"
+printf 'type Point = tuple[float, float]\n' > "$WORK/py312/a.py"
+an_ok py311.yaml "$WORK/py312"
+check "a type alias is an error for the default Python 3.11" yq_true "$WORK/py311.yaml" \
+        "d['syntax']['errors'] == 1 and d['python_version'] == '3.11'"
+an_ok py312.yaml --python-version 3.12 "$WORK/py312"
+check "... and valid with --python-version 3.12, shown in the report" yq_true "$WORK/py312.yaml" \
+        "d['syntax']['errors'] == 0 and d['python_version'] == '3.12'"
 an --help
 check "--help exits 0 and shows the usage" sh -c "[ $RC -eq 0 ] && grep -q 'Usage: codegend analyze PATH' '$WORK/an.out'"
 check "codegend --help mentions analyze" sh -c "'$CODEGEND' --help | grep -q 'codegend analyze PATH'"

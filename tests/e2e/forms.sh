@@ -114,13 +114,15 @@ check "a later success removes the earlier error report and failed bundle" \
         sh -c "[ $RC -eq 0 ] && test -s '$sp/outbox/dirjob.metrics.yaml' -a ! -e '$sp/failed/dirjob.error.yaml' -a ! -e '$sp/failed/dirjob'"
 
 check "the report names the success thresholds it used" yq_true "$sp/outbox/dirjob.metrics.yaml" \
-        "d['success_thresholds'] == {'loc_min': 1000, 'type_hints_min': 0.95, 'docstrings_min': 0.95, 'syntax_errors_max': 0}"
+        "d['success_thresholds'] == {'loc_min': 1000, 'type_hints_min': 0.95, 'docstrings_min': 0.95, 'syntax_errors_max': 0, 'python_version': '3.11'}"
 # thresholds come from the configuration
 sp2=$(new_spool thresholds)
 cp -r "$REF" "$sp2/inbox/strict"
-printf 'success_criteria:\n  loc_min: 100000\n  docstrings_min: 1.0\n' > "$WORK/strict.yaml"
+printf 'success_criteria:\n  loc_min: 100000\n  docstrings_min: 1.0\npython_version: "3.12"\n' > "$WORK/strict.yaml"
 run_once "$sp2" --config "$WORK/strict.yaml"
 check "configured thresholds decide the criteria (and are reported)" yq_true "$sp2/outbox/strict.metrics.yaml" \
         "d['success_thresholds']['loc_min'] == 100000 and d['success_criteria']['loc_at_least_1000'] is False and d['success_criteria']['docstrings'] is (d['quality']['docstring_coverage'] >= 1.0)"
+check "the configured python_version is reported" yq_true "$sp2/outbox/strict.metrics.yaml" \
+        "d['success_thresholds']['python_version'] == '3.12'"
 
 finish

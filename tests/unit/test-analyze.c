@@ -51,7 +51,7 @@ static int run(const char *cmd, struct strbuf *out) {
 static bool cpython_compiles(const char *path) {
         struct strbuf cmd;
         strbuf_init(&cmd, 0);
-        ck_assert_int_eq(strbuf_adds(&cmd, PYTHON " -c 'import sys; compile(open(sys.argv[1]).read(), "
+        ck_assert_int_eq(strbuf_adds(&cmd, PYTHON " -c 'import sys; compile(open(sys.argv[1], \"rb\").read(), "
                                            "sys.argv[1], \"exec\")' "), 0);
         ck_assert_int_eq(shell_quote(&cmd, path), 0);
         ck_assert_int_eq(strbuf_adds(&cmd, " 2>/dev/null"), 0);
@@ -856,6 +856,85 @@ START_TEST(test_project_figures) {
 }
 END_TEST
 
+START_TEST(test_python_version) {
+        /* 3.12 syntax is an error for 3.11 (the default) and valid for 3.12 */
+        static const char *const py312[] = {
+                "type Point = tuple[float, float]\n",
+                "x = f\"{\"a\"}\"\n",
+                "x = f'{\"\\n\".join(a)}'\n",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(py312); i++) {
+                struct file_metrics m;
+                ck_assert_int_eq(analyze_str("a.py", py312[i], &m), 0);
+                ck_assert_msg(m.errors.count == 1, "3.11: %s", py312[i]);
+                file_metrics_clear(&m);
+                ck_assert_int_eq(analyze_source_for("a.py", py312[i], strlen(py312[i]), 12, &m), 0);
+                ck_assert_msg(m.errors.count == 0, "3.12: %s: %s", py312[i], m.errors.n ? m.errors.v[0].message : "");
+                file_metrics_clear(&m);
+        }
+        /* `type(...)` starting a statement is a call in every version */
+        struct file_metrics m;
+        ck_assert_int_eq(analyze_str("a.py", "type(self).x = 1\ntype(self)[k] = 2\n", &m), 0);
+        ck_assert_int_eq(m.errors.count, 0);
+        file_metrics_clear(&m);
+
+        unsigned minor = 0;
+        ck_assert_int_eq(analyze_parse_python_version("3.12", &minor), 0);
+        ck_assert_uint_eq(minor, 12);
+        ck_assert_int_eq(analyze_parse_python_version("3.8", &minor), 0);
+        ck_assert_uint_eq(minor, 8);
+        static const char *const bad[] = { "3.7", "2.7", "3", "3.", "3.x", "3.11.2", "4.0", "3.99", "", " 3.11" };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                ck_assert_msg(analyze_parse_python_version(bad[i], &minor) == -EINVAL, "%s", bad[i]);
+        char buf[8];
+        ck_assert_str_eq(analyze_python_version(0, buf), "3.11");
+        ck_assert_str_eq(analyze_python_version(13, buf), "3.13");
+
+        struct analyze_thresholds th = ANALYZE_THRESHOLDS_DEFAULT;
+        struct node *n;
+        ck_assert_int_eq(analyze_thresholds_to_node(&th, &n), 0);
+        ck_assert_str_eq(at(n, "python_version")->value, "3.11");
+        node_free(n);
+}
+END_TEST
+
+/* Coding declarations name Python codecs: the common ones, in Python's spellings, reach
+ * iconv; unknown ones are one error on line 1, as CPython reports them. */
+START_TEST(test_coding_names) {
+        static const char *const known[] = {
+                "latin-1", "Latin_1", "iso-8859-15", "iso8859_15", "cp1252", "1252", "windows-1251",
+                "koi8-r", "koi8_u", "ascii", "us-ascii", "euc-jp", "shift_jis", "shiftjis", "sjis",
+                "cp932", "gbk", "gb2312", "gb18030", "big5", "euc-kr", "mac-roman", "macroman",
+                "latin", "utf8", "UTF-8", "utf-8-sig", "l9", "cp437", "cp850",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(known); i++) {
+                char *src;
+                ck_assert_int_ge(asprintf(&src, "#!/usr/bin/python\n# -*- coding: %s -*-\nx = 'abc'\n", known[i]), 0);
+                struct file_metrics m;
+                ck_assert_int_eq(analyze_str("a.py", src, &m), 0);
+                ck_assert_msg(m.errors.count == 0, "%s: %s", known[i], m.errors.n ? m.errors.v[0].message : "");
+                file_metrics_clear(&m);
+                free(src);
+        }
+        struct file_metrics m;
+        ck_assert_int_eq(analyze_str("a.py", "# vim: set fileencoding=klingon :\nx = 1\n", &m), 0);
+        ck_assert_int_eq(m.errors.count, 1);
+        ck_assert_uint_eq(m.errors.v[0].line, 1);
+        ck_assert_str_eq(m.errors.v[0].message, "unknown encoding in the coding declaration");
+        file_metrics_clear(&m);
+        /* declared on line 2 after code: not a declaration, the file is UTF-8 */
+        ck_assert_int_eq(analyze_str("a.py", "x = 1\n# coding: klingon\n", &m), 0);
+        ck_assert_int_eq(m.errors.count, 0);
+        file_metrics_clear(&m);
+        /* undecodable: one error at the byte, nothing else */
+        ck_assert_int_eq(analyze_str("a.py", "# coding: ascii\nx = (\ny = 'caf\xc3\xa9'\n", &m), 0);
+        ck_assert_int_eq(m.errors.count, 1);
+        ck_assert_uint_eq(m.errors.v[0].line, 3);
+        ck_assert_uint_eq(m.errors.v[0].column, 9);
+        file_metrics_clear(&m);
+}
+END_TEST
+
 Suite *make_suite(void) {
         Suite *s = suite_create("analyze");
         TCase *tc = tcase_create("core");
@@ -873,6 +952,8 @@ Suite *make_suite(void) {
         tcase_add_test(tc, test_tree_with_injected_mistakes);
         tcase_add_test(tc, test_tree_limits);
         tcase_add_test(tc, test_project_figures);
+        tcase_add_test(tc, test_python_version);
+        tcase_add_test(tc, test_coding_names);
         suite_add_tcase(s, tc);
         return s;
 }

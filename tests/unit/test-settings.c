@@ -93,6 +93,36 @@ START_TEST(test_values) {
 }
 END_TEST
 
+/* python_version (issue 14): 3.11 by default, "3.12" or 3.12, and nothing else */
+START_TEST(test_python_version) {
+        struct settings s;
+        struct diags d = DIAGS_INIT;
+        settings_init(&s);
+        ck_assert_uint_eq(s.python_minor, 11);
+        settings_clear(&s);
+        static const char *const good[] = { "python_version: \"3.12\"\n", "python_version: 3.12\n" };
+        for (size_t i = 0; i < 2; i++) {
+                char *p = write_config(good[i]);
+                settings_init(&s);
+                ck_assert_int_eq(settings_load(&s, p, &d), 0);
+                ck_assert_uint_eq(s.python_minor, 12);
+                settings_clear(&s);
+                free(p);
+        }
+        char *p = write_config("workers: 2\npython_version: 2.7\n");
+        settings_init(&s);
+        ck_assert_int_eq(settings_load(&s, p, &d), -EINVAL);
+        ck_assert_uint_eq(d.n, 1);
+        ck_assert_uint_eq(d.v[0].line, 2);
+        ck_assert_uint_eq(d.v[0].column, 17);
+        ck_assert_ptr_nonnull(strstr(d.v[0].message, "from 3.8 to 3.14"));
+        ck_assert_uint_eq(s.python_minor, 11);
+        diags_clear(&d);
+        settings_clear(&s);
+        free(p);
+}
+END_TEST
+
 START_TEST(test_errors_have_positions) {
         struct settings s;
         struct diags d = DIAGS_INIT;
@@ -159,6 +189,7 @@ Suite *make_suite(void) {
         tcase_add_test(tc, test_defaults);
         tcase_add_test(tc, test_shipped_config_loads);
         tcase_add_test(tc, test_values);
+        tcase_add_test(tc, test_python_version);
         tcase_add_test(tc, test_errors_have_positions);
         tcase_add_test(tc, test_missing_and_empty);
         tcase_add_test(tc, test_parse_size);

@@ -1,0 +1,2 @@
+def collect(it):
+    return [x async for x in it]

@@ -1,0 +1,2 @@
+ï»¿# coding: latin-1
+x = "é"

@@ -1,0 +1,3 @@
+# -*- coding: ascii -*-
+"""Declared ASCII, but it is not."""
+NAME = "café"

@@ -1,0 +1,2 @@
+d = {"a": 1}
+x = f"{d['a'] # the value}"

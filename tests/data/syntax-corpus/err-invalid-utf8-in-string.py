@@ -1,0 +1,3 @@
+"""Settings."""
+
+GREETING = "café"  # Latin-1 bytes, no coding declaration

@@ -1,0 +1,2 @@
+def reset(obj):
+    type (obj) = None
