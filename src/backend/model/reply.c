@@ -237,7 +237,7 @@ static bool name_in_prose(struct span s, struct span *ret) {
                 if (!b)
                         break;
                 struct span w = { t.p + o, (size_t) (b - (t.p + o)) };
-                if (looks_like_path(w, false)) {
+                if (!memchr(w.p, ' ', w.n) && has_known_ext(w)) {
                         if (found.p)
                                 return false;
                         found = w;
@@ -427,7 +427,9 @@ static bool target_is_python(const char *target) {
 struct parse {
         const char *buf;
         size_t len;
-        bool python; /* unnamed-language blocks are Python (the target is) */
+        bool python;     /* unnamed-language blocks are Python (the target is) */
+        bool markdown;   /* unnamed-language blocks are Markdown (the target is) */
+        bool plain_only; /* block_end() fell back once: fences by CommonMark alone */
         struct block *blocks;
         size_t n_blocks, alloc;
         size_t n_fences;
@@ -455,19 +457,31 @@ static int add_block(struct parse *p, const struct block *b) {
         return 0;
 }
 
+/* What a block's content is, for the fences it may contain. */
+enum body {
+        BODY_PLAIN,
+        BODY_PYTHON,   /* a fence inside a triple-quoted string is content */
+        BODY_MARKDOWN, /* a fence with a language opens an inner block, a bare one closes it */
+};
+
 /* Finds the end of the block opened by f whose content starts at pos: *ret_end is where
- * its content ends and *ret_next where parsing goes on. A fence inside a Python
- * triple-quoted string is content, unless the block would then run to the end of the
- * reply: then the first such fence closes it. */
-static void block_end(const struct parse *p, const struct fence *f, bool python, size_t pos,
+ * its content ends and *ret_next where parsing goes on. A fence that the body's rules
+ * make content closes the block after all when the block would otherwise run to the end
+ * of the reply (the first such fence); those rules are then dropped for the rest of the
+ * reply, which keeps the parse linear. */
+static void block_end(struct parse *p, const struct fence *f, enum body body, size_t pos,
                       size_t *ret_end, size_t *ret_next) {
         char state = 0;
-        size_t skipped = SIZE_MAX, skipped_next = 0;
+        size_t depth = 0, skipped = SIZE_MAX, skipped_next = 0;
+        if (p->plain_only)
+                body = BODY_PLAIN;
         while (pos < p->len) {
                 size_t next;
                 struct span l = line_at(p, pos, &next);
+                struct fence inner;
                 if (fence_closes(l, f)) {
-                        if (!python || state == 0) {
+                        bool content = body == BODY_PYTHON ? state != 0 : depth > 0;
+                        if (!content) {
                                 *ret_end = pos;
                                 *ret_next = next;
                                 return;
@@ -476,12 +490,16 @@ static void block_end(const struct parse *p, const struct fence *f, bool python,
                                 skipped = pos;
                                 skipped_next = next;
                         }
-                }
-                if (python)
+                        if (body == BODY_MARKDOWN)
+                                depth--;
+                } else if (body == BODY_MARKDOWN && fence_open(l, &inner) && inner.info.n > 0)
+                        depth++;
+                if (body == BODY_PYTHON)
                         state = py_scan(l, state);
                 pos = next;
         }
         if (skipped != SIZE_MAX) {
+                p->plain_only = true;
                 *ret_end = skipped;
                 *ret_next = skipped_next;
                 return;
@@ -514,8 +532,13 @@ static int parse_blocks(struct parse *p) {
                 if (pending_kind != HEADER_NONE)
                         b.name = pending;
                 pending_kind = HEADER_NONE;
-                bool python = lang_is_python(b.lang) || (b.lang.n == 0 && p->python);
-                block_end(p, &f, python, next, &b.end, &pos);
+                enum body body = BODY_PLAIN;
+                if (lang_is_python(b.lang) || (b.lang.n == 0 && p->python))
+                        body = BODY_PYTHON;
+                else if (span_ieq(b.lang, "markdown") || span_ieq(b.lang, "md") ||
+                         (b.lang.n == 0 && p->markdown))
+                        body = BODY_MARKDOWN;
+                block_end(p, &f, body, next, &b.end, &pos);
                 if (b.name.n == 0 && b.start < b.end) {
                         size_t n1;
                         struct span first = line_at(p, b.start, &n1);
@@ -755,7 +778,10 @@ int reply_extract(const char *reply, size_t len, const char *target,
                 return fail(ret_error, -E2BIG, "reply of %zu bytes is over the maximum of %u",
                             len, REPLY_MAX_SIZE);
 
-        _cleanup_(parse_free) struct parse p = { .python = target_is_python(target) };
+        _cleanup_(parse_free) struct parse p = {
+                .python = target_is_python(target),
+                .markdown = strcasecmp(target_ext(target), "md") == 0,
+        };
         p.buf = normalise(reply, len, &p.len);
         if (!p.buf)
                 return -ENOMEM;
