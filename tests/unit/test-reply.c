@@ -69,11 +69,16 @@ static void check_case(const char *name, const char *variant, const char *reply,
         char *err = NULL;
         int r = reply_extract(reply, len, target, &res, &err);
         if (error) {
-                ck_assert_msg(r < 0, "%s (%s): expected %s, got text:\n%s", name, variant, error,
+                ck_assert_msg(r < 0, "%s (%s): expected an error, got text:\n%s", name, variant,
                               res.text);
-                ck_assert_msg(streq(errno_name(r), error), "%s (%s): expected %s, got %s (%s)",
-                              name, variant, error, errno_name(r), err);
+                size_t n = strcspn(error, "\n");
+                ck_assert_msg(strlen(errno_name(r)) == n && strncmp(errno_name(r), error, n) == 0,
+                              "%s (%s): expected %.*s, got %s (%s)", name, variant, (int) n, error,
+                              errno_name(r), err);
                 ck_assert_msg(err && *err, "%s (%s): no error message", name, variant);
+                const char *words = strchr(error, '\n');
+                ck_assert_msg(!words || strstr(err, words + 1), "%s (%s): message \"%s\" lacks \"%s\"",
+                              name, variant, err, words + 1);
                 ck_assert_ptr_null(res.text);
                 free(err);
                 return;
