@@ -53,7 +53,7 @@ static struct span first_word(struct span s, struct span *ret_rest) {
         return (struct span) { s.p, i };
 }
 
-
+/* Markdown decoration around a name: emphasis, backquotes, a trailing colon. */
 static struct span strip_decor(struct span s) {
         for (;;) {
                 struct span t = span_trim(s);

@@ -91,9 +91,14 @@ static bool target_is_python(const char *target) {
 
 /* ---- a reply without fences ---- */
 
+/* c is one of set (never the terminating NUL) */
+static bool char_in(char c, const char *set) {
+        return c != '\0' && strchr(set, c);
+}
+
 static bool py_line_is_code(struct span l) {
         static const char *const prefixes[] = { "r", "b", "f", "u", "rb", "br", "fr", "rf" };
-        if (strchr("#@\"'([{)]}", l.p[0]))
+        if (char_in(l.p[0], "#@\"'([{)]}"))
                 return true;
         size_t i = 0;
         while (i < l.n && (l.p[i] == '_' || l.p[i] == '.' || (l.p[i] >= '0' && l.p[i] <= '9') ||
@@ -104,7 +109,7 @@ static bool py_line_is_code(struct span l) {
         struct span w = { l.p, i };
         for (size_t k = 0; k < ELEMENTSOF(py_keywords); k++)
                 if (w.n == strlen(py_keywords[k]) && memcmp(w.p, py_keywords[k], w.n) == 0 &&
-                    (i == l.n || strchr(" \t:(.[", l.p[i])))
+                    (i == l.n || char_in(l.p[i], " \t:(.[")))
                         return true;
         if (i < l.n && (l.p[i] == '"' || l.p[i] == '\''))
                 for (size_t k = 0; k < ELEMENTSOF(prefixes); k++)
@@ -113,9 +118,9 @@ static bool py_line_is_code(struct span l) {
         struct span rest = span_trim(span_from(l, i));
         if (rest.n == 0)
                 return false;
-        if (strchr("=([,", rest.p[0]))
+        if (char_in(rest.p[0], "=([,"))
                 return true;
-        if (rest.n >= 2 && rest.p[1] == '=' && strchr("+-*/%|&^", rest.p[0]))
+        if (rest.n >= 2 && rest.p[1] == '=' && char_in(rest.p[0], "+-*/%|&^"))
                 return true;
         if (rest.p[0] == ':') { /* an annotation, not "Note: this file ..." */
                 struct span t = span_trim(span_from(rest, 1));
@@ -130,7 +135,7 @@ static bool looks_like_sentence(struct span l) {
         for (size_t i = 0; i < l.n; i++)
                 spaces += l.p[i] == ' ';
         return l.n > 0 && l.p[0] >= 'A' && l.p[0] <= 'Z' && spaces >= 3 &&
-               strchr(".:!?", l.p[l.n - 1]);
+               char_in(l.p[l.n - 1], ".:!?");
 }
 
 /* A reply that is a file without any fence: for Python, every line at the top level (not
@@ -175,12 +180,13 @@ static int match_level(const char *name, const char *target) {
         return 0;
 }
 
-/* A name for messages: quoted, control bytes escaped, at most 120 bytes shown. */
+/* A name for messages (logs, YAML reports): quoted, bytes other than printable ASCII
+ * escaped, at most 120 bytes shown. */
 static int quote_name(struct strbuf *sb, struct span n) {
         int r = strbuf_addc(sb, '"');
         for (size_t i = 0; r >= 0 && i < n.n && i < 120; i++) {
                 unsigned char c = (unsigned char) n.p[i];
-                if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
+                if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
                         r = strbuf_addf(sb, "\\x%02x", c);
                 else
                         r = strbuf_addc(sb, (char) c);
@@ -318,6 +324,23 @@ static char *normalise(const char *reply, size_t len, size_t *ret_len) {
         return s;
 }
 
+/* Reasoning models behind OpenAI-compatible servers (DeepSeek-R1, Qwen3) may put their
+ * reasoning, drafts included, in the content as a leading <think>...</think>: drops it.
+ * -ENODATA when it never ends (the reply was cut while reasoning). */
+static int drop_reasoning(char *s, size_t *len) {
+        static const char open[] = "<think>", close[] = "</think>";
+        size_t i = strspn(s, " \t\n");
+        if (*len - i < strlen(open) || memcmp(s + i, open, strlen(open)) != 0)
+                return 0;
+        const char *e = memmem(s + i, *len - i, close, strlen(close));
+        if (!e)
+                return -ENODATA;
+        size_t from = (size_t) (e - s) + strlen(close);
+        memmove(s, s + from, *len - from + 1);
+        *len -= from;
+        return 0;
+}
+
 static void doc_free(struct reply_doc *d) {
         free((char *) d->buf);
         free(d->blocks);
@@ -402,7 +425,10 @@ int reply_extract(const char *reply, size_t len, const char *target,
         d.buf = normalise(reply, len, &d.len);
         if (!d.buf)
                 return -ENOMEM;
-        int r = reply_doc_parse(&d);
+        int r = drop_reasoning((char *) d.buf, &d.len);
+        if (r < 0)
+                return fail(ret_error, r, "the reply ends inside its <think> reasoning");
+        r = reply_doc_parse(&d);
         if (r == -E2BIG)
                 return fail(ret_error, r, "reply has more than %u code blocks", REPLY_MAX_BLOCKS);
         if (r < 0)
