@@ -258,7 +258,7 @@ struct refused {
 };
 
 static void refused_free(struct refused *r) {
-        for (size_t i = 0; i < r->n; i++)
+        for (size_t i = 0; r->v && i < r->n; i++)
                 free(r->v[i]);
         free(r->v);
         *r = (struct refused) { NULL, 0, 0 };
@@ -465,8 +465,9 @@ int reply_extract(const char *reply, size_t len, const char *target,
                 return r;
         if (!text)
                 return fail(ret_error, -ENODATA, "the code block for \"%s\" is empty", target);
-        *ret = (struct reply_result) { .text = text, .ignored = refused.v, .n_ignored = refused.n };
-        refused = (struct refused) { NULL, 0, 0 };
+        ret->text = text;
+        ret->n_ignored = refused.n;
+        ret->ignored = TAKE_PTR(refused.v);
         return 0;
 }
 
