@@ -13,6 +13,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -90,7 +91,7 @@ static struct span strip_list_marker(struct span s) {
         return s;
 }
 
-static bool has_known_ext(struct span t) {
+static bool has_file_name(struct span t) {
         size_t i = t.n;
         while (i > 0 && t.p[i - 1] != '.' && t.p[i - 1] != '/')
                 i--;
@@ -103,18 +104,20 @@ static bool has_known_ext(struct span t) {
         size_t b = t.n;
         while (b > 0 && t.p[b - 1] != '/')
                 b--;
+        if (b + 1 < t.n && t.p[b] == '.' && isalnum((unsigned char) t.p[b + 1]))
+                return true; /* a dot-file: .gitignore, .env.example */
         for (size_t k = 0; k < ELEMENTSOF(known_names); k++)
                 if (span_ieq(span_from(t, b), known_names[k]))
                         return true;
         return false;
 }
 
-/* A word that names a file: a known extension or name, or any word with a slash (so that
+/* A word that names a file: a known extension or name, a dot-file, or any word with a slash (so that
  * "/etc/passwd" or "..\x" is recognised and refused, never taken as unnamed code). */
 static bool looks_like_path(struct span t, bool strict) {
         if (t.n == 0 || (t.n >= 3 && memmem(t.p, t.n, "://", 3)))
                 return false;
-        if (has_known_ext(t))
+        if (has_file_name(t))
                 return true;
         if (strict)
                 return t.p[0] == '/' || span_istarts(t, "../") || memmem(t.p, t.n, "/../", 4);
@@ -155,7 +158,7 @@ static bool name_in_prose(struct span s, struct span *ret) {
                 if (!b)
                         break;
                 struct span w = { t.p + o, (size_t) (b - (t.p + o)) };
-                if (!memchr(w.p, ' ', w.n) && has_known_ext(w)) {
+                if (!memchr(w.p, ' ', w.n) && has_file_name(w)) {
                         if (found.p)
                                 return false;
                         found = w;

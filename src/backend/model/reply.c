@@ -33,7 +33,7 @@ static const struct {
 } lang_table[] = {
         { "py", " python py python3 py3 pyi ipython " },
         { "pyi", " python py python3 py3 pyi " },
-        { "txt", " text txt plaintext plain requirements pip " },
+        { "txt", " text txt plaintext plain requirements pip pip-requirements " },
         { "md", " markdown md " },
         { "rst", " rst restructuredtext " },
         { "toml", " toml " },
@@ -347,8 +347,10 @@ static void doc_free(struct reply_doc *d) {
 }
 
 /* The block for the target: the best-named one (the last of equals), else, when no block
- * is named, the longest non-empty unnamed block of a fitting language; -1 when none. */
-static int pick_block(const struct reply_doc *d, const char *target, ssize_t *ret) {
+ * is named, the longest unnamed block of a fitting language (an empty one only when no
+ * other fits); -1 when none. *ret_named: whether any block is named. */
+static int pick_block(const struct reply_doc *d, const char *target, ssize_t *ret,
+                      bool *ret_named) {
         ssize_t pick = -1;
         int best = 0;
         bool named = false;
@@ -369,12 +371,27 @@ static int pick_block(const struct reply_doc *d, const char *target, ssize_t *re
         }
         for (size_t i = 0; !named && i < d->n_blocks; i++) {
                 const struct reply_block *b = &d->blocks[i];
-                if (b->end > b->start && lang_fits(b->lang, target) &&
+                if (lang_fits(b->lang, target) &&
                     (pick < 0 || b->end - b->start > d->blocks[pick].end - d->blocks[pick].start))
                         pick = (ssize_t) i;
         }
         *ret = pick;
+        *ret_named = named;
         return 0;
+}
+
+/* A Markdown target's document is often the reply itself with its examples fenced
+ * inside: unless the chosen block is tagged markdown or holds at least half of the reply,
+ * the whole reply is the document. */
+static bool markdown_is_whole(const struct reply_doc *d, ssize_t pick) {
+        if (!d->markdown)
+                return false;
+        if (pick < 0)
+                return true;
+        const struct reply_block *b = &d->blocks[pick];
+        if (span_ieq(b->lang, "markdown") || span_ieq(b->lang, "md"))
+                return false;
+        return (b->end - b->start) * 2 < d->len;
 }
 
 static int refuse_others(const struct reply_doc *d, const char *target, ssize_t pick,
@@ -445,9 +462,16 @@ int reply_extract(const char *reply, size_t len, const char *target,
         }
 
         ssize_t pick;
-        r = pick_block(&d, target, &pick);
+        bool named;
+        r = pick_block(&d, target, &pick, &named);
         if (r < 0)
                 return r;
+        if (!named && d.n_fences > 0 && markdown_is_whole(&d, pick)) {
+                r = reply_doc_add(&d, &(struct reply_block) { .start = 0, .end = d.len });
+                if (r < 0)
+                        return r;
+                pick = (ssize_t) d.n_blocks - 1;
+        }
         _cleanup_(refused_free) struct refused refused = { NULL, 0, 0 };
         r = refuse_others(&d, target, pick, &refused);
         if (r < 0)
@@ -463,8 +487,12 @@ int reply_extract(const char *reply, size_t len, const char *target,
                 return fail(ret_error, r, "the code for \"%s\" contains a NUL byte", target);
         if (r < 0)
                 return r;
-        if (!text)
+        if (!text && streq(path_basename(target), "__init__.py"))
+                text = strdup("\n"); /* an empty package marker is a file */
+        else if (!text)
                 return fail(ret_error, -ENODATA, "the code block for \"%s\" is empty", target);
+        if (!text)
+                return -ENOMEM;
         ret->text = text;
         ret->n_ignored = refused.n;
         ret->ignored = TAKE_PTR(refused.v);
