@@ -413,11 +413,11 @@ static int refuse_others(const struct reply_doc *d, const char *target, ssize_t 
         return refused_finish(ret);
 }
 
-/* "no file for T in the reply: refused ...; refused ..." (at most 1 KiB of it) */
-static int fail_refused(char **ret_error, const char *target, const struct refused *refused) {
+/* "only files for other paths: refused ...; refused ..." (at most 1 KiB of it) */
+static int fail_refused(char **ret_error, const struct refused *refused) {
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
         strbuf_init(&sb, 1024);
-        int r = strbuf_addf(&sb, "no file for \"%s\" in the reply:", target);
+        int r = strbuf_adds(&sb, "only files for other paths:");
         for (size_t i = 0; r >= 0 && i < refused->n; i++)
                 r = strbuf_addf(&sb, "%s %s", i ? ";" : "", refused->v[i]);
         if (r < 0 && r != -E2BIG)
@@ -477,7 +477,7 @@ int reply_extract(const char *reply, size_t len, const char *target,
         if (r < 0)
                 return r;
         if (pick < 0 && refused.n > 0)
-                return fail_refused(ret_error, target, &refused);
+                return fail_refused(ret_error, &refused);
         if (pick < 0)
                 return fail(ret_error, -ENODATA, "no code for \"%s\" in the reply (%zu blocks, none of its language)",
                             target, d.n_blocks);
