@@ -69,14 +69,35 @@ static struct span strip_decor(struct span s) {
         }
 }
 
+/* "File:", "Filename:", "Path:", "File 2:", "File " before a name */
 static struct span strip_label(struct span s) {
-        static const char *const labels[] = {
-                "file name:", "file path:", "filename:", "file:", "path:", "file ",
-        };
-        for (size_t i = 0; i < ELEMENTSOF(labels); i++)
-                if (span_istarts(s, labels[i]))
-                        return strip_decor(span_from(s, strlen(labels[i])));
+        static const char *const labels[] = { "file name", "file path", "filename", "file", "path" };
+        for (size_t i = 0; i < ELEMENTSOF(labels); i++) {
+                size_t n = strlen(labels[i]);
+                if (!span_istarts(s, labels[i]))
+                        continue;
+                while (n < s.n && (is_blank(s.p[n]) || isdigit((unsigned char) s.p[n])))
+                        n++;
+                if (n < s.n && s.p[n] == ':')
+                        n++;
+                else if (n == strlen(labels[i]))
+                        continue; /* "Files", "pathlib": no label */
+                return strip_decor(span_from(s, n));
+        }
         return s;
+}
+
+/* Words without an ASCII letter or digit before a name: an emoji, an arrow, a dash. */
+static struct span skip_symbols(struct span s) {
+        for (;;) {
+                struct span rest, w = first_word(s, &rest);
+                bool symbols = w.n > 0 && rest.n > 0;
+                for (size_t i = 0; symbols && i < w.n; i++)
+                        symbols = !isalnum((unsigned char) w.p[i]);
+                if (!symbols)
+                        return s;
+                s = rest;
+        }
 }
 
 /* "1. ", "- ", "* ", "+ " before a header */
@@ -132,7 +153,7 @@ static bool rest_is_remark(struct span rest) {
 
 /* A name alone on a line once decoration and label are gone. */
 static bool name_in(struct span s, bool strict, struct span *ret, struct span *ret_rest) {
-        struct span rest, w = first_word(strip_decor(strip_label(strip_decor(s))), &rest);
+        struct span rest, w = first_word(strip_decor(strip_label(skip_symbols(strip_decor(s)))), &rest);
         w = strip_decor(w);
         if (!looks_like_path(w, strict) || !rest_is_remark(rest))
                 return false;
