@@ -40,6 +40,11 @@ struct span reply_doc_line(const struct reply_doc *d, size_t pos, size_t *ret_ne
 bool reply_name_in_comment(struct span line, struct span *ret);
 /* Python's string state after a line: 0, or the quote of an open triple-quoted string. */
 char reply_py_scan(struct span l, char state);
+/* The extension of a path's last component ("py"; "dockerfile" for a Dockerfile). */
+struct span reply_path_ext(struct span path);
+/* Whether a block tagged lang may hold the file at path: untagged blocks may hold any,
+ * `python` a .py file, `text` a .txt file, ...; any language for unknown extensions. */
+bool reply_lang_fits(struct span lang, struct span path);
 
 static inline bool is_blank(char c) {
         return c == ' ' || c == '\t';
@@ -55,6 +60,10 @@ static inline struct span span_trim(struct span s) {
         while (s.n && is_blank(s.p[s.n - 1]))
                 s.n--;
         return s;
+}
+
+static inline struct span span_str(const char *s) {
+        return (struct span) { s, strlen(s) };
 }
 
 static inline bool span_ieq(struct span s, const char *lit) {

@@ -45,6 +45,66 @@ static const char *const known_names[] = {
         "LICENSE", "README",
 };
 
+/* The languages a block may be tagged with to be an unnamed target of that extension;
+ * a target whose extension is not here takes a block of any language. */
+static const struct {
+        const char *ext;
+        const char *langs;
+} lang_table[] = {
+        { "py", " python py python3 py3 pyi ipython " },
+        { "pyi", " python py python3 py3 pyi " },
+        { "txt", " text txt plaintext plain requirements pip pip-requirements " },
+        { "md", " markdown md " },
+        { "rst", " rst restructuredtext " },
+        { "toml", " toml " },
+        { "yaml", " yaml yml " },
+        { "yml", " yaml yml " },
+        { "json", " json jsonc " },
+        { "sh", " bash sh shell zsh " },
+        { "cfg", " ini cfg conf " },
+        { "ini", " ini cfg conf " },
+        { "html", " html htm jinja jinja2 j2 " },
+        { "sql", " sql " },
+        { "env", " env dotenv bash sh ini " },
+        { "dockerfile", " dockerfile docker " },
+};
+
+/* The extension of a path's last component ("py"), "dockerfile" for a Dockerfile, or
+ * nothing. */
+struct span reply_path_ext(struct span path) {
+        size_t b = path.n, dot = SIZE_MAX;
+        while (b > 0 && path.p[b - 1] != '/')
+                b--;
+        struct span base = span_from(path, b);
+        if (span_ieq(base, "Dockerfile"))
+                return span_str("dockerfile");
+        for (size_t i = 0; i < base.n; i++)
+                if (base.p[i] == '.')
+                        dot = i;
+        return dot == SIZE_MAX ? span_from(base, base.n) : span_from(base, dot + 1);
+}
+
+static bool word_in(const char *list, struct span w) {
+        for (const char *p = list; *p;) {
+                p += strspn(p, " ");
+                size_t n = strcspn(p, " ");
+                if (n && n == w.n && strncasecmp(p, w.p, n) == 0)
+                        return true;
+                p += n;
+        }
+        return false;
+}
+
+bool reply_lang_fits(struct span lang, struct span path) {
+        struct span ext = reply_path_ext(path);
+        if (lang.n == 0 || (lang.n == ext.n && strncasecmp(lang.p, ext.p, ext.n) == 0))
+                return true;
+        for (size_t i = 0; i < ELEMENTSOF(lang_table); i++)
+                if (span_ieq(ext, lang_table[i].ext))
+                        return word_in(lang_table[i].langs, lang);
+        return true;
+}
+
 /* The first blank-separated word of s; *ret_rest is what follows it, trimmed. */
 static struct span first_word(struct span s, struct span *ret_rest) {
         size_t i = 0;
@@ -425,9 +485,13 @@ int reply_doc_parse(struct reply_doc *p) {
                 p->n_fences++;
                 struct reply_block b = { .start = next, .indent = f.indent };
                 parse_info(f.info, &b.lang, &b.name);
-                if (pending_kind != HEADER_NONE)
+                /* a header names the next block of a language its file can be in: not the
+                 * shell commands shown between the header and the file */
+                if (pending_kind != HEADER_NONE && reply_lang_fits(b.lang, pending)) {
                         b.name = pending;
-                pending_kind = HEADER_NONE;
+                        pending_kind = HEADER_NONE;
+                } else if (pending_kind == HEADER_PROSE)
+                        pending_kind = HEADER_NONE;
                 enum body body = BODY_PLAIN;
                 if (lang_is_python(b.lang) || (b.lang.n == 0 && p->python))
                         body = BODY_PYTHON;

@@ -25,30 +25,6 @@
 #include "shared/macro.h"
 #include "shared/strbuf.h"
 
-/* The languages a block may be tagged with to be an unnamed target of that extension;
- * a target whose extension is not here takes a block of any language. */
-static const struct {
-        const char *ext;
-        const char *langs;
-} lang_table[] = {
-        { "py", " python py python3 py3 pyi ipython " },
-        { "pyi", " python py python3 py3 pyi " },
-        { "txt", " text txt plaintext plain requirements pip pip-requirements " },
-        { "md", " markdown md " },
-        { "rst", " rst restructuredtext " },
-        { "toml", " toml " },
-        { "yaml", " yaml yml " },
-        { "yml", " yaml yml " },
-        { "json", " json jsonc " },
-        { "sh", " bash sh shell zsh " },
-        { "cfg", " ini cfg conf " },
-        { "ini", " ini cfg conf " },
-        { "html", " html htm jinja jinja2 j2 " },
-        { "sql", " sql " },
-        { "env", " env dotenv bash sh ini " },
-        { "dockerfile", " dockerfile docker " },
-};
-
 static const char *const py_keywords[] = {
         "import", "from", "def", "class", "async", "await", "if", "elif", "else", "try",
         "except", "finally", "with", "for", "while", "return", "raise", "pass", "break",
@@ -56,37 +32,13 @@ static const char *const py_keywords[] = {
         "case", "type", "print", "not", "True", "False", "None", "__all__",
 };
 
-static const char *target_ext(const char *target) {
-        const char *base = path_basename(target), *dot = strrchr(base, '.');
-        if (strcasecmp(base, "Dockerfile") == 0)
-                return "dockerfile";
-        return dot && dot[1] ? dot + 1 : "";
-}
-
-static bool word_in(const char *list, struct span w) {
-        for (const char *p = list; *p;) {
-                p += strspn(p, " ");
-                size_t n = strcspn(p, " ");
-                if (n && n == w.n && strncasecmp(p, w.p, n) == 0)
-                        return true;
-                p += n;
-        }
-        return false;
-}
-
-static bool lang_fits(struct span lang, const char *target) {
-        const char *ext = target_ext(target);
-        if (lang.n == 0 || span_ieq(lang, ext))
-                return true;
-        for (size_t i = 0; i < ELEMENTSOF(lang_table); i++)
-                if (strcasecmp(lang_table[i].ext, ext) == 0)
-                        return word_in(lang_table[i].langs, lang);
-        return true;
-}
-
 static bool target_is_python(const char *target) {
-        const char *ext = target_ext(target);
-        return strcasecmp(ext, "py") == 0 || strcasecmp(ext, "pyi") == 0;
+        struct span ext = reply_path_ext(span_str(target));
+        return span_ieq(ext, "py") || span_ieq(ext, "pyi");
+}
+
+static bool target_is_markdown(const char *target) {
+        return span_ieq(reply_path_ext(span_str(target)), "md");
 }
 
 /* ---- a reply without fences ---- */
@@ -142,8 +94,8 @@ static bool looks_like_sentence(struct span l) {
  * indented, outside strings) reads as Python; for other files, no line reads as an
  * English sentence; a Markdown or reStructuredText target takes any text. */
 static bool plainly_code(const struct reply_doc *p, const char *target) {
-        const char *ext = target_ext(target);
-        if (strcasecmp(ext, "md") == 0 || strcasecmp(ext, "rst") == 0)
+        struct span ext = reply_path_ext(span_str(target));
+        if (span_ieq(ext, "md") || span_ieq(ext, "rst"))
                 return true;
         char state = 0;
         bool any = false;
@@ -371,7 +323,7 @@ static int pick_block(const struct reply_doc *d, const char *target, ssize_t *re
         }
         for (size_t i = 0; !named && i < d->n_blocks; i++) {
                 const struct reply_block *b = &d->blocks[i];
-                if (lang_fits(b->lang, target) &&
+                if (reply_lang_fits(b->lang, span_str(target)) &&
                     (pick < 0 || b->end - b->start > d->blocks[pick].end - d->blocks[pick].start))
                         pick = (ssize_t) i;
         }
@@ -437,7 +389,7 @@ int reply_extract(const char *reply, size_t len, const char *target,
 
         _cleanup_(doc_free) struct reply_doc d = {
                 .python = target_is_python(target),
-                .markdown = strcasecmp(target_ext(target), "md") == 0,
+                .markdown = target_is_markdown(target),
         };
         d.buf = normalise(reply, len, &d.len);
         if (!d.buf)
