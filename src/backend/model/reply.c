@@ -1,8 +1,10 @@
 /* reply.c - the atom's file out of a language model's reply; see reply.h.
  *
- * reply-markdown.c reads the reply as fenced blocks with names; this file decides. The
- * block named for the target is taken (the best match, the last of equals); without any
- * named block, the longest block whose language fits the target is; a reply without any
+ * The reply is normalised (BOM dropped, CRLF made LF, a leading <think> reasoning
+ * dropped), reply-markdown.c reads it as fenced blocks with names, and this file decides.
+ * The block named for the target is taken (the best match, the last of equals); without
+ * any named block, the longest block whose language fits the target is, or, for a
+ * Markdown target, the whole reply unless a block holds most of it; a reply without any
  * fence is the file when it is plainly code. Every other named block is refused and
  * listed, unsafe names (path_is_safe()) always. Sizes are bounded by REPLY_MAX_SIZE,
  * REPLY_MAX_BLOCKS and REPLY_MAX_IGNORED. This module never logs.
