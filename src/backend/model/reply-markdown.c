@@ -7,10 +7,10 @@
  * `File: path`, `path:`, "Here is `path`:"), a path in the info string
  * (```python src/a.py), or a path comment on its first line. A word is a name when it has
  * a slash, a known file extension or name, or is a dot-file; a header names the next
- * block of a language its file can be in (lang table below). In a Python block a fence inside a triple-quoted
- * string does not close it (a docstring with an example); in a Markdown block a fence
- * with a language opens an inner block. Both rules give way when the block would then
- * never close. The parse is linear in the reply's size.
+ * block of a language its file can be in (lang_table). In a Python block a fence inside
+ * a triple-quoted string does not close it (a docstring with an example); in a Markdown
+ * block a fence with a language opens an inner block. Both rules give way when the block
+ * would then never close. The parse is linear in the reply's size.
  */
 #include "config.h"
 
