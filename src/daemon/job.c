@@ -107,7 +107,7 @@ static void job_fail(struct job *j) {
 
         _cleanup_free_ char *report = NULL;
         size_t len = 0;
-        int r = report_error(j, stage_name(j->stage), &report, &len);
+        int r = report_error(j, j->cancelled ? "cancelled" : stage_name(j->stage), &report, &len);
         if (r < 0) {
                 log_error_errno(r, "%s: failed to build the error report: %m", j->name);
                 return; /* the job stays in the state area and runs again at the next start */
@@ -118,8 +118,11 @@ static void job_fail(struct job *j) {
                 return;
         }
         (void) spool_job_remove(j->dir);
-        log_warning("%s: failed at %s (%zu errors; see failed/%s.error.yaml)", j->name,
-                    stage_name(j->stage), j->diags.n, j->name);
+        if (j->cancelled)
+                log_notice("%s: cancelled (see failed/%s.error.yaml)", j->name, j->name);
+        else
+                log_warning("%s: failed at %s (%zu errors; see failed/%s.error.yaml)", j->name,
+                            stage_name(j->stage), j->diags.n, j->name);
 }
 
 /* A fault of the daemon's own while handling a job: it is reported like a bad bundle. */
@@ -415,7 +418,7 @@ static void atom_failed(struct job *j, size_t idx, const char *fmt, ...) {
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
         va_end(ap);
-        if (run->attempts < j->manager->settings->atom_attempts) {
+        if (run->attempts < j->manager->settings->atom_attempts && !j->cancelled) {
                 log_warning("%s: atom %s: %s; trying again", j->name, a->id, msg ? msg : fmt);
                 free(msg);
                 run->state = RUN_PENDING;
@@ -506,6 +509,20 @@ static int on_kick(sd_event_source *s, void *userdata) {
         job_progress(j);
         manager_schedule(j->manager);
         return 0;
+}
+
+void job_cancel(struct job *j) {
+        if (j->finished || j->cancelled)
+                return;
+        j->cancelled = true;
+        j->failed = true;
+        (void) diags_add(&j->diags, NULL, 0, 0, NULL, "cancelled on request (codegenctl cancel)");
+        job_kill(j, SIGKILL);
+        /* killed workers and children end the job from their exit handlers; a job that
+         * waits for a worker slot ends from the loop */
+        if (j->child_pid <= 0 && j->n_running == 0 && j->runs && !j->kick &&
+            sd_event_add_defer(j->manager->event, &j->kick, on_kick, j) < 0)
+                log_error("%s: cannot schedule the job's end", j->name);
 }
 
 static int on_atom_timeout(sd_event_source *s, uint64_t usec, void *userdata) {

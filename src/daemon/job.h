@@ -61,6 +61,7 @@ struct job {
         bool failed;   /* an atom failed: start no more, finish when the running end */
         bool finished; /* published or failed; the manager frees it */
         bool succeeded;
+        bool cancelled; /* codegenctl cancel: fails with stage `cancelled` */
         enum job_stage stage;
         struct diags diags;
         pid_t child_pid;           /* the job's own child: unpacking, then packing */
@@ -86,5 +87,8 @@ long job_next_atom(struct job *j);
 int job_spawn_atom(struct job *j, size_t idx);
 /* SIGTERM to every worker of the job (shutdown). */
 void job_kill(struct job *j, int sig);
+/* Stops the job's workers and children; the job then ends in failed/ with stage
+ * `cancelled` (from the event loop, never from inside this call). */
+void job_cancel(struct job *j);
 /* One human summary ("Files Generated: 52 / ...") for --once. */
 void job_print_summary(const struct job *j, FILE *f);

@@ -209,9 +209,44 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
         return 0;
 }
 
+/* Acts on the requests in .codegend/cancel/ (codegenctl cancel): each names a job; a
+ * running job of that name is cancelled, and the request is removed either way (a job
+ * that is not running has ended already, or was never claimed). */
+static void manager_process_cancels(struct manager *m) {
+        DIR *d = opendir(m->spool.cancel);
+        if (!d) {
+                log_error_errno(errno, "failed to open %s: %m", m->spool.cancel);
+                return;
+        }
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                bool found = false;
+                for (struct job *j = m->jobs; j; j = j->next)
+                        if (j->name && streq(j->name, de->d_name) && !j->finished) {
+                                log_notice("%s: cancel requested: stopping its workers", j->name);
+                                job_cancel(j);
+                                found = true;
+                        }
+                if (!found)
+                        log_info("%s: cancel requested, but no such job is running", de->d_name);
+                if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
+                        log_warning_errno(errno, "failed to remove the cancel request %s/%s: %m",
+                                          m->spool.cancel, de->d_name);
+        }
+        (void) closedir(d);
+}
+
+static int on_cancel_request(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        manager_process_cancels(userdata);
+        return 0;
+}
+
 static int on_rescan(sd_event_source *s, uint64_t usec, void *userdata) {
         struct manager *m = userdata;
         (void) manager_rescan(m); /* logs its own failure */
+        manager_process_cancels(m); /* inotify sees no request written on another host */
         int r = sd_event_source_set_time_relative(s, m->settings->rescan_interval * USEC_PER_SEC);
         if (r >= 0)
                 r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
@@ -323,6 +358,13 @@ int manager_new(const struct settings *s, bool once, struct manager **ret) {
                         log_error_errno(r, "failed to watch %s: %m", m->spool.inbox);
                         goto fail;
                 }
+                r = sd_event_add_inotify(m->event, &m->cancel_watch, m->spool.cancel,
+                                         IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR,
+                                         on_cancel_request, m);
+                if (r < 0) {
+                        log_error_errno(r, "failed to watch %s: %m", m->spool.cancel);
+                        goto fail;
+                }
                 r = sd_event_add_time_relative(m->event, &m->rescan, CLOCK_MONOTONIC,
                                                s->rescan_interval * USEC_PER_SEC, 0, on_rescan, m);
                 if (r >= 0)
@@ -354,6 +396,7 @@ int manager_run(struct manager *m) {
                 free(jobdirs[i]);
         }
         (void) manager_rescan(m);
+        manager_process_cancels(m);
         m->scanning = false;
         (void) sd_notify(false, "READY=1\nSTATUS=watching the inbox");
         manager_maybe_exit(m);
@@ -375,6 +418,7 @@ void manager_free(struct manager *m) {
                 job_free(j);
         }
         sd_event_source_unref(m->inotify);
+        sd_event_source_unref(m->cancel_watch);
         sd_event_source_unref(m->rescan);
         sd_event_source_unref(m->settle);
         sd_event_source_unref(m->sigterm);

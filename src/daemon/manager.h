@@ -29,7 +29,7 @@ struct manager {
         struct job *jobs; /* FIFO: atoms of older jobs start first */
         unsigned running;
         unsigned succeeded, failed;
-        sd_event_source *inotify, *rescan, *settle, *sigterm, *sigint;
+        sd_event_source *inotify, *cancel_watch, *rescan, *settle, *sigterm, *sigint;
 };
 
 int manager_new(const struct settings *s, bool once, struct manager **ret);

@@ -12,6 +12,11 @@
 
 static int max_level = LOG_INFO;
 static int journal = -1;
+static const char *program = "codegend";
+
+void log_set_program(const char *name) {
+        program = name;
+}
 
 void log_set_max_level(int level) {
         max_level = level;
@@ -44,7 +49,7 @@ int log_internal(int level, int error, const char *fmt, ...) {
                 if (journal)
                         fprintf(stderr, "<%d>", level);
                 else
-                        fprintf(stderr, "codegend: %s: ", names[level & 7]);
+                        fprintf(stderr, "%s: %s: ", program, names[level & 7]);
                 va_list ap;
                 va_start(ap, fmt);
                 errno = error;

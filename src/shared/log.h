@@ -12,6 +12,8 @@
 #include "macro.h"
 
 void log_set_max_level(int level);
+/* The name before each stderr line ("codegend" unless set). */
+void log_set_program(const char *name);
 int log_get_max_level(void);
 int log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
 
