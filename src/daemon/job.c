@@ -40,6 +40,7 @@ int job_new(struct manager *m, const char *jobdir, struct job **ret) {
         if (!j)
                 return -ENOMEM;
         j->manager = m;
+        j->settings = m->settings;
         j->diags = (struct diags) DIAGS_INIT;
         j->started_realtime = now_usec(CLOCK_REALTIME);
         j->started_usec = now_usec(CLOCK_MONOTONIC);
@@ -174,7 +175,7 @@ static int job_load_options(struct job *j, const struct settings *s) {
 }
 
 static int job_validate(struct job *j) {
-        const struct settings *s = j->manager->settings;
+        const struct settings *s = j->settings;
         int r;
 
         r = job_load_options(j, s);
@@ -234,7 +235,7 @@ static bool is_dir_entry(const struct job *j) {
 }
 
 static struct intake_limits job_limits(const struct job *j) {
-        const struct settings *s = j->manager->settings;
+        const struct settings *s = j->settings;
         return (struct intake_limits) {
                 .max_bundle_bytes = s->max_bundle_bytes,
                 .max_entries = s->max_archive_entries,
@@ -418,7 +419,7 @@ static void atom_failed(struct job *j, size_t idx, const char *fmt, ...) {
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
         va_end(ap);
-        if (run->attempts < j->manager->settings->atom_attempts && !j->cancelled) {
+        if (run->attempts < j->settings->atom_attempts && !j->cancelled) {
                 log_warning("%s: atom %s: %s; trying again", j->name, a->id, msg ? msg : fmt);
                 free(msg);
                 run->state = RUN_PENDING;
@@ -491,7 +492,7 @@ int job_spawn_atom(struct job *j, size_t idx) {
                 free(ref);
         if (r >= 0)
                 r = sd_event_add_time_relative(m->event, &run->timer, CLOCK_MONOTONIC,
-                                               m->settings->atom_timeout * USEC_PER_SEC, 0,
+                                               j->settings->atom_timeout * USEC_PER_SEC, 0,
                                                on_atom_timeout, run);
         if (r < 0) {
                 /* without a child source we could never reap it: stop the daemon loudly */
@@ -548,7 +549,7 @@ static int on_atom_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
         m->running--;
 
         if (run->timed_out)
-                atom_failed(j, idx, "timed out after %u s (atom_timeout)", m->settings->atom_timeout);
+                atom_failed(j, idx, "timed out after %u s (atom_timeout)", j->settings->atom_timeout);
         else if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED)
                 atom_failed(j, idx, "worker killed by signal %d (%s)", si->si_status,
                             strsignal(si->si_status));

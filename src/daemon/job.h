@@ -23,6 +23,7 @@
 
 struct manager;
 struct bundle;
+struct settings;
 
 enum run_state { RUN_PENDING, RUN_RUNNING, RUN_OK, RUN_FAILED, RUN_SKIPPED };
 
@@ -45,6 +46,8 @@ enum job_stage { STAGE_INTAKE, STAGE_VALIDATION, STAGE_GENERATION, STAGE_PACKAGI
 
 struct job {
         struct manager *manager;
+        const struct settings *settings; /* as they were when the job was claimed (SIGHUP
+                                          * changes the manager's, not a running job's) */
         struct job *next;
         char *dir;
         char *entry; /* the bundle's name in inbox/ */

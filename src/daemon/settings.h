@@ -36,6 +36,9 @@ struct settings {
         double type_hints_min;
         double docstrings_min;
         uint64_t syntax_errors_max;
+        /* operations: stopping, monitoring */
+        unsigned drain_timeout;    /* seconds running atoms get on SIGTERM before the kill */
+        char *metrics_textfile;    /* node_exporter textfile written after every job */
 };
 
 void settings_init(struct settings *s);

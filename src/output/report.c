@@ -230,7 +230,7 @@ static int add_run_metrics(struct node *m, const struct job *j) {
         if (r >= 0 && j->content) {
                 struct analyze_thresholds th;
                 struct node *t = NULL;
-                report_thresholds(j->manager->settings, &th);
+                report_thresholds(j->settings, &th);
                 r = analyze_thresholds_to_node(&th, &t);
                 if (r >= 0)
                         r = node_map_set(m, "success_thresholds", t);
