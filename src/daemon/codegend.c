@@ -1,7 +1,7 @@
 /* codegend.c - main: arguments, configuration, then manager_run().
  *
  *   codegend [--config FILE] [--spool DIR] [--once] [--backend NAME] [--workers N]
- *            [--verbose] [--version] [--help]
+ *            [--log-target auto|stderr|journal] [--verbose] [--version] [--help]
  *   codegend analyze PATH [--format yaml|json] [--spec SPEC]   (analyze-cmd.c)
  *
  * Exit status: 0 success (with --once: every job succeeded), 1 a job failed (--once) or
@@ -41,6 +41,8 @@ static void help(void) {
                "                       (exit 0 when every job succeeded, 1 otherwise)\n"
                "  -b, --backend NAME   default backend (pattern)\n"
                "  -j, --workers N      concurrent atom workers (default: CPUs)\n"
+               "      --log-target T   auto (the journal when stderr is the journal), stderr,\n"
+               "                       or journal (structured fields; see codegend(8))\n"
                "  -v, --verbose        log debug messages\n"
                "  -V, --version        print the version and exit\n"
                "  -h, --help           print this help and exit\n"
@@ -158,11 +160,13 @@ int main(int argc, char **argv) {
                 { "backend", required_argument, NULL, 'b' },
                 { "workers", required_argument, NULL, 'j' },
                 { "verbose", no_argument, NULL, 'v' },
+                { "log-target", required_argument, NULL, 'L' },
                 { "version", no_argument, NULL, 'V' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         struct cmdline cl = {};
+        enum log_target target;
         bool once = false;
         struct settings s;
         struct diags d = DIAGS_INIT;
@@ -185,6 +189,13 @@ int main(int argc, char **argv) {
                         }
                         break;
                 case 'v': cl.verbose = true; break;
+                case 'L':
+                        if (log_target_from_string(optarg, &target) < 0) {
+                                log_error("--log-target takes auto, stderr or journal, not '%s'", optarg);
+                                return EXIT_USAGE;
+                        }
+                        log_set_target(target);
+                        break;
                 case 'V': printf("codegend %s\n", PACKAGE_VERSION); return 0;
                 case 'h': help(); return 0;
                 default: return EXIT_USAGE;

@@ -93,9 +93,9 @@ void job_kill(struct job *j, int sig) {
                 (void) kill(j->child_pid, sig);
 }
 
-static const char *stage_name(enum job_stage s) {
+const char *job_stage_name(const struct job *j) {
         static const char *const names[] = { "intake", "validation", "generation", "packaging" };
-        return names[s];
+        return j->cancelled ? "cancelled" : names[j->stage];
 }
 
 /* Ends the job in failed/ with everything known about why. */
@@ -108,7 +108,7 @@ static void job_fail(struct job *j) {
 
         _cleanup_free_ char *report = NULL;
         size_t len = 0;
-        int r = report_error(j, j->cancelled ? "cancelled" : stage_name(j->stage), &report, &len);
+        int r = report_error(j, job_stage_name(j), &report, &len);
         if (r < 0) {
                 log_error_errno(r, "%s: failed to build the error report: %m", j->name);
                 return; /* the job stays in the state area and runs again at the next start */
@@ -118,12 +118,7 @@ static void job_fail(struct job *j) {
                 log_error_errno(r, "%s: failed to move the job to failed/: %m", j->name);
                 return;
         }
-        (void) spool_job_remove(j->dir);
-        if (j->cancelled)
-                log_notice("%s: cancelled (see failed/%s.error.yaml)", j->name, j->name);
-        else
-                log_warning("%s: failed at %s (%zu errors; see failed/%s.error.yaml)", j->name,
-                            stage_name(j->stage), j->diags.n, j->name);
+        (void) spool_job_remove(j->dir); /* the manager logs the job's end */
 }
 
 /* A fault of the daemon's own while handling a job: it is reported like a bad bundle. */
@@ -420,7 +415,8 @@ static void atom_failed(struct job *j, size_t idx, const char *fmt, ...) {
                 msg = NULL;
         va_end(ap);
         if (run->attempts < j->settings->atom_attempts && !j->cancelled) {
-                log_warning("%s: atom %s: %s; trying again", j->name, a->id, msg ? msg : fmt);
+                log_atom(LOG_WARNING, j->name, a->id, "generation", "%s: atom %s: %s; trying again",
+                         j->name, a->id, msg ? msg : fmt);
                 free(msg);
                 run->state = RUN_PENDING;
                 return;
@@ -431,7 +427,8 @@ static void atom_failed(struct job *j, size_t idx, const char *fmt, ...) {
         j->failed = true;
         (void) diags_add(&j->diags, NULL, 0, 0, a->id, "atom '%s' (%s, %s) failed: %s", a->id,
                          atom_kind_name(a->kind), a->target, msg ? msg : fmt);
-        log_warning("%s: atom %s failed: %s", j->name, a->id, msg ? msg : fmt);
+        log_atom(LOG_WARNING, j->name, a->id, "generation", "%s: atom %s failed: %s", j->name, a->id,
+                 msg ? msg : fmt);
 }
 
 static int on_atom_exit(sd_event_source *s, const siginfo_t *si, void *userdata);
@@ -627,7 +624,6 @@ static int on_pack_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
         r = spool_job_remove(j->dir);
         if (r < 0)
                 log_warning_errno(r, "%s: failed to remove %s: %m", j->name, j->dir);
-        log_info("%s: succeeded: outbox/%s.tar.gz", j->name, j->name);
         manager_job_done(m, j);
         return 0;
 }
@@ -708,7 +704,7 @@ void job_print_summary(const struct job *j, FILE *f) {
         if (j->succeeded)
                 fprintf(f, "  Output: outbox/%s.tar.gz, outbox/%s.metrics.yaml\n", j->name, j->name);
         else {
-                fprintf(f, "  Stage: %s; see failed/%s.error.yaml\n", stage_name(j->stage), j->name);
+                fprintf(f, "  Stage: %s; see failed/%s.error.yaml\n", job_stage_name(j), j->name);
                 diags_print(&j->diags, f);
         }
 }

@@ -88,6 +88,8 @@ int job_start(struct job *j);
 /* The index of an atom whose dependencies all succeeded and that has not started, or -1. */
 long job_next_atom(struct job *j);
 int job_spawn_atom(struct job *j, size_t idx);
+/* intake, validation, generation, packaging, or cancelled */
+const char *job_stage_name(const struct job *j);
 /* SIGTERM to every worker of the job (shutdown). */
 void job_kill(struct job *j, int sig);
 /* Stops the job's workers and children; the job then ends in failed/ with stage

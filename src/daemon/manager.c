@@ -26,6 +26,7 @@
 #include "shared/fs.h"
 #include "shared/log.h"
 #include "shared/macro.h"
+#include "shared/strbuf.h"
 
 #define USEC_PER_SEC UINT64_C(1000000)
 
@@ -416,6 +417,45 @@ void manager_schedule(struct manager *m) {
         }
 }
 
+/* The one line that ends a job, with its figures (the journal gets them as fields too). */
+static void log_job_end(const struct job *j, const struct job_figures *f) {
+        const char *name = j->name ? j->name : j->dir;
+        char figures[512];
+        uint64_t atoms = f->atoms[ATOM_OK] + f->atoms[ATOM_FAILED] + f->atoms[ATOM_SKIPPED] +
+                         f->atoms[ATOM_NOT_RUN];
+        snprintf(figures, sizeof(figures),
+                 "%.1f s, %" PRIu64 "/%" PRIu64 " atoms ok, %" PRIu64 " files, %" PRIu64 " LOC, backend %s, "
+                 "%u model calls, %" PRIu64 " tokens, $%.4f",
+                 f->duration_s, f->atoms[ATOM_OK], atoms, f->files, f->loc, f->backend, f->usage.calls,
+                 f->usage.input_tokens + f->usage.output_tokens, f->usage.cost_usd);
+        if (j->succeeded)
+                log_job(LOG_INFO, name, "published", "%s: succeeded in %s: outbox/%s.tar.gz", name,
+                        figures, name);
+        else if (j->cancelled)
+                log_job(LOG_NOTICE, name, "cancelled", "%s: cancelled after %s: see failed/%s.error.yaml",
+                        name, figures, name);
+        else
+                log_job(LOG_WARNING, name, job_stage_name(j),
+                        "%s: failed at %s (%zu errors) after %s: see failed/%s.error.yaml", name,
+                        job_stage_name(j), j->diags.n, figures, name);
+}
+
+/* metrics_textfile: replaced atomically, so node_exporter never reads half a file */
+static void manager_write_textfile(struct manager *m) {
+        const char *path = m->settings->metrics_textfile;
+        if (!path)
+                return;
+        size_t running = 0;
+        for (struct job *j = m->jobs; j; j = j->next)
+                running++;
+        _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+        int r = stats_format_prometheus(&m->stats, count_queued(m), running, &out);
+        if (r >= 0)
+                r = write_file_atomic(path, out.buf, out.len, 0644);
+        if (r < 0)
+                log_warning_errno(r, "failed to write the metrics textfile %s: %m", path);
+}
+
 void manager_job_done(struct manager *m, struct job *j) {
         struct job **pj = &m->jobs;
         while (*pj && *pj != j)
@@ -426,9 +466,14 @@ void manager_job_done(struct manager *m, struct job *j) {
                 m->succeeded++;
         else
                 m->failed++;
+        struct job_figures f;
+        job_figures_get(j, &f);
+        stats_add(&m->stats, &f);
+        log_job_end(j, &f);
         if (m->once)
                 job_print_summary(j, stdout);
         job_free(j);
+        manager_write_textfile(m);
         manager_prune_generations(m);
         manager_update_status(m);
         manager_schedule(m);
@@ -522,6 +567,7 @@ int manager_run(struct manager *m) {
         (void) manager_rescan(m);
         manager_process_cancels(m);
         m->scanning = false;
+        manager_write_textfile(m); /* the series exist (at 0) from the start */
         (void) sd_notify(false, "READY=1");
         manager_update_status(m);
         manager_maybe_exit(m);

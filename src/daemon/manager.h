@@ -22,6 +22,7 @@
 #include "backend/backend.h"
 #include "settings.h"
 #include "spool.h"
+#include "stats.h"
 
 struct job;
 
@@ -41,6 +42,7 @@ struct manager {
         struct job *jobs; /* FIFO: atoms of older jobs start first */
         unsigned running;
         unsigned succeeded, failed;
+        struct stats stats; /* totals since the start, for metrics_textfile */
         sd_event_source *inotify, *cancel_watch, *rescan, *settle, *sigterm, *sigint, *sighup;
         sd_event_source *drain; /* SIGTERM: the running atoms' deadline */
 };
