@@ -1,7 +1,7 @@
 /* codegenctl.c - submit and follow codegend jobs through the spool alone.
  *
  *   codegenctl [--spool DIR] [--config FILE] [--json] COMMAND [ARGS] [--timeout S]
- *   submit PATH... | list | status JOB | wait JOB... | retry JOB | cancel JOB
+ *   submit PATH... | submit-dir DIR | list | status JOB | wait JOB... | retry JOB | cancel JOB
  *
  * Options may come before or after the command. The spool is --spool, else the `spool:`
  * key of the daemon's configuration file. Everything is read from and written to the
@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +51,7 @@ static void help(void) {
                "\n"
                "Commands:\n"
                "  submit PATH...     copy bundles (files or directories) into the inbox atomically\n"
+               "  submit-dir DIR     submit every bundle in DIR (the nightly regeneration)\n"
                "  list               every job: queued, running, done, failed, with times\n"
                "  status JOB         one job's state, times and report\n"
                "  wait JOB...        until the jobs have ended (0 all done, 1 one failed,\n"
@@ -265,6 +268,46 @@ static int cmd_submit(const struct ctl_spool *sp, char **paths, size_t n) {
                 if (print_json(doc) < 0)
                         status = EXIT_FAILED;
         }
+        return status;
+}
+
+/* Every bundle entry of dir, sorted, as paths for cmd_submit(). Entries being written,
+ * hidden ones and markers are left out, as the daemon would leave them. */
+static int cmd_submit_dir(const struct ctl_spool *sp, const char *dir) {
+        DIR *d = opendir(dir);
+        if (!d)
+                return log_error_errno(errno, "failed to open %s: %m", dir), EXIT_FAILED;
+        char **paths = NULL;
+        size_t n = 0;
+        int r = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                struct stat st;
+                _cleanup_free_ char *name = NULL;
+                if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
+                    ctl_bundle_name(de->d_name, S_ISDIR(st.st_mode), &name) <= 0)
+                        continue;
+                char **v = realloc(paths, (n + 1) * sizeof(*v));
+                if (!v || !(v[n] = path_join(dir, de->d_name))) {
+                        paths = v ? v : paths;
+                        r = -ENOMEM;
+                        break;
+                }
+                paths = v;
+                n++;
+        }
+        (void) closedir(d);
+        int status = r < 0 ? (log_error_errno(r, "out of memory"), EXIT_FAILED) : 0;
+        if (status == 0 && n) {
+                qsort(paths, n, sizeof(*paths), strcmp_ptr);
+                status = cmd_submit(sp, paths, n);
+        } else if (status == 0 && arg_json)
+                status = cmd_submit(sp, NULL, 0);
+        else if (status == 0)
+                printf("%s: no bundles to submit\n", dir);
+        for (size_t i = 0; i < n; i++)
+                free(paths[i]);
+        free(paths);
         return status;
 }
 
@@ -502,7 +545,8 @@ int main(int argc, char **argv) {
                 const char *name;
                 size_t min, max;
         } commands[] = { { "submit", 1, SIZE_MAX }, { "list", 0, 0 },  { "status", 1, 1 },
-                         { "wait", 1, SIZE_MAX },   { "retry", 1, 1 }, { "cancel", 1, 1 } };
+                         { "wait", 1, SIZE_MAX },   { "retry", 1, 1 }, { "cancel", 1, 1 },
+                         { "submit-dir", 1, 1 } };
         size_t k;
         for (k = 0; k < ELEMENTSOF(commands); k++)
                 if (streq(cmd, commands[k].name))
@@ -546,7 +590,8 @@ int main(int argc, char **argv) {
         case 2: status = cmd_status(&sp, args[0]); break;
         case 3: status = cmd_wait(&sp, args, n); break;
         case 4: status = cmd_retry(&sp, args[0]); break;
-        default: status = cmd_cancel(&sp, args[0]); break;
+        case 5: status = cmd_cancel(&sp, args[0]); break;
+        default: status = cmd_submit_dir(&sp, args[0]); break;
         }
         if (fflush(stdout) != 0 && status == 0)
                 status = EXIT_FAILED;
