@@ -89,6 +89,8 @@ static int journal_send(int level, int error, const struct log_fields *f, const 
         return r;
 }
 
+static void log_va(int level, int error, const struct log_fields *f, const char *fmt, va_list ap)
+        _printf_(4, 0);
 static void log_va(int level, int error, const struct log_fields *f, const char *fmt, va_list ap) {
         static const char *const names[] = { "emerg", "alert", "crit", "error",
                                              "warning", "notice", "info", "debug" };
