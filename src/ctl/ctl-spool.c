@@ -147,7 +147,7 @@ static int64_t mtime_of(const struct stat *st) {
         return (int64_t) st->st_mtim.tv_sec;
 }
 
-static int scan_inbox(const struct ctl_spool *sp, struct jobvec *jv) {
+static int scan_inbox(const struct ctl_spool *sp, const char *only, struct jobvec *jv) {
         DIR *d = opendir(sp->inbox);
         if (!d)
                 return -errno;
@@ -160,6 +160,10 @@ static int scan_inbox(const struct ctl_spool *sp, struct jobvec *jv) {
                         continue; /* claimed meanwhile */
                 if (ctl_bundle_name(de->d_name, S_ISDIR(st.st_mode), &name) <= 0)
                         continue;
+                if (only && !streq(name, only)) {
+                        free(name);
+                        continue;
+                }
                 r = jobvec_add(jv, CTL_QUEUED, name, strdup(de->d_name), path_join(sp->inbox, de->d_name),
                                mtime_of(&st));
         }
@@ -167,7 +171,7 @@ static int scan_inbox(const struct ctl_spool *sp, struct jobvec *jv) {
         return r;
 }
 
-static int scan_running(const struct ctl_spool *sp, struct jobvec *jv) {
+static int scan_running(const struct ctl_spool *sp, const char *only, struct jobvec *jv) {
         DIR *d = opendir(sp->jobs);
         if (!d)
                 return errno == ENOENT ? 0 : -errno; /* no daemon has run here yet */
@@ -197,6 +201,10 @@ static int scan_running(const struct ctl_spool *sp, struct jobvec *jv) {
                                 r = -ENOMEM;
                                 break;
                         }
+                        if (only && !streq(name, only)) {
+                                free(name);
+                                break;
+                        }
                         r = jobvec_add(jv, CTL_RUNNING, name, strdup(be->d_name),
                                        path_join(bundledir, be->d_name), since);
                         break;
@@ -208,7 +216,8 @@ static int scan_running(const struct ctl_spool *sp, struct jobvec *jv) {
 }
 
 /* outbox/NAME.metrics.yaml or failed/NAME.error.yaml */
-static int scan_reports(const char *dir, const char *suffix, enum ctl_state state, struct jobvec *jv) {
+static int scan_reports(const char *dir, const char *suffix, enum ctl_state state, const char *only,
+                        struct jobvec *jv) {
         DIR *d = opendir(dir);
         if (!d)
                 return errno == ENOENT ? 0 : -errno;
@@ -218,6 +227,7 @@ static int scan_reports(const char *dir, const char *suffix, enum ctl_state stat
                 struct stat st;
                 size_t len = strlen(de->d_name);
                 if (de->d_name[0] == '.' || !endswith(de->d_name, suffix) || len == strlen(suffix) ||
+                    (only && (len - strlen(suffix) != strlen(only) || strncmp(de->d_name, only, strlen(only)) != 0)) ||
                     fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
                         continue;
                 r = jobvec_add(jv, state, strndup(de->d_name, len - strlen(suffix)), NULL,
@@ -269,14 +279,15 @@ static int cmp_state_name(const void *a, const void *b) {
         return x->state != y->state ? (int) x->state - (int) y->state : strcmp(x->name, y->name);
 }
 
-int ctl_list(const struct ctl_spool *sp, struct ctl_job **ret, size_t *ret_n) {
+/* The jobs of the spool, or only the one named only. */
+static int collect(const struct ctl_spool *sp, const char *only, struct ctl_job **ret, size_t *ret_n) {
         struct jobvec jv = {};
         int r;
         /* inbox before jobs before reports: a job moving on while we look is seen in its
          * later state, never missed */
-        if ((r = scan_inbox(sp, &jv)) < 0 || (r = scan_running(sp, &jv)) < 0 ||
-            (r = scan_reports(sp->outbox, ".metrics.yaml", CTL_DONE, &jv)) < 0 ||
-            (r = scan_reports(sp->failed, ".error.yaml", CTL_FAILED, &jv)) < 0) {
+        if ((r = scan_inbox(sp, only, &jv)) < 0 || (r = scan_running(sp, only, &jv)) < 0 ||
+            (r = scan_reports(sp->outbox, ".metrics.yaml", CTL_DONE, only, &jv)) < 0 ||
+            (r = scan_reports(sp->failed, ".error.yaml", CTL_FAILED, only, &jv)) < 0) {
                 ctl_jobs_free(jv.v, jv.n);
                 return r;
         }
@@ -316,10 +327,14 @@ int ctl_list(const struct ctl_spool *sp, struct ctl_job **ret, size_t *ret_n) {
         return 0;
 }
 
+int ctl_list(const struct ctl_spool *sp, struct ctl_job **ret, size_t *ret_n) {
+        return collect(sp, NULL, ret, ret_n);
+}
+
 int ctl_find(const struct ctl_spool *sp, const char *name, struct ctl_job *ret) {
         struct ctl_job *v;
         size_t n;
-        int r = ctl_list(sp, &v, &n);
+        int r = collect(sp, name, &v, &n);
         if (r < 0)
                 return r;
         r = -ENOENT;
