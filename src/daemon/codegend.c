@@ -1,7 +1,7 @@
 /* codegend.c - main: arguments, configuration, then manager_run().
  *
  *   codegend [--config FILE] [--spool DIR] [--once] [--backend NAME] [--workers N]
- *            [--verbose] [--version] [--help]
+ *            [--log-target auto|stderr|journal] [--verbose] [--version] [--help]
  *   codegend analyze PATH [--format yaml|json] [--spec SPEC]   (analyze-cmd.c)
  *
  * Exit status: 0 success (with --once: every job succeeded), 1 a job failed (--once) or
@@ -41,6 +41,8 @@ static void help(void) {
                "                       (exit 0 when every job succeeded, 1 otherwise)\n"
                "  -b, --backend NAME   default backend (pattern)\n"
                "  -j, --workers N      concurrent atom workers (default: CPUs)\n"
+               "      --log-target T   auto (the journal when stderr is the journal), stderr,\n"
+               "                       or journal (structured fields; see codegend(8))\n"
                "  -v, --verbose        log debug messages\n"
                "  -V, --version        print the version and exit\n"
                "  -h, --help           print this help and exit\n"
@@ -71,6 +73,85 @@ static int replace_string(char **dst, const char *src) {
         return 0;
 }
 
+/* What the command line says; applied over the file at start and at every reload. */
+struct cmdline {
+        const char *config; /* NULL: the default path, which may be missing */
+        const char *spool, *backend;
+        unsigned workers;
+        bool verbose;
+};
+
+static const char *config_path(const struct cmdline *c) {
+        return c->config ? c->config : SYSCONFDIR "/codegend.yaml";
+}
+
+/* The file (defaults when the default file is missing), then the command line's flags.
+ * 0, -EINVAL (diagnostics in d, or an unknown backend or no spool), or a negative errno. */
+static int load_settings(const struct cmdline *c, struct settings *s, struct diags *d) {
+        const char *path = config_path(c);
+        int r = settings_load(s, path, d);
+        if (r == -ENOENT && !c->config)
+                r = 0; /* no configuration file installed: the defaults */
+        if (r < 0)
+                return r;
+        if ((c->spool && replace_string(&s->spool, c->spool) < 0) ||
+            (c->backend && replace_string(&s->backend, c->backend) < 0))
+                return -ENOMEM;
+        if (c->workers)
+                s->workers = c->workers;
+        if (c->verbose)
+                s->log_level = LOG_DEBUG;
+        const char *datadir = getenv("CODEGEND_DATADIR");
+        if (replace_string(&s->datadir, datadir && *datadir ? datadir : DATADIR) < 0)
+                return -ENOMEM;
+        if (!s->spool)
+                return diags_add(d, path, 0, 0, NULL, "no spool directory: use --spool DIR or 'spool:'") < 0
+                               ? -ENOMEM
+                               : -EINVAL;
+        if (s->backend && !backend_find(s->backend))
+                return diags_add(d, path, 0, 0, "backend", "unknown backend '%s'", s->backend) < 0
+                               ? -ENOMEM
+                               : -EINVAL;
+        return 0;
+}
+
+static void log_diags(const struct diags *d) {
+        for (size_t i = 0; i < d->n; i++) {
+                const struct diag *g = &d->v[i];
+                if (g->line)
+                        log_error("%s:%u:%u: %s%s%s", g->file ? g->file : "?", g->line, g->column,
+                                  g->path ? g->path : "", g->path ? ": " : "", g->message);
+                else
+                        log_error("%s: %s%s%s", g->file ? g->file : "?", g->path ? g->path : "",
+                                  g->path ? ": " : "", g->message);
+        }
+}
+
+/* SIGHUP: a new configuration for the jobs that start from now on (manager.h). */
+static int reload_settings(void *userdata, struct settings **ret) {
+        const struct cmdline *c = userdata;
+        struct diags d = DIAGS_INIT;
+        struct settings *s = malloc(sizeof(*s));
+        if (!s)
+                return log_error_errno(ENOMEM, "out of memory");
+        settings_init(s);
+        int r = load_settings(c, s, &d);
+        if (r == -EINVAL) {
+                log_diags(&d);
+                log_error("invalid configuration in %s: keeping the current one", config_path(c));
+        } else if (r < 0)
+                log_error_errno(r, "failed to read %s: %m; keeping the current configuration",
+                                config_path(c));
+        diags_clear(&d);
+        if (r < 0) {
+                settings_clear(s);
+                free(s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
 int main(int argc, char **argv) {
         static const struct option options[] = {
                 { "config", required_argument, NULL, 'c' },
@@ -79,13 +160,14 @@ int main(int argc, char **argv) {
                 { "backend", required_argument, NULL, 'b' },
                 { "workers", required_argument, NULL, 'j' },
                 { "verbose", no_argument, NULL, 'v' },
+                { "log-target", required_argument, NULL, 'L' },
                 { "version", no_argument, NULL, 'V' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        const char *config = NULL, *spool = NULL, *backend = NULL;
-        bool once = false, verbose = false;
-        unsigned workers = 0;
+        struct cmdline cl = {};
+        enum log_target target;
+        bool once = false;
         struct settings s;
         struct diags d = DIAGS_INIT;
         int c, r;
@@ -96,17 +178,24 @@ int main(int argc, char **argv) {
         settings_init(&s);
         while ((c = getopt_long(argc, argv, "c:s:1b:j:vVh", options, NULL)) >= 0) {
                 switch (c) {
-                case 'c': config = optarg; break;
-                case 's': spool = optarg; break;
+                case 'c': cl.config = optarg; break;
+                case 's': cl.spool = optarg; break;
                 case '1': once = true; break;
-                case 'b': backend = optarg; break;
+                case 'b': cl.backend = optarg; break;
                 case 'j':
-                        if (parse_uint(optarg, 1, 256, &workers) < 0) {
+                        if (parse_uint(optarg, 1, 256, &cl.workers) < 0) {
                                 log_error("--workers takes a number from 1 to 256, not '%s'", optarg);
                                 return EXIT_USAGE;
                         }
                         break;
-                case 'v': verbose = true; break;
+                case 'v': cl.verbose = true; break;
+                case 'L':
+                        if (log_target_from_string(optarg, &target) < 0) {
+                                log_error("--log-target takes auto, stderr or journal, not '%s'", optarg);
+                                return EXIT_USAGE;
+                        }
+                        log_set_target(target);
+                        break;
                 case 'V': printf("codegend %s\n", PACKAGE_VERSION); return 0;
                 case 'h': help(); return 0;
                 default: return EXIT_USAGE;
@@ -117,48 +206,18 @@ int main(int argc, char **argv) {
                 return EXIT_USAGE;
         }
 
-        const char *path = config ? config : SYSCONFDIR "/codegend.yaml";
-        r = settings_load(&s, path, &d);
-        if (r == -ENOENT && !config)
-                r = 0; /* no configuration file installed: the defaults */
+        r = load_settings(&cl, &s, &d);
         if (r == -EINVAL) {
                 diags_print(&d, stderr);
-                log_error("invalid configuration in %s", path);
-                diags_clear(&d);
-                settings_clear(&s);
-                return EXIT_USAGE;
-        }
+                log_error("invalid configuration in %s", config_path(&cl));
+        } else if (r < 0)
+                log_error_errno(r, "failed to read %s: %m", config_path(&cl));
         diags_clear(&d);
         if (r < 0) {
-                log_error_errno(r, "failed to read %s: %m", path);
                 settings_clear(&s);
-                return EXIT_USAGE;
+                return r == -ENOMEM ? 1 : EXIT_USAGE;
         }
-        if ((spool && replace_string(&s.spool, spool) < 0) ||
-            (backend && replace_string(&s.backend, backend) < 0)) {
-                settings_clear(&s);
-                return log_error_errno(ENOMEM, "out of memory"), 1;
-        }
-        if (workers)
-                s.workers = workers;
-        if (verbose)
-                s.log_level = LOG_DEBUG;
         log_set_max_level(s.log_level);
-        const char *datadir = getenv("CODEGEND_DATADIR");
-        if (replace_string(&s.datadir, datadir && *datadir ? datadir : DATADIR) < 0) {
-                settings_clear(&s);
-                return 1;
-        }
-        if (!s.spool) {
-                log_error("no spool directory: use --spool DIR or 'spool:' in %s", path);
-                settings_clear(&s);
-                return EXIT_USAGE;
-        }
-        if (s.backend && !backend_find(s.backend)) {
-                log_error("unknown backend '%s' (this build has: pattern)", s.backend);
-                settings_clear(&s);
-                return EXIT_USAGE;
-        }
 
         /* libraries that need it are set up once, before the first fork */
         CURLcode cc = curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -174,6 +233,8 @@ int main(int argc, char **argv) {
         if (r < 0)
                 status = r == -EBUSY ? EXIT_USAGE : 1;
         else {
+                m->reload = reload_settings;
+                m->reload_userdata = &cl;
                 status = manager_run(m);
                 if (status < 0)
                         status = 1;

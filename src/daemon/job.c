@@ -40,6 +40,7 @@ int job_new(struct manager *m, const char *jobdir, struct job **ret) {
         if (!j)
                 return -ENOMEM;
         j->manager = m;
+        j->settings = m->settings;
         j->diags = (struct diags) DIAGS_INIT;
         j->started_realtime = now_usec(CLOCK_REALTIME);
         j->started_usec = now_usec(CLOCK_MONOTONIC);
@@ -92,9 +93,9 @@ void job_kill(struct job *j, int sig) {
                 (void) kill(j->child_pid, sig);
 }
 
-static const char *stage_name(enum job_stage s) {
+const char *job_stage_name(const struct job *j) {
         static const char *const names[] = { "intake", "validation", "generation", "packaging" };
-        return names[s];
+        return j->cancelled ? "cancelled" : names[j->stage];
 }
 
 int job_report_view(const struct job *j, struct report_job *ret) {
@@ -113,7 +114,7 @@ int job_report_view(const struct job *j, struct report_job *ret) {
                 .tarball_sha256 = j->tarball_sha256,
                 .diags = &j->diags,
         };
-        settings_thresholds(j->manager->settings, &rj.thresholds);
+        settings_thresholds(j->settings, &rj.thresholds);
         if (j->runs) {
                 rj.atoms = calloc(j->dag->n_atoms, sizeof(*rj.atoms));
                 if (!rj.atoms)
@@ -141,7 +142,7 @@ int job_report_view(const struct job *j, struct report_job *ret) {
 static void worker_env_init(struct worker_env *env, const struct job *j) {
         const struct manager *m = j->manager;
         *env = (struct worker_env) { .parent = m->pid, .lock_fd = m->spool.lock_fd };
-        settings_thresholds(m->settings, &env->thresholds);
+        settings_thresholds(j->settings, &env->thresholds);
 }
 
 /* Ends the job in failed/ with everything known about why. */
@@ -157,7 +158,7 @@ static void job_fail(struct job *j) {
         struct report_job rj;
         int r = job_report_view(j, &rj);
         if (r >= 0) {
-                r = report_error(&rj, stage_name(j->stage), &report, &len);
+                r = report_error(&rj, job_stage_name(j), &report, &len);
                 report_job_clear(&rj);
         }
         if (r < 0) {
@@ -169,9 +170,7 @@ static void job_fail(struct job *j) {
                 log_error_errno(r, "%s: failed to move the job to failed/: %m", j->name);
                 return;
         }
-        (void) spool_job_remove(j->dir);
-        log_warning("%s: failed at %s (%zu errors; see failed/%s.error.yaml)", j->name,
-                    stage_name(j->stage), j->diags.n, j->name);
+        (void) spool_job_remove(j->dir); /* the manager logs the job's end */
 }
 
 /* A fault of the daemon's own while handling a job: it is reported like a bad bundle. */
@@ -223,7 +222,7 @@ static int job_load_options(struct job *j, const struct settings *s) {
 }
 
 static int job_validate(struct job *j) {
-        const struct settings *s = j->manager->settings;
+        const struct settings *s = j->settings;
         int r;
 
         r = job_load_options(j, s);
@@ -283,7 +282,7 @@ static bool is_dir_entry(const struct job *j) {
 }
 
 static struct intake_limits job_limits(const struct job *j) {
-        const struct settings *s = j->manager->settings;
+        const struct settings *s = j->settings;
         return (struct intake_limits) {
                 .max_bundle_bytes = s->max_bundle_bytes,
                 .max_entries = s->max_archive_entries,
@@ -469,8 +468,9 @@ static void atom_failed(struct job *j, size_t idx, const char *fmt, ...) {
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
         va_end(ap);
-        if (run->attempts < j->manager->settings->atom_attempts) {
-                log_warning("%s: atom %s: %s; trying again", j->name, a->id, msg ? msg : fmt);
+        if (run->attempts < j->settings->atom_attempts && !j->cancelled) {
+                log_atom(LOG_WARNING, j->name, a->id, "generation", "%s: atom %s: %s; trying again",
+                         j->name, a->id, msg ? msg : fmt);
                 free(msg);
                 run->state = RUN_PENDING;
                 return;
@@ -481,7 +481,8 @@ static void atom_failed(struct job *j, size_t idx, const char *fmt, ...) {
         j->failed = true;
         (void) diags_add(&j->diags, NULL, 0, 0, a->id, "atom '%s' (%s, %s) failed: %s", a->id,
                          atom_kind_name(a->kind), a->target, msg ? msg : fmt);
-        log_warning("%s: atom %s failed: %s", j->name, a->id, msg ? msg : fmt);
+        log_atom(LOG_WARNING, j->name, a->id, "generation", "%s: atom %s failed: %s", j->name, a->id,
+                 msg ? msg : fmt);
 }
 
 static int on_atom_exit(sd_event_source *s, const siginfo_t *si, void *userdata);
@@ -544,7 +545,7 @@ int job_spawn_atom(struct job *j, size_t idx) {
                 free(ref);
         if (r >= 0)
                 r = sd_event_add_time_relative(m->event, &run->timer, CLOCK_MONOTONIC,
-                                               m->settings->atom_timeout * USEC_PER_SEC, 0,
+                                               j->settings->atom_timeout * USEC_PER_SEC, 0,
                                                on_atom_timeout, run);
         if (r < 0) {
                 /* without a child source we could never reap it: stop the daemon loudly */
@@ -562,6 +563,20 @@ static int on_kick(sd_event_source *s, void *userdata) {
         job_progress(j);
         manager_schedule(j->manager);
         return 0;
+}
+
+void job_cancel(struct job *j) {
+        if (j->finished || j->cancelled)
+                return;
+        j->cancelled = true;
+        j->failed = true;
+        (void) diags_add(&j->diags, NULL, 0, 0, NULL, "cancelled on request (codegenctl cancel)");
+        job_kill(j, SIGKILL);
+        /* killed workers and children end the job from their exit handlers; a job that
+         * waits for a worker slot ends from the loop */
+        if (j->child_pid <= 0 && j->n_running == 0 && j->runs && !j->kick &&
+            sd_event_add_defer(j->manager->event, &j->kick, on_kick, j) < 0)
+                log_error("%s: cannot schedule the job's end", j->name);
 }
 
 static int on_atom_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -587,7 +602,7 @@ static int on_atom_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
         m->running--;
 
         if (run->timed_out)
-                atom_failed(j, idx, "timed out after %u s (atom_timeout)", m->settings->atom_timeout);
+                atom_failed(j, idx, "timed out after %u s (atom_timeout)", j->settings->atom_timeout);
         else if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED)
                 atom_failed(j, idx, "worker killed by signal %d (%s)", si->si_status,
                             strsignal(si->si_status));
@@ -670,7 +685,6 @@ static int on_pack_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
         r = spool_job_remove(j->dir);
         if (r < 0)
                 log_warning_errno(r, "%s: failed to remove %s: %m", j->name, j->dir);
-        log_info("%s: succeeded: outbox/%s.tar.gz", j->name, j->name);
         manager_job_done(m, j);
         return 0;
 }
@@ -753,7 +767,7 @@ void job_print_summary(const struct job *j, FILE *f) {
         if (j->succeeded)
                 fprintf(f, "  Output: outbox/%s.tar.gz, outbox/%s.metrics.yaml\n", j->name, j->name);
         else {
-                fprintf(f, "  Stage: %s; see failed/%s.error.yaml\n", stage_name(j->stage), j->name);
+                fprintf(f, "  Stage: %s; see failed/%s.error.yaml\n", job_stage_name(j), j->name);
                 diags_print(&j->diags, f);
         }
 }

@@ -24,6 +24,7 @@
 
 struct manager;
 struct bundle;
+struct settings;
 
 struct atom_run {
         enum run_state state;
@@ -44,6 +45,8 @@ enum job_stage { STAGE_INTAKE, STAGE_VALIDATION, STAGE_GENERATION, STAGE_PACKAGI
 
 struct job {
         struct manager *manager;
+        const struct settings *settings; /* as they were when the job was claimed (SIGHUP
+                                          * changes the manager's, not a running job's) */
         struct job *next;
         char *dir;
         char *entry; /* the bundle's name in inbox/ */
@@ -60,6 +63,7 @@ struct job {
         bool failed;   /* an atom failed: start no more, finish when the running end */
         bool finished; /* published or failed; the manager frees it */
         bool succeeded;
+        bool cancelled; /* codegenctl cancel: fails with stage `cancelled` */
         enum job_stage stage;
         struct diags diags;
         pid_t child_pid;           /* the job's own child: unpacking, then packing */
@@ -83,9 +87,14 @@ int job_start(struct job *j);
 /* The index of an atom whose dependencies all succeeded and that has not started, or -1. */
 long job_next_atom(struct job *j);
 int job_spawn_atom(struct job *j, size_t idx);
+/* intake, validation, generation, packaging, or cancelled */
+const char *job_stage_name(const struct job *j);
 /* SIGTERM to every worker of the job (shutdown). */
 void job_kill(struct job *j, int sig);
 /* The report's view of the job (report_job_clear() frees it); 0 or -ENOMEM. */
 int job_report_view(const struct job *j, struct report_job *ret);
+/* Stops the job's workers and children; the job then ends in failed/ with stage
+ * `cancelled` (from the event loop, never from inside this call). */
+void job_cancel(struct job *j);
 /* One human summary ("Files Generated: 52 / ...") for --once. */
 void job_print_summary(const struct job *j, FILE *f);

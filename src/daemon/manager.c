@@ -8,6 +8,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,7 @@
 #include "shared/fs.h"
 #include "shared/log.h"
 #include "shared/macro.h"
+#include "shared/strbuf.h"
 
 #define USEC_PER_SEC UINT64_C(1000000)
 
@@ -141,6 +144,8 @@ static void manager_consider(struct manager *m, const char *entry, bool from_eve
                 remove_ready_markers(m, entry, name);
         log_info("%s: claimed", entry);
         (void) manager_add_job(m, jobdir);
+        if (!m->scanning) /* the start-up scan reports once, at READY=1 */
+                manager_update_status(m);
 }
 
 static int manager_rescan(struct manager *m) {
@@ -209,9 +214,44 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
         return 0;
 }
 
+/* Acts on the requests in .codegend/cancel/ (codegenctl cancel): each names a job; a
+ * running job of that name is cancelled, and the request is removed either way (a job
+ * that is not running has ended already, or was never claimed). */
+static void manager_process_cancels(struct manager *m) {
+        DIR *d = opendir(m->spool.cancel);
+        if (!d) {
+                log_error_errno(errno, "failed to open %s: %m", m->spool.cancel);
+                return;
+        }
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                bool found = false;
+                for (struct job *j = m->jobs; j; j = j->next)
+                        if (j->name && streq(j->name, de->d_name) && !j->finished) {
+                                log_notice("%s: cancel requested: stopping its workers", j->name);
+                                job_cancel(j);
+                                found = true;
+                        }
+                if (!found)
+                        log_info("%s: cancel requested, but no such job is running", de->d_name);
+                if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
+                        log_warning_errno(errno, "failed to remove the cancel request %s/%s: %m",
+                                          m->spool.cancel, de->d_name);
+        }
+        (void) closedir(d);
+}
+
+static int on_cancel_request(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        manager_process_cancels(userdata);
+        return 0;
+}
+
 static int on_rescan(sd_event_source *s, uint64_t usec, void *userdata) {
         struct manager *m = userdata;
         (void) manager_rescan(m); /* logs its own failure */
+        manager_process_cancels(m); /* inotify sees no request written on another host */
         int r = sd_event_source_set_time_relative(s, m->settings->rescan_interval * USEC_PER_SEC);
         if (r >= 0)
                 r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
@@ -233,22 +273,139 @@ static void manager_maybe_exit(struct manager *m) {
                 (void) sd_event_exit(m->event, 0);
 }
 
+static uint64_t now_monotonic_usec(void) {
+        struct timespec ts;
+        if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+                return 0;
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static size_t count_queued(struct manager *m) {
+        DIR *d = opendir(m->spool.inbox);
+        if (!d)
+                return 0;
+        size_t n = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                struct stat st;
+                enum bundle_form form;
+                _cleanup_free_ char *name = NULL;
+                if (de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    bundle_classify(de->d_name, S_ISDIR(st.st_mode), &form, &name) == 1)
+                        n++;
+        }
+        (void) closedir(d);
+        return n;
+}
+
+/* STATUS= for systemctl status: "2 running, 5 queued, 134 done, 1 failed". */
+void manager_update_status(struct manager *m) {
+        size_t running = 0;
+        for (struct job *j = m->jobs; j; j = j->next)
+                running++;
+        (void) sd_notifyf(false, "STATUS=%zu running, %zu queued, %u done, %u failed%s", running,
+                          count_queued(m), m->succeeded, m->failed,
+                          m->shutting_down ? " (stopping)" : "");
+}
+
+/* Frees the configurations that neither the manager nor any job uses any more. */
+static void manager_prune_generations(struct manager *m) {
+        size_t k = 0;
+        for (size_t i = 0; i < m->n_generations; i++) {
+                struct settings *g = m->generations[i];
+                bool used = g == m->settings;
+                for (struct job *j = m->jobs; j && !used; j = j->next)
+                        used = j->settings == g;
+                if (used)
+                        m->generations[k++] = g;
+                else {
+                        settings_clear(g);
+                        free(g);
+                }
+        }
+        m->n_generations = k;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct manager *m = userdata;
+        struct settings *next = NULL;
+
+        (void) sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, now_monotonic_usec());
+        int r = m->reload ? m->reload(m->reload_userdata, &next) : -EOPNOTSUPP;
+        if (r >= 0 && !streq(next->spool, m->settings->spool)) {
+                log_warning("the spool cannot change while the daemon runs: keeping %s (restart "
+                            "the daemon to use %s)", m->settings->spool, next->spool);
+                char *keep = strdup(m->settings->spool);
+                if (keep) {
+                        free(next->spool);
+                        next->spool = keep;
+                } else
+                        r = -ENOMEM;
+        }
+        struct settings **v = r >= 0 ? realloc(m->generations, (m->n_generations + 1) * sizeof(*v)) : NULL;
+        if (r >= 0 && !v)
+                r = log_error_errno(ENOMEM, "out of memory: keeping the current configuration");
+        if (r < 0 && next) {
+                settings_clear(next);
+                free(next);
+        }
+        if (r >= 0) {
+                m->generations = v;
+                m->generations[m->n_generations++] = next;
+                m->settings = next;
+                log_set_max_level(next->log_level);
+                manager_prune_generations(m);
+                log_notice("configuration reloaded: jobs claimed from now on use it");
+                manager_schedule(m); /* workers may have grown */
+        }
+        (void) sd_notify(false, "READY=1");
+        manager_update_status(m);
+        return 0;
+}
+
+static int on_drain_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct manager *m = userdata;
+        log_warning("drain_timeout (%u s) passed with %u atoms still running: killing them; "
+                    "their jobs resume at the next start", m->settings->drain_timeout, m->running);
+        return sd_event_exit(m->event, 0); /* manager_free() kills what still runs */
+}
+
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         struct manager *m = userdata;
         /* Claimed jobs stay in the spool's state area and run again at the next start, so
-         * stopping is quick and bounded: running workers are killed, nothing is lost. */
-        log_notice("received %s: stopping; unfinished jobs resume at the next start",
-                   strsignal((int) si->ssi_signo));
-        (void) sd_notify(false, "STOPPING=1");
+         * stopping is bounded: nothing new starts, running atoms get drain_timeout seconds,
+         * then they are killed, nothing is lost. */
+        if (m->shutting_down) {
+                log_notice("received %s again: stopping now", strsignal((int) si->ssi_signo));
+                return sd_event_exit(m->event, 0);
+        }
         m->shutting_down = true;
-        for (struct job *j = m->jobs; j; j = j->next)
-                job_kill(j, SIGKILL);
-        return sd_event_exit(m->event, 0);
+        (void) sd_notify(false, "STOPPING=1");
+        if (m->running == 0 || m->settings->drain_timeout == 0) {
+                log_notice("received %s: stopping; unfinished jobs resume at the next start",
+                           strsignal((int) si->ssi_signo));
+                return sd_event_exit(m->event, 0);
+        }
+        log_notice("received %s: stopping; waiting up to %u s for %u running atoms, unfinished "
+                   "jobs resume at the next start",
+                   strsignal((int) si->ssi_signo), m->settings->drain_timeout, m->running);
+        int r = sd_event_add_time_relative(m->event, &m->drain, CLOCK_MONOTONIC,
+                                           m->settings->drain_timeout * USEC_PER_SEC, 0,
+                                           on_drain_timeout, m);
+        if (r < 0) {
+                log_error_errno(r, "failed to arm the drain timer: stopping now: %m");
+                return sd_event_exit(m->event, 0);
+        }
+        manager_update_status(m);
+        return 0;
 }
 
 void manager_schedule(struct manager *m) {
-        if (m->shutting_down)
+        if (m->shutting_down) {
+                if (m->running == 0) /* drained */
+                        (void) sd_event_exit(m->event, 0);
                 return;
+        }
         for (struct job *j = m->jobs; j && m->running < m->settings->workers; j = j->next) {
                 long idx;
                 while (!j->finished && m->running < m->settings->workers &&
@@ -258,6 +415,45 @@ void manager_schedule(struct manager *m) {
                                 break; /* the job recorded the failure */
                 }
         }
+}
+
+/* The one line that ends a job, with its figures (the journal gets them as fields too). */
+static void log_job_end(const struct job *j, const struct job_figures *f) {
+        const char *name = j->name ? j->name : j->dir;
+        char figures[512];
+        uint64_t atoms = f->atoms[ATOM_OK] + f->atoms[ATOM_FAILED] + f->atoms[ATOM_SKIPPED] +
+                         f->atoms[ATOM_NOT_RUN];
+        snprintf(figures, sizeof(figures),
+                 "%.1f s, %" PRIu64 "/%" PRIu64 " atoms ok, %" PRIu64 " files, %" PRIu64 " LOC, backend %s, "
+                 "%u model calls, %" PRIu64 " tokens, $%.4f",
+                 f->duration_s, f->atoms[ATOM_OK], atoms, f->files, f->loc, f->backend, f->usage.calls,
+                 f->usage.input_tokens + f->usage.output_tokens, f->usage.cost_usd);
+        if (j->succeeded)
+                log_job(LOG_INFO, name, "published", "%s: succeeded in %s: outbox/%s.tar.gz", name,
+                        figures, name);
+        else if (j->cancelled)
+                log_job(LOG_NOTICE, name, "cancelled", "%s: cancelled after %s: see failed/%s.error.yaml",
+                        name, figures, name);
+        else
+                log_job(LOG_WARNING, name, job_stage_name(j),
+                        "%s: failed at %s (%zu errors) after %s: see failed/%s.error.yaml", name,
+                        job_stage_name(j), j->diags.n, figures, name);
+}
+
+/* metrics_textfile: replaced atomically, so node_exporter never reads half a file */
+static void manager_write_textfile(struct manager *m) {
+        const char *path = m->settings->metrics_textfile;
+        if (!path)
+                return;
+        size_t running = 0;
+        for (struct job *j = m->jobs; j; j = j->next)
+                running++;
+        _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+        int r = stats_format_prometheus(&m->stats, count_queued(m), running, &out);
+        if (r >= 0)
+                r = write_file_atomic(path, out.buf, out.len, 0644);
+        if (r < 0)
+                log_warning_errno(r, "failed to write the metrics textfile %s: %m", path);
 }
 
 void manager_job_done(struct manager *m, struct job *j) {
@@ -270,10 +466,16 @@ void manager_job_done(struct manager *m, struct job *j) {
                 m->succeeded++;
         else
                 m->failed++;
+        struct job_figures f;
+        job_figures_get(j, &f);
+        stats_add(&m->stats, &f);
+        log_job_end(j, &f);
         if (m->once)
                 job_print_summary(j, stdout);
         job_free(j);
-        (void) sd_notifyf(false, "STATUS=%u jobs succeeded, %u failed", m->succeeded, m->failed);
+        manager_write_textfile(m);
+        manager_prune_generations(m);
+        manager_update_status(m);
         manager_schedule(m);
         manager_maybe_exit(m);
 }
@@ -299,6 +501,7 @@ int manager_new(const struct settings *s, bool once, struct manager **ret) {
         sigaddset(&mask, SIGCHLD);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
                 r = log_error_errno(errno, "failed to block signals: %m");
                 goto fail;
@@ -308,7 +511,8 @@ int manager_new(const struct settings *s, bool once, struct manager **ret) {
                 goto fail;
         }
         if ((r = sd_event_add_signal(m->event, &m->sigterm, SIGTERM, on_signal, m)) < 0 ||
-            (r = sd_event_add_signal(m->event, &m->sigint, SIGINT, on_signal, m)) < 0) {
+            (r = sd_event_add_signal(m->event, &m->sigint, SIGINT, on_signal, m)) < 0 ||
+            (r = sd_event_add_signal(m->event, &m->sighup, SIGHUP, on_sighup, m)) < 0) {
                 log_error_errno(r, "failed to watch signals: %m");
                 goto fail;
         }
@@ -321,6 +525,13 @@ int manager_new(const struct settings *s, bool once, struct manager **ret) {
                                          IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR, on_inotify, m);
                 if (r < 0) {
                         log_error_errno(r, "failed to watch %s: %m", m->spool.inbox);
+                        goto fail;
+                }
+                r = sd_event_add_inotify(m->event, &m->cancel_watch, m->spool.cancel,
+                                         IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR,
+                                         on_cancel_request, m);
+                if (r < 0) {
+                        log_error_errno(r, "failed to watch %s: %m", m->spool.cancel);
                         goto fail;
                 }
                 r = sd_event_add_time_relative(m->event, &m->rescan, CLOCK_MONOTONIC,
@@ -354,8 +565,11 @@ int manager_run(struct manager *m) {
                 free(jobdirs[i]);
         }
         (void) manager_rescan(m);
+        manager_process_cancels(m);
         m->scanning = false;
-        (void) sd_notify(false, "READY=1\nSTATUS=watching the inbox");
+        manager_write_textfile(m); /* the series exist (at 0) from the start */
+        (void) sd_notify(false, "READY=1");
+        manager_update_status(m);
         manager_maybe_exit(m);
 
         r = sd_event_loop(m->event);
@@ -375,11 +589,19 @@ void manager_free(struct manager *m) {
                 job_free(j);
         }
         sd_event_source_unref(m->inotify);
+        sd_event_source_unref(m->cancel_watch);
         sd_event_source_unref(m->rescan);
         sd_event_source_unref(m->settle);
         sd_event_source_unref(m->sigterm);
         sd_event_source_unref(m->sigint);
+        sd_event_source_unref(m->sighup);
+        sd_event_source_unref(m->drain);
         sd_event_unref(m->event);
         spool_close(&m->spool);
+        for (size_t i = 0; i < m->n_generations; i++) {
+                settings_clear(m->generations[i]);
+                free(m->generations[i]);
+        }
+        free(m->generations);
         free(m);
 }

@@ -1,7 +1,14 @@
 /* manager.h - the daemon's parent: one sd-event loop that watches inbox/ (inotify plus
  * rescans at start, on queue overflow and every rescan_interval), claims bundles, runs
  * jobs and their atoms' workers within the worker limit, reaps children through child
- * event sources, handles SIGTERM/SIGINT and the systemd watchdog.
+ * event sources, handles signals and the systemd watchdog.
+ *
+ * Signals: SIGHUP asks reload() for a new configuration (RELOADING=1, then READY=1); jobs
+ * claimed from then on use it, running jobs keep the one they were claimed with (a bad
+ * file keeps the current one: reload() logs why). SIGTERM/SIGINT: STOPPING=1, nothing new
+ * is claimed and no new atom starts, running atoms get drain_timeout seconds, then the
+ * workers are killed; unfinished jobs stay in the state area and resume at the next start.
+ * A second SIGTERM stops at once.
  *
  * manager_new() sets up the loop, signals, spool lock and recovery in one place;
  * manager_run() returns the process exit status (0, 1 when a job failed in --once mode).
@@ -15,13 +22,19 @@
 #include "backend/backend.h"
 #include "settings.h"
 #include "spool.h"
+#include "stats.h"
 
 struct job;
 
 struct manager {
         pid_t pid; /* the daemon's: workers check their parent is still it */
         sd_event *event;
-        const struct settings *settings;
+        const struct settings *settings; /* the current configuration, for new jobs */
+        /* SIGHUP: 0 and a malloc'd configuration, or a negative errno (reload() logs) */
+        int (*reload)(void *userdata, struct settings **ret);
+        void *reload_userdata;
+        struct settings **generations; /* loaded by reloads, freed when no job uses them */
+        size_t n_generations;
         struct spool spool;
         bool once;
         bool shutting_down;
@@ -29,7 +42,9 @@ struct manager {
         struct job *jobs; /* FIFO: atoms of older jobs start first */
         unsigned running;
         unsigned succeeded, failed;
-        sd_event_source *inotify, *rescan, *settle, *sigterm, *sigint;
+        struct stats stats; /* totals since the start, for metrics_textfile */
+        sd_event_source *inotify, *cancel_watch, *rescan, *settle, *sigterm, *sigint, *sighup;
+        sd_event_source *drain; /* SIGTERM: the running atoms' deadline */
 };
 
 int manager_new(const struct settings *s, bool once, struct manager **ret);
@@ -38,5 +53,7 @@ void manager_free(struct manager *m);
 
 /* Called by jobs: a worker slot freed or atoms became ready. */
 void manager_schedule(struct manager *m);
+/* STATUS=: jobs running, queued, done and failed. */
+void manager_update_status(struct manager *m);
 /* Called by a job when it has been published or failed. */
 void manager_job_done(struct manager *m, struct job *j);

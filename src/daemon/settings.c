@@ -43,6 +43,9 @@ static const struct key keys[] = {
         K("model", KEY_STRING, model, 0, 0),
         K("patterns_dir", KEY_STRING, patterns_dir, 0, 0),
         K("log_level", KEY_LOGLEVEL, log_level, 0, 0),
+        /* operations */
+        K("drain_timeout", KEY_UINT, drain_timeout, 0, 86400),
+        K("metrics_textfile", KEY_STRING, metrics_textfile, 0, 0),
 };
 
 static const struct key limit_keys[] = {
@@ -84,6 +87,7 @@ void settings_init(struct settings *s) {
                 .docstrings_min = 0.95,
                 .syntax_errors_max = 0,
                 .python_minor = PY_MINOR_DEFAULT,
+                .drain_timeout = 30,
         };
 }
 
@@ -93,6 +97,7 @@ void settings_clear(struct settings *s) {
         free(s->model);
         free(s->patterns_dir);
         free(s->datadir);
+        free(s->metrics_textfile);
         settings_init(s);
 }
 

@@ -39,6 +39,9 @@ struct settings {
         uint64_t syntax_errors_max;
         /* python_version: valid Python is 3.python_minor's (issue 14) */
         unsigned python_minor;
+        /* operations: stopping, monitoring */
+        unsigned drain_timeout;    /* seconds running atoms get on SIGTERM before the kill */
+        char *metrics_textfile;    /* node_exporter textfile written after every job */
 };
 
 void settings_init(struct settings *s);

@@ -25,6 +25,7 @@ void spool_close(struct spool *s) {
         free(s->outbox);
         free(s->failed);
         free(s->jobs);
+        free(s->cancel);
         if (s->lock_fd >= 0)
                 (void) close(s->lock_fd);
         *s = (struct spool) { .lock_fd = -1 };
@@ -38,12 +39,13 @@ int spool_open(struct spool *s, const char *root) {
         s->outbox = path_join(root, "outbox");
         s->failed = path_join(root, "failed");
         s->jobs = path_join(root, ".codegend/jobs");
+        s->cancel = path_join(root, ".codegend/cancel");
         _cleanup_free_ char *lock = path_join(root, ".codegend/lock");
-        if (!s->root || !s->inbox || !s->outbox || !s->failed || !s->jobs || !lock) {
+        if (!s->root || !s->inbox || !s->outbox || !s->failed || !s->jobs || !s->cancel || !lock) {
                 r = -ENOMEM;
                 goto fail;
         }
-        const char *dirs[] = { s->inbox, s->outbox, s->failed, s->jobs };
+        const char *dirs[] = { s->inbox, s->outbox, s->failed, s->jobs, s->cancel };
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
                 if ((r = mkdir_p(dirs[i], 0755)) < 0)
                         goto fail;

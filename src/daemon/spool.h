@@ -8,6 +8,8 @@
  *   SPOOL/.codegend/jobs/ID/      one claimed job: bundle/ENTRY (the original, moved
  *                                 here by rename before any work), and the job's work
  *                                 area (scratch/, frags/, results/, project/, out/)
+ *   SPOOL/.codegend/cancel/NAME   a request (codegenctl cancel) to stop the running job
+ *                                 NAME; the daemon acts on it and removes it
  *
  * A claimed job lives only under .codegend/jobs until it is published or failed, so a
  * crash at any point leaves it there and spool_recover() hands it back for a new run.
@@ -23,6 +25,7 @@ struct spool {
         char *outbox;
         char *failed;
         char *jobs;
+        char *cancel;
         int lock_fd;
 };
 

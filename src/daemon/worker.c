@@ -4,8 +4,9 @@
  * touch its sd-event objects, write their outputs atomically into the job's work area and
  * leave with _exit(). Their results go back to the parent as small YAML files.
  *
- * Test hook: CODEGEND_FAULT_INJECT="ATOM_ID=crash|hang|exit" makes that atom's worker
- * crash (SIGSEGV), hang until killed, or exit 3 before writing anything ("@unpack=..." and
+ * Test hook: CODEGEND_FAULT_INJECT="ATOM_ID=crash|hang|exit|slow" makes that atom's worker
+ * crash (SIGSEGV), hang until killed, exit 3 before writing anything, or take 2 seconds
+ * longer than it would and then succeed ("@unpack=..." and
  * "@pack=..." do the same to a job's unpacking and packing children; '@' is in no atom
  * id); it is how the end-to-end tests prove that such children fail the job with the
  * right reason.
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,6 +70,11 @@ static void fault_inject(const char *atom_id) {
                         (void) pause();
         else if (streq(what, "exit"))
                 _exit(3);
+        else if (streq(what, "slow")) {
+                struct timespec ts = { 2, 0 };
+                while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                        ;
+        }
 }
 
 static int write_node(const char *path, const struct node *n) {

@@ -3,24 +3,6 @@
 # worker crashes and timeouts, kill -9 recovery, the spool lock, configuration errors.
 . "$(dirname "$0")/lib.sh"
 
-# wait_for COND-COMMAND [TENTHS]: polls up to TENTHS/10 seconds (default 30 s)
-wait_for() {
-        n=0; max=${2:-300}
-        while ! sh -c "$1" 2>/dev/null; do
-                n=$((n + 1)); [ $n -ge $max ] && return 1; sleep 0.1
-        done
-}
-start_daemon() { # SPOOL CONFIG [ENV...]
-        sp=$1 cfg=$2; shift 2
-        env "$@" "$CODEGEND" --spool "$sp" --config "$cfg" >"$sp.out" 2>"$sp.err" &
-        DAEMON_PID=$!
-        # ready once it watches the inbox: it creates the spool's directories first
-        wait_for "test -d '$sp/.codegend/jobs'" 50
-        sleep 0.3
-}
-stop_daemon() {
-        kill -TERM "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID"; RC=$?; DAEMON_PID=
-}
 printf 'rescan_interval: 3600\nsettle_time: 0\n' > "$WORK/slow-rescan.yaml"
 
 # --- inotify: a directory renamed into the inbox is taken within a second

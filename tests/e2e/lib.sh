@@ -1,6 +1,6 @@
 # lib.sh - shared by the end-to-end tests: TAP output, temporary spools, report queries.
 # Each test script sources this, calls the helpers, and ends with `finish`.
-# The harness sets CODEGEND (the built daemon), top_srcdir and CODEGEND_DATADIR.
+# The harness sets CODEGEND (the built daemon), CODEGENCTL, top_srcdir and CODEGEND_DATADIR.
 
 set -u
 : "${CODEGEND:?run through make check}"
@@ -29,6 +29,26 @@ check() {
 diag() { sed 's/^/# /'; }
 finish() { echo "1..$TAP_N"; [ "$TAP_FAILED" -eq 0 ]; }
 
+# wait_for COND-COMMAND [TENTHS]: polls up to TENTHS/10 seconds (default 30 s)
+wait_for() {
+        n=0; max=${2:-300}
+        while ! sh -c "$1" 2>/dev/null; do
+                n=$((n + 1)); [ $n -ge $max ] && return 1; sleep 0.1
+        done
+}
+# start_daemon SPOOL CONFIG [ENV...]: the daemon in the background, watching its inbox
+start_daemon() {
+        sp=$1 cfg=$2; shift 2
+        env "$@" "$CODEGEND" --spool "$sp" --config "$cfg" >"$sp.out" 2>"$sp.err" &
+        DAEMON_PID=$!
+        # ready once it watches the inbox: it creates the spool's directories first
+        wait_for "test -d '$sp/.codegend/jobs'" 50
+        sleep 0.3
+}
+# stop_daemon: SIGTERM, then its exit status in $RC
+stop_daemon() {
+        kill -TERM "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID"; RC=$?; DAEMON_PID=
+}
 # new_spool NAME: an empty spool with inbox/
 new_spool() { d="$WORK/$1"; mkdir -p "$d/inbox"; echo "$d"; }
 # run_once SPOOL [ARGS...]: runs the daemon once; its exit status in $RC, output in SPOOL.out/.err

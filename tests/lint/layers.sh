@@ -17,7 +17,7 @@ declare -A may=(
         [backend/model]="backend format analysis shared"
         [output]="backend format analysis shared"
         [daemon]="ctl output backend backend/pattern backend/model bundle analysis format shared"
-        [ctl]="shared"
+        [ctl]="format shared"
 )
 
 n=0
