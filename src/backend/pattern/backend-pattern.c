@@ -28,7 +28,7 @@
 #include "format/doc.h"
 #include "shared/fs.h"
 #include "shared/macro.h"
-#include "template.h"
+#include "backend/template.h"
 
 #define MAX_TEMPLATE (1u << 20)
 #define MAX_INDEX (1u << 20)
