@@ -19,10 +19,26 @@
 #include "shared/strbuf.h"
 #include "format/spec.h"
 
+struct model_settings;
+struct limits;
+
+/* A job's ceilings on model calls (0: none). */
+struct gen_budget {
+        double max_cost_usd;
+        uint64_t max_tokens;
+        unsigned max_calls;
+};
+
 struct backend_options {
         const char *datadir;      /* built-in data: DATADIR/codegend (patterns/, prompts/) */
         const char *patterns_dir; /* a user's pattern directory searched first, or NULL */
         const char *model;        /* network backends */
+        /* ---- model backends (model/) ---- */
+        const char *prompts_dir;  /* a user's prompt templates searched first, or NULL */
+        const struct model_settings *anthropic, *openai;
+        struct limits *limits;    /* shared by every worker of the daemon */
+        double daily_cost_usd;    /* 0: no ceiling */
+        struct gen_budget budget;
 };
 
 struct gen_usage {
@@ -51,6 +67,9 @@ struct gen_request {
         const struct dag *dag;
         const struct atom *atom;
         const struct backend_options *options;
+        const char *work_dir;   /* the job's work area: frags/ATOM_ID.frag of finished atoms */
+        const char *spec_text;  /* the whole spec as YAML (model prompts) */
+        struct gen_usage spent; /* what the job's finished atoms used (budgets) */
 };
 
 struct backend {
@@ -62,7 +81,7 @@ struct backend {
                         struct gen_usage *usage, char **ret_error);
 };
 
-extern const struct backend backend_pattern;
+extern const struct backend backend_pattern, backend_anthropic, backend_openai;
 
 /* NULL when no backend of that name is built in. */
 const struct backend *backend_find(const char *name);

@@ -15,13 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
 
 #include "analyze-cmd.h"
 #include "backend/backend.h"
 #include "format/diag.h"
 #include "manager.h"
 #include "settings.h"
+#include "backend/model/http.h"
 #include "shared/fs.h"
 #include "shared/log.h"
 #include "shared/macro.h"
@@ -155,15 +155,27 @@ int main(int argc, char **argv) {
                 return EXIT_USAGE;
         }
         if (s.backend && !backend_find(s.backend)) {
-                log_error("unknown backend '%s' (this build has: pattern)", s.backend);
+                log_error("unknown backend '%s' (this build has: pattern, anthropic, openai)", s.backend);
                 settings_clear(&s);
                 return EXIT_USAGE;
         }
 
+        /* the model backends' keys and URLs; their environment variables are removed here,
+         * so no child and nothing exec'd later sees a key */
+        static const char *const providers[] = { "anthropic", "openai" };
+        for (size_t i = 0; i < ELEMENTSOF(providers); i++) {
+                _cleanup_free_ char *error = NULL;
+                r = model_settings_finish(i == 0 ? &s.anthropic : &s.openai, providers[i], &error);
+                if (r < 0) {
+                        log_error_errno(r, "%s: %s", providers[i], error ? error : "failed to read the settings");
+                        settings_clear(&s);
+                        return EXIT_USAGE;
+                }
+        }
+
         /* libraries that need it are set up once, before the first fork */
-        CURLcode cc = curl_global_init(CURL_GLOBAL_DEFAULT);
-        if (cc != CURLE_OK) {
-                log_error("failed to initialise libcurl: %s", curl_easy_strerror(cc));
+        if (http_global_init() < 0) {
+                log_error("failed to initialise libcurl");
                 settings_clear(&s);
                 return 1;
         }
@@ -179,7 +191,7 @@ int main(int argc, char **argv) {
                         status = 1;
         }
         manager_free(m);
-        curl_global_cleanup();
+        http_global_cleanup();
         settings_clear(&s);
         return status;
 }

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
@@ -130,14 +131,28 @@ static int job_fault(struct job *j, int r, const char *what) {
         return r;
 }
 
+/* A job option that is a number >= 0: a budget (0: none). */
+static int option_number(struct job *j, const struct node *k, const struct node *v, bool integer,
+                         double *ret) {
+        long long i;
+        double x;
+        if (integer ? node_as_int(v, &i) < 0 || i < 0 : node_as_double(v, &x) < 0 || x < 0)
+                return diags_add(&j->diags, j->bundle->options_file, v->line, v->column, k->value,
+                                 "'%s' must be %s >= 0", k->value, integer ? "an integer" : "a number");
+        *ret = integer ? (double) i : x;
+        return 0;
+}
+
 static int job_load_options(struct job *j, const struct settings *s) {
         const struct node *o = j->bundle->options;
         const char *file = j->bundle->options_file;
         const char *backend = s->backend ? s->backend : "pattern";
         const char *model = s->model;
         const struct node *where = NULL; /* the options' backend: key, for the diagnostic */
+        double calls = s->max_calls, tokens = (double) s->max_tokens;
         int r = 0;
 
+        j->budget = (struct gen_budget) { .max_cost_usd = s->max_cost_usd };
         if (o && !node_is_null(o)) {
                 if (o->kind != NODE_MAP)
                         return diags_add(&j->diags, file, o->line, o->column, "options",
@@ -152,19 +167,33 @@ static int job_load_options(struct job *j, const struct settings *s) {
                                         backend = v->value, where = v;
                                 else
                                         model = v->value;
-                        } else if (strncmp(k->value, "x-", 2) != 0)
+                        } else if (streq(k->value, "max_cost_usd"))
+                                r = option_number(j, k, v, false, &j->budget.max_cost_usd);
+                        else if (streq(k->value, "max_tokens"))
+                                r = option_number(j, k, v, true, &tokens);
+                        else if (streq(k->value, "max_calls"))
+                                r = option_number(j, k, v, true, &calls);
+                        else if (strncmp(k->value, "x-", 2) != 0)
                                 r = diags_add(&j->diags, file, k->line, k->column, k->value,
-                                              "unknown key '%s' in job options (known: backend, model)",
+                                              "unknown key '%s' in job options (known: backend, model, "
+                                              "max_cost_usd, max_tokens, max_calls)",
                                               k->value);
                 }
         }
         if (r < 0)
                 return r;
+        j->budget.max_tokens = (uint64_t) tokens;
+        j->budget.max_calls = calls > UINT_MAX ? UINT_MAX : (unsigned) calls;
         j->backend = backend_find(backend);
         if (!j->backend)
                 return diags_add(&j->diags, where ? file : NULL, where ? where->line : 0,
                                  where ? where->column : 0, where ? "backend" : NULL,
-                                 "unknown backend '%s' (this build has: pattern)", backend);
+                                 "unknown backend '%s' (this build has: pattern, anthropic, openai)", backend);
+        /* a model backend's own default model, so that the report names the one used */
+        if (!model && j->backend == &backend_anthropic)
+                model = s->anthropic.model;
+        else if (!model && j->backend == &backend_openai)
+                model = s->openai.model;
         if (model && !(j->model = strdup(model)))
                 return -ENOMEM;
         return 0;
@@ -201,6 +230,12 @@ static int job_validate(struct job *j) {
                 .datadir = s->datadir,
                 .patterns_dir = s->patterns_dir,
                 .model = j->model,
+                .prompts_dir = s->prompts_dir,
+                .anthropic = &s->anthropic,
+                .openai = &s->openai,
+                .limits = j->manager->limits,
+                .daily_cost_usd = s->daily_cost_usd,
+                .budget = j->budget,
         };
         r = j->backend->check(&j->bopts, j->spec, j->dag, dag_file, &j->diags);
         if (r < 0 && r != -EINVAL)
@@ -668,6 +703,18 @@ void job_print_summary(const struct job *j, FILE *f) {
                 fputs("\n  Syntax Errors: ", f);
                 print_thousands(f, content_uint(j, "syntax", "errors"));
                 fputc('\n', f);
+        }
+        if (j->backend && !j->backend->deterministic && j->runs) {
+                /* the seed's API lines; a failed job's partial use too */
+                struct gen_usage u = { 0 };
+                for (size_t i = 0; i < j->dag->n_atoms; i++)
+                        gen_usage_add(&u, &j->runs[i].usage);
+                fputs("  API Calls: ", f);
+                print_thousands(f, u.calls);
+                fputs("\n  Total tokens: ", f);
+                print_thousands(f, u.input_tokens + u.output_tokens + u.cache_read_input_tokens +
+                                           u.cache_creation_input_tokens);
+                fprintf(f, "\n  Cost: $%.4f\n", u.cost_usd);
         }
         if (j->dag && j->runs)
                 for (size_t w = 1; w <= j->dag->n_waves; w++) {

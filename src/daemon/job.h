@@ -56,6 +56,7 @@ struct job {
         const struct backend *backend;
         struct backend_options bopts;
         char *model;
+        struct gen_budget budget;  /* model calls: job options over the daemon's defaults */
         struct atom_run *runs;
         size_t n_running, n_finished;
         bool failed;   /* an atom failed: start no more, finish when the running end */

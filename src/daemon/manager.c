@@ -20,6 +20,7 @@
 #include "bundle/intake.h"
 #include "job.h"
 #include "manager.h"
+#include "backend/model/limits.h"
 #include "output/report.h"
 #include "shared/fs.h"
 #include "shared/log.h"
@@ -288,6 +289,9 @@ int manager_new(const struct settings *s, bool once, struct manager **ret) {
         m->once = once;
         m->spool.lock_fd = -1;
 
+        r = limits_new(&m->limits);
+        if (r < 0)
+                return log_error_errno(r, "failed to map the shared model limits: %m");
         r = spool_open(&m->spool, s->spool);
         if (r == -EBUSY)
                 return log_error_errno(r, "spool %s is in use by another codegend", s->spool);
@@ -381,5 +385,6 @@ void manager_free(struct manager *m) {
         sd_event_source_unref(m->sigint);
         sd_event_unref(m->event);
         spool_close(&m->spool);
+        limits_free(m->limits);
         free(m);
 }

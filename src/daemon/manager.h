@@ -22,6 +22,7 @@ struct manager {
         pid_t pid; /* the daemon's: workers check their parent is still it */
         sd_event *event;
         const struct settings *settings;
+        struct limits *limits; /* model backends' limits, shared with the workers (MAP_SHARED) */
         struct spool spool;
         bool once;
         bool shutting_down;

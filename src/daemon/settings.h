@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "backend/model/model.h"
 #include "format/diag.h"
 
 struct settings {
@@ -36,6 +37,13 @@ struct settings {
         double type_hints_min;
         double docstrings_min;
         uint64_t syntax_errors_max;
+        /* ---- model backends (docs/backends.md) ---- */
+        struct model_settings anthropic, openai; /* the anthropic: and openai: sections */
+        char *prompts_dir;         /* a user's prompt templates, searched before the built-in ones */
+        double daily_cost_usd;     /* all jobs of a UTC day together; 0: no ceiling */
+        double max_cost_usd;       /* job budgets' defaults (job options override); 0: none */
+        uint64_t max_tokens;
+        unsigned max_calls;
 };
 
 void settings_init(struct settings *s);

@@ -112,7 +112,8 @@ static int atom_main(struct job *j, size_t idx) {
         _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
         _cleanup_free_ char *error = NULL, *frag = NULL, *result = NULL;
         _cleanup_node_ struct node *res = NULL;
-        struct gen_usage usage = { 0 };
+        _cleanup_strbuf_ struct strbuf spec_yaml = STRBUF_INIT;
+        struct gen_usage usage = { 0 }, spent = { 0 };
         int r;
 
         strbuf_init(&out, MAX_ATOM_OUTPUT);
@@ -122,11 +123,20 @@ static int atom_main(struct job *j, size_t idx) {
         if (!frag || !result || !res)
                 return WORKER_FAILED;
 
+        /* the model backends' prompts carry the whole spec; budgets count finished atoms */
+        strbuf_init(&spec_yaml, 0);
+        if (!j->backend->deterministic && doc_emit_yaml(j->bundle->spec, &spec_yaml) < 0)
+                return WORKER_FAILED;
+        for (size_t i = 0; i < j->dag->n_atoms; i++)
+                gen_usage_add(&spent, &j->runs[i].usage);
         const struct gen_request req = {
                 .spec = j->spec,
                 .dag = j->dag,
                 .atom = a,
                 .options = &j->bopts,
+                .work_dir = j->dir,
+                .spec_text = strbuf_str(&spec_yaml),
+                .spent = spent,
         };
         r = j->backend->generate(&req, &out, &usage, &error);
         if (r >= 0) {

@@ -88,7 +88,7 @@ static bool has_diag(const struct diags *d, const char *file, const char *path, 
 /* Generates one atom; returns its text (NULL on failure, with *ret_error). */
 static char *gen(const struct job *j, const struct backend_options *o, const struct atom *a,
                  int *ret_r, char **ret_error) {
-        struct gen_request req = { j->spec, j->dag, a, o };
+        struct gen_request req = { .spec = j->spec, .dag = j->dag, .atom = a, .options = o };
         struct gen_usage u = { 0 };
         struct strbuf out;
         strbuf_init(&out, 16 << 20);
