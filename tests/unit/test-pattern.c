@@ -201,8 +201,9 @@ START_TEST(test_backend_table) {
         ck_assert_ptr_eq(b, &backend_pattern);
         ck_assert_str_eq(b->name, "pattern");
         ck_assert(b->deterministic);
-        ck_assert_ptr_null(backend_find("anthropic"));
-        ck_assert_ptr_null(backend_find("openai"));
+        ck_assert_ptr_eq(backend_find("anthropic"), &backend_anthropic);
+        ck_assert_ptr_eq(backend_find("openai"), &backend_openai);
+        ck_assert(!backend_find("openai")->deterministic);
         ck_assert_ptr_null(backend_find("Pattern"));
         ck_assert_ptr_null(backend_find(NULL));
 }
