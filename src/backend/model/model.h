@@ -44,8 +44,8 @@ void model_settings_clear(struct model_settings *ms);
 /* Reads the key and the base URL defaults for provider ("anthropic", "openai"); 0 or a
  * negative errno with *ret_error (malloc'd, names the file, never the key). */
 int model_settings_finish(struct model_settings *ms, const char *provider, char **ret_error);
-/* The price entry for model: an exact name, else the longest prefix followed by '-'
- * (dated names), in the settings' table first, then the built-in one; NULL when none. */
+/* The price entry for model: an exact name, else a name followed by a date or "-latest"
+ * (claude-sonnet-4-5-20250929, gpt-5-mini-2025-08-07), in the settings' table first, then the built-in one; NULL when none. */
 const struct model_price *model_price_find(const struct model_settings *ms, const char *model);
 double model_price_cost(const struct model_price *p, const struct gen_usage *u);
 

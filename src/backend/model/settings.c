@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,15 @@ static const struct model_price builtin_prices[] = {
         { (char *) "o4-mini", 1.10, 4.40, 1.10, 0.275 },
 };
 
+/* "-20250929", "-2025-08-07", "-latest": a dated or moving name of the same model */
+static bool version_suffix(const char *s) {
+        if (*s++ != '-')
+                return false;
+        if (streq(s, "latest"))
+                return true;
+        return strlen(s) >= 6 && strspn(s, "0123456789-") == strlen(s);
+}
+
 static const struct model_price *find_in(const struct model_price *t, size_t n, const char *model) {
         const struct model_price *best = NULL;
         size_t best_len = 0;
@@ -138,7 +148,7 @@ static const struct model_price *find_in(const struct model_price *t, size_t n, 
                 size_t len = strlen(p->model);
                 if (streq(p->model, model))
                         return p;
-                if (strncmp(p->model, model, len) == 0 && model[len] == '-' && len > best_len)
+                if (strncmp(p->model, model, len) == 0 && version_suffix(model + len) && len > best_len)
                         best = p, best_len = len;
         }
         return best;
