@@ -108,8 +108,8 @@ int model_settings_finish(struct model_settings *ms, const char *provider, char 
 
 /* Public list prices, USD per million tokens (cache_write: Anthropic's 5-minute cache
  * writes; OpenAI bills no cache writes, so they cost what input costs). Editable: a
- * `prices:` table in codegend.yaml is searched first. Checked 2026-11 on
- * anthropic.com/pricing and openai.com/api/pricing. */
+ * `prices:` table in codegend.yaml is searched first. As last checked on
+ * anthropic.com/pricing and openai.com/api/pricing (2025): docs/backends.md. */
 static const struct model_price builtin_prices[] = {
         { (char *) "claude-opus-4-5", 5.00, 25.00, 6.25, 0.50 },
         { (char *) "claude-opus-4-1", 15.00, 75.00, 18.75, 1.50 },
