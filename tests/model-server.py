@@ -22,6 +22,8 @@ atom id, or "*") fits and whose "times" (default 1) is not used up:
                                                 a continuation request gets the rest
   {"kind": "outside"}                           the code under ../../outside.py only
   {"kind": "syntax"}                            the file with a syntax error appended
+                                                (a repair request, "has syntax errors" in
+                                                the prompt, gets the canned file)
   {"kind": "refusal"}                           stop_reason refusal / message.refusal
   {"kind": "noblock"}                           prose only, no code
 Token counts are the server's own (bytes / 4, at least 1): input, output, cache
@@ -124,7 +126,8 @@ class Handler(BaseHTTPRequestHandler):
             cached = True  # OpenAI caches prompt prefixes automatically
             msgs = [m for m in msgs if m["role"] != "system"]
         user = msgs[0]["content"]
-        atom = re.search(r"Atom `([^`]+)`", user).group(1)
+        atom = re.search(r"[Aa]tom `([^`]+)`", user).group(1)
+        repair = "has syntax errors" in user
         target = re.search(r"Write `([^`]+)`", user).group(1)
         continuation = len(msgs) > 1
         with lock:
@@ -140,7 +143,9 @@ class Handler(BaseHTTPRequestHandler):
                     if anthropic else {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
                                                   "code": "invalid_api_key"}}
                 return self.send(401, err)
-            step = None if continuation else take_step(atom)
+            if repair:
+                stats["repairs"] = stats.get("repairs", 0) + 1
+            step = None if continuation or repair else take_step(atom)
         kind = step.get("kind") if step else None
         if step and "status" in step:
             with lock:

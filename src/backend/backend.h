@@ -39,6 +39,15 @@ struct backend_options {
         struct limits *limits;    /* shared by every worker of the daemon */
         double daily_cost_usd;    /* 0: no ceiling */
         struct gen_budget budget;
+        bool repair;              /* repair calls for an atom whose text has syntax errors */
+        unsigned repair_attempts;
+};
+
+/* What a backend tells about how it wrote an atom, beyond its text and usage. */
+struct gen_notes {
+        const char *backend;      /* the backend that wrote it (hybrid: pattern or a model) */
+        int syntax_errors_before; /* before repair calls; -1 when none were needed */
+        unsigned repair_calls;
 };
 
 struct gen_usage {
@@ -70,6 +79,7 @@ struct gen_request {
         const char *work_dir;   /* the job's work area: frags/ATOM_ID.frag of finished atoms */
         const char *spec_text;  /* the whole spec as YAML (model prompts) */
         struct gen_usage spent; /* what the job's finished atoms used (budgets) */
+        struct gen_notes *notes; /* filled by generate(), may be NULL */
 };
 
 struct backend {

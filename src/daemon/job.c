@@ -153,6 +153,7 @@ static int job_load_options(struct job *j, const struct settings *s) {
         int r = 0;
 
         j->budget = (struct gen_budget) { .max_cost_usd = s->max_cost_usd };
+        j->repair = s->repair;
         if (o && !node_is_null(o)) {
                 if (o->kind != NODE_MAP)
                         return diags_add(&j->diags, file, o->line, o->column, "options",
@@ -173,10 +174,15 @@ static int job_load_options(struct job *j, const struct settings *s) {
                                 r = option_number(j, k, v, true, &tokens);
                         else if (streq(k->value, "max_calls"))
                                 r = option_number(j, k, v, true, &calls);
+                        else if (streq(k->value, "repair")) {
+                                if (node_as_bool(v, &j->repair) < 0)
+                                        r = diags_add(&j->diags, file, v->line, v->column, k->value,
+                                                      "'repair' must be true or false");
+                        }
                         else if (strncmp(k->value, "x-", 2) != 0)
                                 r = diags_add(&j->diags, file, k->line, k->column, k->value,
                                               "unknown key '%s' in job options (known: backend, model, "
-                                              "max_cost_usd, max_tokens, max_calls)",
+                                              "max_cost_usd, max_tokens, max_calls, repair)",
                                               k->value);
                 }
         }
@@ -236,6 +242,8 @@ static int job_validate(struct job *j) {
                 .limits = j->manager->limits,
                 .daily_cost_usd = s->daily_cost_usd,
                 .budget = j->budget,
+                .repair = j->repair,
+                .repair_attempts = s->repair_attempts,
         };
         r = j->backend->check(&j->bopts, j->spec, j->dag, dag_file, &j->diags);
         if (r < 0 && r != -EINVAL)
@@ -318,6 +326,8 @@ static void job_load(struct job *j, bool unpacked) {
                 job_fail(j);
                 return;
         }
+        for (size_t i = 0; i < j->dag->n_atoms; i++)
+                j->runs[i].syntax_errors_before = -1;
         j->stage = STAGE_GENERATION;
         log_info("%s: %zu atoms in %zu waves, backend %s", j->name, j->dag->n_atoms,
                  j->dag->n_waves, j->backend->name);

@@ -39,6 +39,9 @@ struct atom_run {
         uint64_t syntax_errors;
         struct node *syntax_list; /* [{line, column, excerpt}] */
         struct gen_usage usage;
+        const char *backend;       /* the backend that wrote it (static), NULL before */
+        long syntax_errors_before; /* before repair calls; -1 when none were made */
+        unsigned repair_calls;
 };
 
 enum job_stage { STAGE_INTAKE, STAGE_VALIDATION, STAGE_GENERATION, STAGE_PACKAGING };
@@ -57,6 +60,7 @@ struct job {
         struct backend_options bopts;
         char *model;
         struct gen_budget budget;  /* model calls: job options over the daemon's defaults */
+        bool repair;
         struct atom_run *runs;
         size_t n_running, n_finished;
         bool failed;   /* an atom failed: start no more, finish when the running end */

@@ -67,6 +67,8 @@ static const struct key model_keys[] = {
         K("max_cost_usd", KEY_USD, max_cost_usd, 0, 0),
         K("max_tokens", KEY_UINT, max_tokens, 0, UINT64_C(1) << 40),
         K("max_calls", KEY_UINT, max_calls, 0, 1000000),
+        K("repair", KEY_BOOL, repair, 0, 0),
+        K("repair_attempts", KEY_UINT, repair_attempts, 0, 10),
 };
 
 #define PROVIDER_KEYS(p)                                                                           \
@@ -107,6 +109,8 @@ void settings_init(struct settings *s) {
                 .type_hints_min = 0.95,
                 .docstrings_min = 0.95,
                 .syntax_errors_max = 0,
+                .repair = true,
+                .repair_attempts = 2,
         };
         model_settings_init(&s->anthropic, "anthropic");
         model_settings_init(&s->openai, "openai");

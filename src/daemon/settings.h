@@ -44,6 +44,8 @@ struct settings {
         double max_cost_usd;       /* job budgets' defaults (job options override); 0: none */
         uint64_t max_tokens;
         unsigned max_calls;
+        bool repair;               /* model backends: repair calls for syntax errors (job option) */
+        unsigned repair_attempts;
 };
 
 void settings_init(struct settings *s);

@@ -114,6 +114,7 @@ static int atom_main(struct job *j, size_t idx) {
         _cleanup_node_ struct node *res = NULL;
         _cleanup_strbuf_ struct strbuf spec_yaml = STRBUF_INIT;
         struct gen_usage usage = { 0 }, spent = { 0 };
+        struct gen_notes notes = { .backend = j->backend->name, .syntax_errors_before = -1 };
         int r;
 
         strbuf_init(&out, MAX_ATOM_OUTPUT);
@@ -137,6 +138,7 @@ static int atom_main(struct job *j, size_t idx) {
                 .work_dir = j->dir,
                 .spec_text = strbuf_str(&spec_yaml),
                 .spent = spent,
+                .notes = &notes,
         };
         r = j->backend->generate(&req, &out, &usage, &error);
         if (r >= 0) {
@@ -153,8 +155,15 @@ static int atom_main(struct job *j, size_t idx) {
                 error = NULL;
         if (node_map_set_string(res, "status", r < 0 ? "error" : "ok") < 0 ||
             (r < 0 && node_map_set_string(res, "error", error ? error : "generation failed") < 0) ||
-            node_map_set(res, "api", report_usage_node(&usage, 6)) < 0)
+            node_map_set(res, "api", report_usage_node(&usage, 6)) < 0 ||
+            node_map_set_string(res, "backend", notes.backend) < 0)
                 return WORKER_FAILED;
+        if (notes.syntax_errors_before >= 0) {
+                struct node *rep = node_new_map();
+                if (node_map_set(res, "repair", rep) < 0 || node_map_set_int(rep, "calls", notes.repair_calls) < 0 ||
+                    node_map_set_int(rep, "syntax_errors_before", notes.syntax_errors_before) < 0)
+                        return WORKER_FAILED;
+        }
         return write_node(result, res) < 0 ? WORKER_FAILED : WORKER_OK;
 }
 
@@ -209,6 +218,15 @@ int worker_load_atom_result(struct job *j, size_t idx) {
         if (node_as_double(node_get(api, "cost_usd"), &cost) == 0)
                 u.cost_usd = cost;
         gen_usage_add(&run->usage, &u); /* over the atom's tries */
+        const struct node *b = node_get(res, "backend");
+        const struct backend *wrote = b && b->kind == NODE_SCALAR ? backend_find(b->value) : NULL;
+        if (wrote)
+                run->backend = wrote->name;
+        const struct node *rep = node_get(res, "repair");
+        if (rep) {
+                run->repair_calls += (unsigned) node_uint(node_get(rep, "calls"));
+                run->syntax_errors_before = (long) node_uint(node_get(rep, "syntax_errors_before"));
+        }
         return 0;
 }
 

@@ -48,6 +48,24 @@ EOS
 )"
 check "api: totals equal the server's count" api_exact $SONNET
 
+start_server syntax '{"steps": [{"match": "config", "kind": "syntax"}, {"match": "errors", "kind": "syntax"}]}' --key "$KEY"
+run_model syntax anthropic ""
+check "an atom with syntax errors is repaired (repair: true is the default): the job succeeds clean" yq_true "$M" \
+        "d['syntax']['errors'] == 0 and d['api']['calls'] == 51"
+check "the atom's metrics show the errors before and after repair and the repair call" yq_true "$M" \
+        "[(a['repair']['calls'], a['repair']['syntax_errors_before'] >= 1, a['repair']['syntax_errors_after'], a['api']['calls'], a['backend']) for a in d['atoms'] if a['id'] == 'config'][0] == (1, True, 0, 2, 'anthropic') and 'repair' not in [a for a in d['atoms'] if a['id'] == 'database'][0]"
+check "one repair request per broken atom reached the server" "$PY" -c "import json; s = json.load(open('$STATS')); assert s['repairs'] == 2, s.get('repairs')"
+check "api: totals equal the server's count" api_exact $SONNET
+
+SP_NR=$(new_spool norepair-job); cp -r "$REF" "$SP_NR/inbox/taskmanager"
+printf 'repair: false\n' > "$SP_NR/inbox/taskmanager/job.yaml"
+SP=$SP_NR; start_server norepair '{"steps": [{"match": "config", "kind": "syntax"}]}' --key "$KEY"
+printf 'anthropic:\n  base_url: http://127.0.0.1:%s\n  model: claude-sonnet-4-5\n' "$PORT" > "$WORK/norepair.yaml"
+run_once "$SP" --config "$WORK/norepair.yaml" --backend anthropic
+M="$SP/outbox/taskmanager.metrics.yaml"
+check "with the job option repair: false the syntax error is kept and measured" yq_true "$M" \
+        "d['syntax']['errors'] >= 1 and d['api']['calls'] == 49 and [a['syntax_errors'] for a in d['atoms'] if a['id'] == 'config'][0] >= 1"
+
 start_server outside '{"steps": [{"match": "config", "kind": "outside"}]}' --key "$KEY"
 run_model outside anthropic ""
 check "a reply naming only a path outside the project fails the job" test "$RC" -eq 1

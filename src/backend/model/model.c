@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analysis/analyze.h"
 #include "faults.h"
 #include "format/doc.h"
 #include "http.h"
@@ -289,6 +290,64 @@ static int extract(const struct session *s, const char *reply, struct strbuf *ou
         return r < 0 ? fail(ret_error, r, "the atom's text is too large") : 0;
 }
 
+static int syntax_errors(const struct session *s, const char *text, struct node **ret_list) {
+        struct file_metrics fm;
+        int r = analyze_source(s->req->atom->target, text, strlen(text), &fm);
+        if (r < 0)
+                return r;
+        r = (int) fm.errors.count;
+        if (ret_list && analyze_errors_to_node(&fm, ret_list) < 0)
+                r = -ENOMEM;
+        file_metrics_clear(&fm);
+        return r;
+}
+
+/* Up to repair_attempts repair calls while the text has syntax errors; the text with the
+ * fewest errors is kept. A failed repair call fails the atom like any call. */
+static int repair(struct session *s, const char *system, struct strbuf *text, char **ret_error) {
+        const struct backend_options *o = s->req->options;
+        struct gen_notes *notes = s->req->notes;
+        _cleanup_node_ struct node *errors = NULL;
+        int n = syntax_errors(s, strbuf_str(text), &errors);
+        if (n < 0)
+                return fail(ret_error, n, "failed to analyse the reply: %s", strerror(-n));
+        if (n == 0 || !o->repair || o->repair_attempts == 0)
+                return 0;
+        if (notes)
+                notes->syntax_errors_before = n;
+        for (unsigned k = 0; k < o->repair_attempts && n > 0; k++) {
+                _cleanup_free_ char *user = NULL, *reply = NULL;
+                _cleanup_strbuf_ struct strbuf fixed = STRBUF_INIT;
+                _cleanup_node_ struct node *errs2 = NULL;
+                unsigned before = s->usage->calls;
+                int r = prompt_repair(s->req, strbuf_str(text), errors, &user, ret_error);
+                if (r >= 0)
+                        r = complete(s, system, NULL, user, &reply, ret_error);
+                if (notes)
+                        notes->repair_calls += s->usage->calls - before;
+                if (r < 0)
+                        return r;
+                strbuf_init(&fixed, text->max);
+                if (extract(s, reply, &fixed, ret_error) < 0) {
+                        free(*ret_error); /* a repair with no usable code: keep the text */
+                        *ret_error = NULL;
+                        continue;
+                }
+                int m = syntax_errors(s, strbuf_str(&fixed), &errs2);
+                if (m < 0)
+                        return fail(ret_error, m, "failed to analyse the repair: %s", strerror(-m));
+                if (m < n) {
+                        strbuf_reset(text);
+                        if ((r = strbuf_add(text, fixed.buf, fixed.len)) < 0)
+                                return fail(ret_error, r, "the atom's text is too large");
+                        n = m;
+                        node_free(errors);
+                        errors = TAKE_PTR(errs2);
+                }
+        }
+        return 0;
+}
+
 int model_generate(const struct model_provider *p, const struct gen_request *req, struct strbuf *out,
                    struct gen_usage *usage, char **ret_error) {
         const struct backend_options *o = req->options;
@@ -319,8 +378,16 @@ int model_generate(const struct model_provider *p, const struct gen_request *req
                 r = prompt_atom(req, NULL, &user, ret_error);
         if (r >= 0)
                 r = complete(&s, system, NULL, user, &reply, ret_error);
+        _cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
+        strbuf_init(&text, out->max);
         if (r >= 0)
-                r = extract(&s, reply, out, ret_error);
+                r = extract(&s, reply, &text, ret_error);
+        if (r >= 0)
+                r = repair(&s, system, &text, ret_error);
+        if (r >= 0 && (r = strbuf_add(out, text.buf ? text.buf : "", text.len)) < 0)
+                r = fail(ret_error, r, "the atom's text is too large");
+        if (req->notes)
+                req->notes->backend = p->name;
         session_clear(&s);
         return r;
 }

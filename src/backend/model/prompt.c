@@ -157,6 +157,7 @@ int prompt_repair(const struct gen_request *req, const char *text, const struct 
                   char **ret_error) {
         _cleanup_node_ struct node *ctx = node_new_map();
         if (!ctx || node_map_set_string(ctx, "target", req->atom->target) < 0 ||
+            node_map_set_string(ctx, "id", req->atom->id) < 0 ||
             node_map_set_string(ctx, "text", text) < 0 ||
             node_map_set(ctx, "errors", errors ? node_dup(errors) : node_new_seq()) < 0)
                 return -ENOMEM;
