@@ -8,7 +8,7 @@ Usage: model-server.py --port-file F --stats F --canned DIR [--script S.json] [-
 Listens on 127.0.0.1 on an ephemeral port (written to --port-file), answers
 POST /v1/messages and POST /chat/completions (under any prefix, e.g. /v1). Each request's
 atom is read from the prompt ("Atom `ID`", "Write `TARGET`"); the answer is the canned
-file DIR/TARGET in a fenced block ("File: TARGET" before it). When several atoms share a
+file DIR/.atoms/ID, else DIR/TARGET, in a fenced block ("File: TARGET" before it). When several atoms share a
 target, the first one to be answered gets the whole file and the others an empty part.
 
 The script is {"steps": [STEP...]}; each request takes the first step whose "match" (an
@@ -77,7 +77,9 @@ def take_step(atom):
 
 
 def canned_answer(atom, target):
-    path = os.path.join(args.canned, target)
+    path = os.path.join(args.canned, ".atoms", atom)
+    if not os.path.exists(path):
+        path = os.path.join(args.canned, target)
     with open(path) as f:
         text = f.read()
     owner = first_for_target.setdefault(target, atom)
@@ -145,6 +147,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(401, err)
             if repair:
                 stats["repairs"] = stats.get("repairs", 0) + 1
+            if "A first draft of this file" in user:
+                stats.setdefault("drafts", []).append(atom)
             step = None if continuation or repair else take_step(atom)
         kind = step.get("kind") if step else None
         if step and "status" in step:

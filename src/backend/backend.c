@@ -1,7 +1,8 @@
 /* backend.c - the table of built-in generation backends.
  *
- * Interface: backend_find() in backend.h: the embedded `pattern` backend and the
- * language-model backends `anthropic` and `openai` (model/). No diagnostics, no logging.
+ * Interface: backend_find() in backend.h: the embedded `pattern` backend, the
+ * language-model backends `anthropic` and `openai` (model/), and `hybrid`
+ * (backend-hybrid.c). No diagnostics, no logging.
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@ static const struct backend *const backends[] = {
         &backend_pattern,
         &backend_anthropic,
         &backend_openai,
+        &backend_hybrid,
 };
 
 const struct backend *backend_find(const char *name) {

@@ -39,6 +39,7 @@ struct backend_options {
         struct limits *limits;    /* shared by every worker of the daemon */
         double daily_cost_usd;    /* 0: no ceiling */
         struct gen_budget budget;
+        const char *hybrid_model; /* hybrid: the model backend, "anthropic" or "openai" */
         bool repair;              /* repair calls for an atom whose text has syntax errors */
         unsigned repair_attempts;
 };
@@ -91,7 +92,7 @@ struct backend {
                         struct gen_usage *usage, char **ret_error);
 };
 
-extern const struct backend backend_pattern, backend_anthropic, backend_openai;
+extern const struct backend backend_pattern, backend_anthropic, backend_openai, backend_hybrid;
 
 /* NULL when no backend of that name is built in. */
 const struct backend *backend_find(const char *name);

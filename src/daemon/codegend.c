@@ -155,7 +155,7 @@ int main(int argc, char **argv) {
                 return EXIT_USAGE;
         }
         if (s.backend && !backend_find(s.backend)) {
-                log_error("unknown backend '%s' (this build has: pattern, anthropic, openai)", s.backend);
+                log_error("unknown backend '%s' (this build has: pattern, anthropic, openai, hybrid)", s.backend);
                 settings_clear(&s);
                 return EXIT_USAGE;
         }

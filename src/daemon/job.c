@@ -149,6 +149,8 @@ static int job_load_options(struct job *j, const struct settings *s) {
         const char *backend = s->backend ? s->backend : "pattern";
         const char *model = s->model;
         const struct node *where = NULL; /* the options' backend: key, for the diagnostic */
+        const char *hybrid = s->hybrid_model_backend ? s->hybrid_model_backend : "anthropic";
+        const struct node *hybrid_where = NULL;
         double calls = s->max_calls, tokens = (double) s->max_tokens;
         int r = 0;
 
@@ -160,12 +162,15 @@ static int job_load_options(struct job *j, const struct settings *s) {
                                          "job options must be a mapping");
                 for (size_t i = 0; i < o->n && r >= 0; i++) {
                         const struct node *k = o->keys[i], *v = o->items[i];
-                        if (streq(k->value, "backend") || streq(k->value, "model")) {
+                        if (streq(k->value, "backend") || streq(k->value, "model") ||
+                            streq(k->value, "model_backend")) {
                                 if (!node_is_string(v))
                                         r = diags_add(&j->diags, file, v->line, v->column, k->value,
                                                       "'%s' must be a string", k->value);
                                 else if (streq(k->value, "backend"))
                                         backend = v->value, where = v;
+                                else if (streq(k->value, "model_backend"))
+                                        hybrid = v->value, hybrid_where = v;
                                 else
                                         model = v->value;
                         } else if (streq(k->value, "max_cost_usd"))
@@ -182,7 +187,7 @@ static int job_load_options(struct job *j, const struct settings *s) {
                         else if (strncmp(k->value, "x-", 2) != 0)
                                 r = diags_add(&j->diags, file, k->line, k->column, k->value,
                                               "unknown key '%s' in job options (known: backend, model, "
-                                              "max_cost_usd, max_tokens, max_calls, repair)",
+                                              "model_backend, max_cost_usd, max_tokens, max_calls, repair)",
                                               k->value);
                 }
         }
@@ -194,11 +199,17 @@ static int job_load_options(struct job *j, const struct settings *s) {
         if (!j->backend)
                 return diags_add(&j->diags, where ? file : NULL, where ? where->line : 0,
                                  where ? where->column : 0, where ? "backend" : NULL,
-                                 "unknown backend '%s' (this build has: pattern, anthropic, openai)", backend);
+                                 "unknown backend '%s' (this build has: pattern, anthropic, openai, hybrid)", backend);
+        if (j->backend == &backend_hybrid && !streq(hybrid, "anthropic") && !streq(hybrid, "openai"))
+                return diags_add(&j->diags, hybrid_where ? file : NULL, hybrid_where ? hybrid_where->line : 0,
+                                 hybrid_where ? hybrid_where->column : 0, hybrid_where ? "model_backend" : NULL,
+                                 "hybrid's model backend must be anthropic or openai, not '%s'", hybrid);
+        j->hybrid_model = streq(hybrid, "anthropic") ? "anthropic" : "openai";
         /* a model backend's own default model, so that the report names the one used */
-        if (!model && j->backend == &backend_anthropic)
+        const char *mb = j->backend == &backend_hybrid ? j->hybrid_model : j->backend->name;
+        if (!model && streq(mb, "anthropic"))
                 model = s->anthropic.model;
-        else if (!model && j->backend == &backend_openai)
+        else if (!model && streq(mb, "openai"))
                 model = s->openai.model;
         if (model && !(j->model = strdup(model)))
                 return -ENOMEM;
@@ -242,6 +253,7 @@ static int job_validate(struct job *j) {
                 .limits = j->manager->limits,
                 .daily_cost_usd = s->daily_cost_usd,
                 .budget = j->budget,
+                .hybrid_model = j->hybrid_model,
                 .repair = j->repair,
                 .repair_attempts = s->repair_attempts,
         };

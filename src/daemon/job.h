@@ -61,6 +61,7 @@ struct job {
         char *model;
         struct gen_budget budget;  /* model calls: job options over the daemon's defaults */
         bool repair;
+        const char *hybrid_model;  /* static: "anthropic" or "openai" */
         struct atom_run *runs;
         size_t n_running, n_finished;
         bool failed;   /* an atom failed: start no more, finish when the running end */

@@ -69,6 +69,7 @@ static const struct key model_keys[] = {
         K("max_calls", KEY_UINT, max_calls, 0, 1000000),
         K("repair", KEY_BOOL, repair, 0, 0),
         K("repair_attempts", KEY_UINT, repair_attempts, 0, 10),
+        K("hybrid_model_backend", KEY_STRING, hybrid_model_backend, 0, 0),
 };
 
 #define PROVIDER_KEYS(p)                                                                           \
@@ -123,6 +124,7 @@ void settings_clear(struct settings *s) {
         free(s->patterns_dir);
         free(s->datadir);
         free(s->prompts_dir);
+        free(s->hybrid_model_backend);
         model_settings_clear(&s->anthropic);
         model_settings_clear(&s->openai);
         settings_init(s);

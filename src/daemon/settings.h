@@ -45,6 +45,7 @@ struct settings {
         uint64_t max_tokens;
         unsigned max_calls;
         bool repair;               /* model backends: repair calls for syntax errors (job option) */
+        char *hybrid_model_backend; /* hybrid's model: anthropic (NULL) or openai */
         unsigned repair_attempts;
 };
 

@@ -10,7 +10,7 @@
 #include "backend/backend.h"
 #include "model.h"
 
-static int check(const struct model_provider *p, const struct backend_options *o, const char *dag_file,
+int model_check(const struct model_provider *p, const struct backend_options *o, const char *dag_file,
                  struct diags *d) {
         const struct model_settings *ms = p == &model_anthropic ? o->anthropic : o->openai;
         size_t before = d->n;
@@ -30,24 +30,24 @@ static int check_anthropic(const struct backend_options *o, const struct spec *s
                            const char *dag_file, struct diags *d) {
         (void) spec;
         (void) dag;
-        return check(&model_anthropic, o, dag_file, d);
+        return model_check(&model_anthropic, o, dag_file, d);
 }
 
 static int check_openai(const struct backend_options *o, const struct spec *spec, const struct dag *dag,
                         const char *dag_file, struct diags *d) {
         (void) spec;
         (void) dag;
-        return check(&model_openai, o, dag_file, d);
+        return model_check(&model_openai, o, dag_file, d);
 }
 
 static int generate_anthropic(const struct gen_request *req, struct strbuf *out, struct gen_usage *usage,
                               char **ret_error) {
-        return model_generate(&model_anthropic, req, out, usage, ret_error);
+        return model_generate(&model_anthropic, req, NULL, out, usage, ret_error);
 }
 
 static int generate_openai(const struct gen_request *req, struct strbuf *out, struct gen_usage *usage,
                            char **ret_error) {
-        return model_generate(&model_openai, req, out, usage, ret_error);
+        return model_generate(&model_openai, req, NULL, out, usage, ret_error);
 }
 
 const struct backend backend_anthropic = {

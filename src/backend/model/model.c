@@ -348,8 +348,12 @@ static int repair(struct session *s, const char *system, struct strbuf *text, ch
         return 0;
 }
 
-int model_generate(const struct model_provider *p, const struct gen_request *req, struct strbuf *out,
-                   struct gen_usage *usage, char **ret_error) {
+const struct model_provider *model_provider_find(const char *name) {
+        return streq_ptr(name, "anthropic") ? &model_anthropic : streq_ptr(name, "openai") ? &model_openai : NULL;
+}
+
+int model_generate(const struct model_provider *p, const struct gen_request *req, const char *draft,
+                   struct strbuf *out, struct gen_usage *usage, char **ret_error) {
         const struct backend_options *o = req->options;
         struct session s = {
                 .p = p,
@@ -375,7 +379,7 @@ int model_generate(const struct model_provider *p, const struct gen_request *req
         }
         r = prompt_system(req, &system, ret_error);
         if (r >= 0)
-                r = prompt_atom(req, NULL, &user, ret_error);
+                r = prompt_atom(req, draft, &user, ret_error);
         if (r >= 0)
                 r = complete(&s, system, NULL, user, &reply, ret_error);
         _cleanup_strbuf_ struct strbuf text = STRBUF_INIT;

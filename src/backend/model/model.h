@@ -90,6 +90,12 @@ void model_reply_clear(struct model_reply *r);
 /* Usage of an error reply (some servers report it), message and "quota" flag. */
 int model_error_message(const struct node *reply, char **ret_message, bool *ret_quota);
 
-/* The generate() of both model backends. */
-int model_generate(const struct model_provider *p, const struct gen_request *req,
+/* The generate() of both model backends; draft: a first version of the file to extend
+ * (hybrid: the pattern bank's), or NULL. */
+int model_generate(const struct model_provider *p, const struct gen_request *req, const char *draft,
                    struct strbuf *out, struct gen_usage *usage, char **ret_error);
+/* The check() of both model backends: a model and (anthropic) a key are configured. */
+int model_check(const struct model_provider *p, const struct backend_options *o, const char *dag_file,
+                struct diags *d);
+/* "anthropic" or "openai" → its provider; NULL otherwise. */
+const struct model_provider *model_provider_find(const char *name);
