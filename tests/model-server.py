@@ -26,6 +26,8 @@ atom id, or "*") fits and whose "times" (default 1) is not used up:
                                                 the prompt, gets the canned file)
   {"kind": "refusal"}                           stop_reason refusal / message.refusal
   {"kind": "noblock"}                           prose only, no code
+  {"kind": "slowok", "delay": SECONDS}          answers normally after a delay (for
+                                                measuring concurrency: max_inflight)
 Token counts are the server's own (bytes / 4, at least 1): input, output, cache
 creation (the first time a system prefix is seen) and cache read (later); every 200
 reply reports its usage, and the totals are written to --stats (JSON) after each reply,
@@ -49,7 +51,7 @@ args = ap.parse_args()
 steps = json.load(open(args.script))["steps"] if args.script else []
 for s in steps:
     s.setdefault("times", 1)
-lock = threading.Lock()
+lock = threading.RLock()
 stats = {"requests": 0, "statuses": {}, "input_tokens": 0, "output_tokens": 0,
          "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
          "token_params": [], "atoms": [], "paths": []}
@@ -97,6 +99,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def send(self, status, body, headers=None):
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.uncount()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -109,6 +112,24 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
     def do_POST(self):
+        with lock:
+            stats["inflight"] = stats.get("inflight", 0) + 1
+            stats["max_inflight"] = max(stats.get("max_inflight", 0), stats["inflight"])
+        self.counted = True
+        try:
+            self.answer()
+        finally:
+            self.uncount()
+
+    def uncount(self):
+        # before the reply is sent: the client may start its next call as soon as it has it
+        with lock:
+            if self.counted:
+                self.counted = False
+                stats["inflight"] -= 1
+                save_stats()
+
+    def answer(self):
         n = int(self.headers.get("Content-Length", "0"))
         raw = self.rfile.read(n)
         anthropic = self.path.endswith("/v1/messages")
@@ -161,6 +182,8 @@ class Handler(BaseHTTPRequestHandler):
                 err = {"error": {"message": step.get("error", "scripted failure"), "type": step.get("type", "server_error"),
                                  "code": step.get("type")}}
             return self.send(step["status"], err, step.get("headers"))
+        if kind == "slowok":
+            time.sleep(step["delay"])
         if kind == "slow":
             time.sleep(step["delay"])
             try:  # the client gave up (timeout): nothing is delivered, nothing counted

@@ -103,6 +103,21 @@ check "a wrong key (401) fails the job with the server's message" yq_true "$M" \
 check "after the 401 no further request is sent with that key" "$PY" -c "import json; s = json.load(open('$STATS')); assert s['requests'] == 1, s['requests']"
 check "the key is written nowhere" no_key
 
+start_server conc '{"steps": [{"match": "*", "kind": "slowok", "delay": 0.3, "times": 7}]}' --key "$KEY"
+run_model conc anthropic "  concurrency: 1" --workers 4
+check "concurrency holds for all workers together: one request at a time" "$PY" -c "
+import json; s = json.load(open('$STATS')); assert s['max_inflight'] == 1 and s['requests'] == 49, (s['max_inflight'], s['requests'])"
+start_server conc2 '{"steps": [{"match": "*", "kind": "slowok", "delay": 0.3, "times": 7}]}' --key "$KEY"
+run_model conc2 anthropic "  concurrency: 3" --workers 6
+check "concurrency 3: at most 3 requests at once, and more than one" "$PY" -c "
+import json; s = json.load(open('$STATS')); assert 2 <= s['max_inflight'] <= 3, s['max_inflight']"
+
+start_server daily '{"steps": []}' --key "$KEY"
+run_model daily anthropic "daily_cost_usd: 0.03" --workers 1
+check "the daily ceiling stops the calls: the job fails at generation naming daily_cost_usd" yq_true "$M" \
+        "d['stage'] == 'generation' and any('daily_cost_usd' in e['message'] for e in d['errors']) and 0 < d['metrics']['api']['calls'] < 49 and d['metrics']['api']['cost_usd'] >= 0.03"
+check "api: totals of the stopped job equal the server's count" api_exact $SONNET
+
 start_server budget '{"steps": []}' --key "$KEY"
 printf 'anthropic:\n  base_url: http://127.0.0.1:%s\n  model: claude-sonnet-4-5\n' "$PORT" > "$WORK/budget.yaml"
 SP=$(new_spool budget-run)
