@@ -1,16 +1,11 @@
 /* reply.c - the atom's file out of a language model's reply; see reply.h.
  *
- * One pass over the reply's lines (BOM dropped, CRLF made LF) finds the fenced blocks
- * (``` or ~~~, three or more, any indentation, closed by the same character at least as
- * long) and the name of each: a header before it (`### path`, `**path**`, `File: path`,
- * `path:`, "Here is `path`:"), a path in the info string (```python src/a.py), or a path
- * comment on its first line. In a Python block a fence inside a triple-quoted string does
- * not close it (a docstring with an example), unless the block would then never close.
- * The block named for the target is taken (the last one when named twice); without any
+ * reply-markdown.c reads the reply as fenced blocks with names; this file decides. The
+ * block named for the target is taken (the best match, the last of equals); without any
  * named block, the longest block whose language fits the target is; a reply without any
- * fence is the file when it is plainly code. Everything named for another or an unsafe
- * path is refused and listed. Sizes are bounded by REPLY_MAX_SIZE and REPLY_MAX_BLOCKS.
- * This module never logs.
+ * fence is the file when it is plainly code. Every other named block is refused and
+ * listed, unsafe names (path_is_safe()) always. Sizes are bounded by REPLY_MAX_SIZE,
+ * REPLY_MAX_BLOCKS and REPLY_MAX_IGNORED. This module never logs.
  */
 #include "config.h"
 
@@ -18,52 +13,17 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/types.h>
 
+#include "reply-internal.h"
 #include "reply.h"
 #include "shared/fs.h"
 #include "shared/macro.h"
 #include "shared/strbuf.h"
-
-struct span {
-        const char *p;
-        size_t n;
-};
-
-struct block {
-        size_t start, end; /* content bytes [start, end) of the normalised reply */
-        size_t indent;     /* the opening fence's indentation, removed from each line */
-        struct span lang;
-        struct span name; /* n == 0: no name */
-};
-
-struct fence {
-        char ch;
-        size_t count, indent;
-        struct span info;
-};
-
-enum header {
-        HEADER_NONE,
-        HEADER_HEADING, /* a Markdown heading that names no file: forgets a pending name */
-        HEADER_PATH,    /* names the next block, even after prose */
-        HEADER_PROSE,   /* "Here is `path`:" names the block right below it */
-};
-
-static const char *const known_exts[] = {
-        "py", "pyi", "pyx", "txt", "md", "rst", "toml", "cfg", "ini", "yaml", "yml", "json",
-        "sh", "bash", "env", "html", "htm", "css", "js", "ts", "sql", "lock", "in", "j2",
-        "jinja", "jinja2", "tmpl", "xml", "csv", "conf", "mako",
-};
-static const char *const known_names[] = {
-        "Dockerfile", "Makefile", "Procfile", ".env", ".gitignore", ".dockerignore",
-        "LICENSE", "README",
-};
 
 /* The languages a block may be tagged with to be an unnamed target of that extension;
  * a target whose extension is not here takes a block of any language. */
@@ -73,7 +33,7 @@ static const struct {
 } lang_table[] = {
         { "py", " python py python3 py3 pyi ipython " },
         { "pyi", " python py python3 py3 pyi " },
-        { "txt", " text txt plaintext plain requirements pip " },
+        { "txt", " text txt plaintext plain requirements pip pip-requirements " },
         { "md", " markdown md " },
         { "rst", " rst restructuredtext " },
         { "toml", " toml " },
@@ -96,304 +56,11 @@ static const char *const py_keywords[] = {
         "case", "type", "print", "not", "True", "False", "None", "__all__",
 };
 
-static bool is_blank(char c) {
-        return c == ' ' || c == '\t';
-}
-
-static struct span span_from(struct span s, size_t off) {
-        return off >= s.n ? (struct span) { s.p + s.n, 0 } : (struct span) { s.p + off, s.n - off };
-}
-
-static struct span span_trim(struct span s) {
-        while (s.n && is_blank(s.p[0]))
-                s.p++, s.n--;
-        while (s.n && is_blank(s.p[s.n - 1]))
-                s.n--;
-        return s;
-}
-
-static bool span_ieq(struct span s, const char *lit) {
-        return s.n == strlen(lit) && strncasecmp(s.p, lit, s.n) == 0;
-}
-
-static bool span_istarts(struct span s, const char *lit) {
-        size_t n = strlen(lit);
-        return s.n >= n && strncasecmp(s.p, lit, n) == 0;
-}
-
-static bool span_ends(struct span s, const char *lit) {
-        size_t n = strlen(lit);
-        return s.n >= n && memcmp(s.p + s.n - n, lit, n) == 0;
-}
-
-/* The first blank-separated word of s; *ret_rest is what follows it, trimmed. */
-static struct span first_word(struct span s, struct span *ret_rest) {
-        size_t i = 0;
-        while (i < s.n && !is_blank(s.p[i]))
-                i++;
-        *ret_rest = span_trim(span_from(s, i));
-        return (struct span) { s.p, i };
-}
-
-/* Markdown decoration around a name: emphasis, backticks, a trailing colon. */
-static struct span strip_decor(struct span s) {
-        for (;;) {
-                struct span t = span_trim(s);
-                while (t.n && (t.p[0] == '*' || t.p[0] == '`'))
-                        t.p++, t.n--;
-                while (t.n && (t.p[t.n - 1] == '*' || t.p[t.n - 1] == '`' || t.p[t.n - 1] == ':'))
-                        t.n--;
-                t = span_trim(t);
-                if (t.n == s.n)
-                        return t;
-                s = t;
-        }
-}
-
-static struct span strip_label(struct span s) {
-        static const char *const labels[] = {
-                "file name:", "file path:", "filename:", "file:", "path:", "file ",
-        };
-        for (size_t i = 0; i < ELEMENTSOF(labels); i++)
-                if (span_istarts(s, labels[i]))
-                        return strip_decor(span_from(s, strlen(labels[i])));
-        return s;
-}
-
-/* "1. ", "- ", "* ", "+ " before a header */
-static struct span strip_list_marker(struct span s) {
-        size_t i = 0;
-        while (i < s.n && s.p[i] >= '0' && s.p[i] <= '9')
-                i++;
-        if (i > 0 && i + 1 < s.n && (s.p[i] == '.' || s.p[i] == ')') && is_blank(s.p[i + 1]))
-                return span_trim(span_from(s, i + 2));
-        if (s.n >= 2 && (s.p[0] == '-' || s.p[0] == '*' || s.p[0] == '+') && is_blank(s.p[1]))
-                return span_trim(span_from(s, 2));
-        return s;
-}
-
-static bool has_known_ext(struct span t) {
-        size_t i = t.n;
-        while (i > 0 && t.p[i - 1] != '.' && t.p[i - 1] != '/')
-                i--;
-        if (i > 0 && t.p[i - 1] == '.' && i < t.n) {
-                struct span ext = span_from(t, i);
-                for (size_t k = 0; k < ELEMENTSOF(known_exts); k++)
-                        if (span_ieq(ext, known_exts[k]))
-                                return true;
-        }
-        size_t b = t.n;
-        while (b > 0 && t.p[b - 1] != '/')
-                b--;
-        for (size_t k = 0; k < ELEMENTSOF(known_names); k++)
-                if (span_ieq(span_from(t, b), known_names[k]))
-                        return true;
-        return false;
-}
-
-/* A word that names a file: a known extension or name, or any word with a slash (so that
- * "/etc/passwd" or "..\x" is recognised and refused, never taken as unnamed code). */
-static bool looks_like_path(struct span t, bool strict) {
-        if (t.n == 0 || (t.n >= 3 && memmem(t.p, t.n, "://", 3)))
-                return false;
-        if (has_known_ext(t))
-                return true;
-        if (strict)
-                return t.p[0] == '/' || span_istarts(t, "../") || memmem(t.p, t.n, "/../", 4);
-        return memchr(t.p, '/', t.n) || memchr(t.p, '\\', t.n);
-}
-
-/* After a name: nothing, or a remark such as "(new)" or "- the models". */
-static bool rest_is_remark(struct span rest) {
-        return rest.n == 0 || rest.p[0] == '(' || rest.p[0] == '-' ||
-               span_istarts(rest, "\xe2\x80\x94") || span_istarts(rest, "\xe2\x80\x93");
-}
-
-/* A name alone on a line once decoration and label are gone. */
-static bool name_in(struct span s, bool strict, struct span *ret, struct span *ret_rest) {
-        struct span rest, w = first_word(strip_decor(strip_label(strip_decor(s))), &rest);
-        w = strip_decor(w);
-        if (!looks_like_path(w, strict) || !rest_is_remark(rest))
-                return false;
-        *ret = w;
-        if (ret_rest)
-                *ret_rest = rest;
-        return true;
-}
-
-/* "Here is `src/app.py`:" - one backquoted name on a line ending with a colon. */
-static bool name_in_prose(struct span s, struct span *ret) {
-        struct span t = s, found = { NULL, 0 };
-        while (t.n && (t.p[t.n - 1] == '*' || is_blank(t.p[t.n - 1])))
-                t.n--;
-        if (!t.n || t.p[t.n - 1] != ':')
-                return false;
-        for (size_t i = 0; i < t.n;) {
-                const char *a = memchr(t.p + i, '`', t.n - i);
-                if (!a)
-                        break;
-                size_t o = (size_t) (a - t.p) + 1;
-                const char *b = memchr(t.p + o, '`', t.n - o);
-                if (!b)
-                        break;
-                struct span w = { t.p + o, (size_t) (b - (t.p + o)) };
-                if (looks_like_path(w, false)) {
-                        if (found.p)
-                                return false;
-                        found = w;
-                }
-                i = (size_t) (b - t.p) + 1;
-        }
-        if (!found.p)
-                return false;
-        *ret = found;
-        return true;
-}
-
-static enum header header_of(struct span line, struct span *ret) {
-        struct span s = span_trim(line);
-        bool heading = false;
-        size_t h = 0;
-        while (h < s.n && s.p[h] == '#')
-                h++;
-        if (h >= 1 && h <= 6 && (h == s.n || is_blank(s.p[h]))) {
-                heading = true;
-                s = span_trim(span_from(s, h));
-        }
-        struct span item = strip_list_marker(s), rest;
-        /* a list of files with remarks ("- `a.py` - the models") names no block */
-        if (name_in(item, false, ret, &rest) &&
-            (item.n == s.n || rest.n == 0 || span_ends(span_trim(line), ":")))
-                return HEADER_PATH;
-        s = item;
-        if (name_in_prose(s, ret))
-                return HEADER_PROSE;
-        return heading ? HEADER_HEADING : HEADER_NONE;
-}
-
-/* "# src/app.py", "// File: src/app.py" or "<!-- src/a.md -->" as a block's first line */
-static bool name_in_comment(struct span line, struct span *ret) {
-        struct span s = span_trim(line);
-        if (span_istarts(s, "<!--")) {
-                s = span_from(s, 4);
-                if (span_ends(s, "-->"))
-                        s.n -= 3;
-        } else if (span_istarts(s, "#") && !span_istarts(s, "#!"))
-                s = span_from(s, 1);
-        else if (span_istarts(s, "//") || span_istarts(s, "--"))
-                s = span_from(s, 2);
-        else
-                return false;
-        return name_in(span_trim(s), true, ret, NULL);
-}
-
-static bool fence_open(struct span l, struct fence *ret) {
-        size_t i = 0, c = 0;
-        while (i < l.n && is_blank(l.p[i]))
-                i++;
-        if (i >= l.n || (l.p[i] != '`' && l.p[i] != '~'))
-                return false;
-        char ch = l.p[i];
-        while (i + c < l.n && l.p[i + c] == ch)
-                c++;
-        if (c < 3)
-                return false;
-        struct span info = span_trim(span_from(l, i + c));
-        if (ch == '`' && memchr(info.p, '`', info.n))
-                return false; /* ```inline``` code on one line */
-        *ret = (struct fence) { .ch = ch, .count = c, .indent = i, .info = info };
-        return true;
-}
-
-static bool fence_closes(struct span l, const struct fence *f) {
-        size_t i = 0, c = 0;
-        while (i < l.n && is_blank(l.p[i]))
-                i++;
-        if (i > f->indent + 3)
-                return false;
-        while (i + c < l.n && l.p[i + c] == f->ch)
-                c++;
-        return c >= f->count && span_trim(span_from(l, i + c)).n == 0;
-}
-
-/* The language and any file name of an info string: "python", "python:src/a.py",
- * "python title=\"src/a.py\"", "src/a.py". */
-static void parse_info(struct span info, struct span *ret_lang, struct span *ret_name) {
-        struct span rest, w = first_word(info, &rest);
-        const char *colon = memchr(w.p, ':', w.n);
-        *ret_name = (struct span) { NULL, 0 };
-        if (colon) {
-                struct span n = { colon + 1, w.n - (size_t) (colon + 1 - w.p) };
-                if (looks_like_path(n, false))
-                        *ret_name = n;
-                w.n = (size_t) (colon - w.p);
-        }
-        size_t brace = 0;
-        while (brace < w.n && w.p[brace] != '{')
-                brace++;
-        w.n = brace;
-        if (!ret_name->n && looks_like_path(w, false)) {
-                *ret_name = w;
-                w.n = 0;
-        }
-        *ret_lang = w;
-        while (!ret_name->n && rest.n) {
-                struct span r2, a = first_word(rest, &r2);
-                const char *eq = memchr(a.p, '=', a.n);
-                if (eq) {
-                        a = span_from(a, (size_t) (eq + 1 - a.p));
-                        if (a.n >= 2 && (a.p[0] == '"' || a.p[0] == '\'') && a.p[a.n - 1] == a.p[0])
-                                a = (struct span) { a.p + 1, a.n - 2 };
-                }
-                if (looks_like_path(a, false))
-                        *ret_name = a;
-                rest = r2;
-        }
-}
-
-/* Python's string state at the end of a line: 0, or the quote of the open triple-quoted
- * string. Enough to see that a fence line lies inside a docstring. */
-static char py_scan(struct span l, char state) {
-        for (size_t i = 0; i < l.n; i++) {
-                char c = l.p[i];
-                if (state) {
-                        if (c == '\\')
-                                i++;
-                        else if (c == state && i + 2 < l.n && l.p[i + 1] == c && l.p[i + 2] == c) {
-                                state = 0;
-                                i += 2;
-                        }
-                        continue;
-                }
-                if (c == '#')
-                        break;
-                if (c != '"' && c != '\'')
-                        continue;
-                if (i + 2 < l.n && l.p[i + 1] == c && l.p[i + 2] == c) {
-                        state = c;
-                        i += 2;
-                        continue;
-                }
-                for (i++; i < l.n && l.p[i] != c; i++)
-                        if (l.p[i] == '\\')
-                                i++;
-        }
-        return state;
-}
-
 static const char *target_ext(const char *target) {
         const char *base = path_basename(target), *dot = strrchr(base, '.');
         if (strcasecmp(base, "Dockerfile") == 0)
                 return "dockerfile";
         return dot && dot[1] ? dot + 1 : "";
-}
-
-static bool lang_is_python(struct span lang) {
-        static const char *const py[] = { "python", "py", "python3", "py3", "pyi", "ipython" };
-        for (size_t i = 0; i < ELEMENTSOF(py); i++)
-                if (span_ieq(lang, py[i]))
-                        return true;
-        return false;
 }
 
 static bool word_in(const char *list, struct span w) {
@@ -422,119 +89,16 @@ static bool target_is_python(const char *target) {
         return strcasecmp(ext, "py") == 0 || strcasecmp(ext, "pyi") == 0;
 }
 
-/* ---- the reply as blocks ---- */
-
-struct parse {
-        const char *buf;
-        size_t len;
-        bool python; /* unnamed-language blocks are Python (the target is) */
-        struct block *blocks;
-        size_t n_blocks, alloc;
-        size_t n_fences;
-};
-
-static struct span line_at(const struct parse *p, size_t pos, size_t *ret_next) {
-        const char *nl = memchr(p->buf + pos, '\n', p->len - pos);
-        size_t end = nl ? (size_t) (nl - p->buf) : p->len;
-        *ret_next = nl ? end + 1 : p->len;
-        return (struct span) { p->buf + pos, end - pos };
-}
-
-static int add_block(struct parse *p, const struct block *b) {
-        if (p->n_blocks >= REPLY_MAX_BLOCKS)
-                return -E2BIG;
-        if (p->n_blocks == p->alloc) {
-                size_t n = p->alloc ? p->alloc * 2 : 8;
-                struct block *nb = reallocarray(p->blocks, n, sizeof(*nb));
-                if (!nb)
-                        return -ENOMEM;
-                p->blocks = nb;
-                p->alloc = n;
-        }
-        p->blocks[p->n_blocks++] = *b;
-        return 0;
-}
-
-/* Finds the end of the block opened by f whose content starts at pos: *ret_end is where
- * its content ends and *ret_next where parsing goes on. A fence inside a Python
- * triple-quoted string is content, unless the block would then run to the end of the
- * reply: then the first such fence closes it. */
-static void block_end(const struct parse *p, const struct fence *f, bool python, size_t pos,
-                      size_t *ret_end, size_t *ret_next) {
-        char state = 0;
-        size_t skipped = SIZE_MAX, skipped_next = 0;
-        while (pos < p->len) {
-                size_t next;
-                struct span l = line_at(p, pos, &next);
-                if (fence_closes(l, f)) {
-                        if (!python || state == 0) {
-                                *ret_end = pos;
-                                *ret_next = next;
-                                return;
-                        }
-                        if (skipped == SIZE_MAX) {
-                                skipped = pos;
-                                skipped_next = next;
-                        }
-                }
-                if (python)
-                        state = py_scan(l, state);
-                pos = next;
-        }
-        if (skipped != SIZE_MAX) {
-                *ret_end = skipped;
-                *ret_next = skipped_next;
-                return;
-        }
-        *ret_end = *ret_next = p->len; /* unclosed: cut at max_tokens */
-}
-
-static int parse_blocks(struct parse *p) {
-        struct span pending = { NULL, 0 };
-        enum header pending_kind = HEADER_NONE;
-        size_t pos = 0;
-        while (pos < p->len) {
-                size_t next;
-                struct span l = line_at(p, pos, &next), name;
-                struct fence f;
-                if (!fence_open(l, &f)) {
-                        enum header h = header_of(l, &name);
-                        if (h == HEADER_PATH || h == HEADER_PROSE) {
-                                pending = name;
-                                pending_kind = h;
-                        } else if (h == HEADER_HEADING ||
-                                   (pending_kind == HEADER_PROSE && span_trim(l).n > 0))
-                                pending_kind = HEADER_NONE;
-                        pos = next;
-                        continue;
-                }
-                p->n_fences++;
-                struct block b = { .start = next, .indent = f.indent };
-                parse_info(f.info, &b.lang, &b.name);
-                if (pending_kind != HEADER_NONE)
-                        b.name = pending;
-                pending_kind = HEADER_NONE;
-                bool python = lang_is_python(b.lang) || (b.lang.n == 0 && p->python);
-                block_end(p, &f, python, next, &b.end, &pos);
-                if (b.name.n == 0 && b.start < b.end) {
-                        size_t n1;
-                        struct span first = line_at(p, b.start, &n1);
-                        if (n1 > b.end)
-                                first.n = b.end - b.start;
-                        (void) name_in_comment(first, &b.name);
-                }
-                int r = add_block(p, &b);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
 /* ---- a reply without fences ---- */
+
+/* c is one of set (never the terminating NUL) */
+static bool char_in(char c, const char *set) {
+        return c != '\0' && strchr(set, c);
+}
 
 static bool py_line_is_code(struct span l) {
         static const char *const prefixes[] = { "r", "b", "f", "u", "rb", "br", "fr", "rf" };
-        if (strchr("#@\"'([{)]}", l.p[0]))
+        if (char_in(l.p[0], "#@\"'([{)]}"))
                 return true;
         size_t i = 0;
         while (i < l.n && (l.p[i] == '_' || l.p[i] == '.' || (l.p[i] >= '0' && l.p[i] <= '9') ||
@@ -545,7 +109,7 @@ static bool py_line_is_code(struct span l) {
         struct span w = { l.p, i };
         for (size_t k = 0; k < ELEMENTSOF(py_keywords); k++)
                 if (w.n == strlen(py_keywords[k]) && memcmp(w.p, py_keywords[k], w.n) == 0 &&
-                    (i == l.n || strchr(" \t:(.[", l.p[i])))
+                    (i == l.n || char_in(l.p[i], " \t:(.[")))
                         return true;
         if (i < l.n && (l.p[i] == '"' || l.p[i] == '\''))
                 for (size_t k = 0; k < ELEMENTSOF(prefixes); k++)
@@ -554,9 +118,9 @@ static bool py_line_is_code(struct span l) {
         struct span rest = span_trim(span_from(l, i));
         if (rest.n == 0)
                 return false;
-        if (strchr("=([,", rest.p[0]))
+        if (char_in(rest.p[0], "=([,"))
                 return true;
-        if (rest.n >= 2 && rest.p[1] == '=' && strchr("+-*/%|&^", rest.p[0]))
+        if (rest.n >= 2 && rest.p[1] == '=' && char_in(rest.p[0], "+-*/%|&^"))
                 return true;
         if (rest.p[0] == ':') { /* an annotation, not "Note: this file ..." */
                 struct span t = span_trim(span_from(rest, 1));
@@ -571,26 +135,26 @@ static bool looks_like_sentence(struct span l) {
         for (size_t i = 0; i < l.n; i++)
                 spaces += l.p[i] == ' ';
         return l.n > 0 && l.p[0] >= 'A' && l.p[0] <= 'Z' && spaces >= 3 &&
-               strchr(".:!?", l.p[l.n - 1]);
+               char_in(l.p[l.n - 1], ".:!?");
 }
 
 /* A reply that is a file without any fence: for Python, every line at the top level (not
  * indented, outside strings) reads as Python; for other files, no line reads as an
  * English sentence; a Markdown or reStructuredText target takes any text. */
-static bool plainly_code(const struct parse *p, const char *target) {
+static bool plainly_code(const struct reply_doc *p, const char *target) {
         const char *ext = target_ext(target);
         if (strcasecmp(ext, "md") == 0 || strcasecmp(ext, "rst") == 0)
                 return true;
         char state = 0;
         bool any = false;
         for (size_t pos = 0, next; pos < p->len; pos = next) {
-                struct span l = line_at(p, pos, &next), t = span_trim(l);
+                struct span l = reply_doc_line(p, pos, &next), t = span_trim(l);
                 if (t.n == 0)
                         continue;
                 if (p->python) {
                         if (state == 0 && !is_blank(l.p[0]) && !py_line_is_code(t))
                                 return false;
-                        state = py_scan(l, state);
+                        state = reply_py_scan(l, state);
                 } else if (looks_like_sentence(t))
                         return false;
                 any = true;
@@ -616,12 +180,13 @@ static int match_level(const char *name, const char *target) {
         return 0;
 }
 
-/* A name for messages: quoted, control bytes escaped, at most 120 bytes shown. */
+/* A name for messages (logs, YAML reports): quoted, bytes other than printable ASCII
+ * escaped, at most 120 bytes shown. */
 static int quote_name(struct strbuf *sb, struct span n) {
         int r = strbuf_addc(sb, '"');
         for (size_t i = 0; r >= 0 && i < n.n && i < 120; i++) {
                 unsigned char c = (unsigned char) n.p[i];
-                if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
+                if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
                         r = strbuf_addf(sb, "\\x%02x", c);
                 else
                         r = strbuf_addc(sb, (char) c);
@@ -652,11 +217,11 @@ static int name_path(struct span n, char **ret) {
 
 /* ---- the text ---- */
 
-static int block_text(const struct parse *p, const struct block *b, char **ret) {
+static int block_text(const struct reply_doc *p, const struct reply_block *b, char **ret) {
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
         strbuf_init(&sb, REPLY_MAX_SIZE);
         for (size_t pos = b->start, next; pos < b->end; pos = next) {
-                struct span l = line_at(p, pos, &next);
+                struct span l = reply_doc_line(p, pos, &next);
                 if (next > b->end) {
                         l.n = b->end - pos;
                         next = b->end;
@@ -686,32 +251,51 @@ static int block_text(const struct parse *p, const struct block *b, char **ret) 
         return 0;
 }
 
-static int add_ignored(char ***list, size_t *n, size_t *dropped, struct span name,
-                       const char *why) {
-        if (*n >= REPLY_MAX_IGNORED - 1) {
-                (*dropped)++;
-                return 0;
-        }
-        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-        int r = strbuf_adds(&sb, "refused ");
-        if (r >= 0)
-                r = quote_name(&sb, name);
-        if (r >= 0)
-                r = strbuf_addf(&sb, ": %s", why);
-        if (r < 0)
-                return r;
-        char **nl = reallocarray(*list, *n + 1, sizeof(char *));
-        if (!nl)
+/* The messages for refused blocks: at most REPLY_MAX_IGNORED, the last counting the rest. */
+struct refused {
+        char **v;
+        size_t n, dropped;
+};
+
+static void refused_free(struct refused *r) {
+        for (size_t i = 0; r->v && i < r->n; i++)
+                free(r->v[i]);
+        free(r->v);
+        *r = (struct refused) { NULL, 0, 0 };
+}
+
+static int refused_push(struct refused *r, char *msg) {
+        char **v = reallocarray(r->v, r->n + 1, sizeof(char *));
+        if (!v) {
+                free(msg);
                 return -ENOMEM;
-        *list = nl;
-        nl[(*n)++] = strbuf_detach(&sb, NULL);
+        }
+        r->v = v;
+        r->v[r->n++] = msg;
         return 0;
 }
 
-static void strv_free_n(char **v, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                free(v[i]);
-        free(v);
+static int refused_add(struct refused *r, struct span name, const char *why) {
+        if (r->n >= REPLY_MAX_IGNORED - 1) {
+                r->dropped++;
+                return 0;
+        }
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        int k = strbuf_adds(&sb, "refused ");
+        if (k >= 0)
+                k = quote_name(&sb, name);
+        if (k >= 0)
+                k = strbuf_addf(&sb, ": %s", why);
+        return k < 0 ? k : refused_push(r, strbuf_detach(&sb, NULL));
+}
+
+static int refused_finish(struct refused *r) {
+        char *msg;
+        if (r->dropped == 0)
+                return 0;
+        if (asprintf(&msg, "refused %zu more files", r->dropped) < 0)
+                return -ENOMEM;
+        return refused_push(r, msg);
 }
 
 static int fail(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
@@ -740,9 +324,105 @@ static char *normalise(const char *reply, size_t len, size_t *ret_len) {
         return s;
 }
 
-static void parse_free(struct parse *p) {
-        free((char *) p->buf);
-        free(p->blocks);
+/* Reasoning models behind OpenAI-compatible servers (DeepSeek-R1, Qwen3) may put their
+ * reasoning, drafts included, in the content as a leading <think>...</think>: drops it.
+ * -ENODATA when it never ends (the reply was cut while reasoning). */
+static int drop_reasoning(char *s, size_t *len) {
+        static const char open[] = "<think>", close[] = "</think>";
+        size_t i = strspn(s, " \t\n");
+        if (*len - i < strlen(open) || memcmp(s + i, open, strlen(open)) != 0)
+                return 0;
+        const char *e = memmem(s + i, *len - i, close, strlen(close));
+        if (!e)
+                return -ENODATA;
+        size_t from = (size_t) (e - s) + strlen(close);
+        memmove(s, s + from, *len - from + 1);
+        *len -= from;
+        return 0;
+}
+
+static void doc_free(struct reply_doc *d) {
+        free((char *) d->buf);
+        free(d->blocks);
+}
+
+/* The block for the target: the best-named one (the last of equals), else, when no block
+ * is named, the longest unnamed block of a fitting language (an empty one only when no
+ * other fits); -1 when none. *ret_named: whether any block is named. */
+static int pick_block(const struct reply_doc *d, const char *target, ssize_t *ret,
+                      bool *ret_named) {
+        ssize_t pick = -1;
+        int best = 0;
+        bool named = false;
+        for (size_t i = 0; i < d->n_blocks; i++) {
+                const struct reply_block *b = &d->blocks[i];
+                if (b->name.n == 0)
+                        continue;
+                named = true;
+                _cleanup_free_ char *path = NULL;
+                int r = name_path(b->name, &path);
+                if (r < 0)
+                        return r;
+                int level = path ? match_level(path, target) : 0;
+                if (level > 0 && level >= best) {
+                        best = level;
+                        pick = (ssize_t) i;
+                }
+        }
+        for (size_t i = 0; !named && i < d->n_blocks; i++) {
+                const struct reply_block *b = &d->blocks[i];
+                if (lang_fits(b->lang, target) &&
+                    (pick < 0 || b->end - b->start > d->blocks[pick].end - d->blocks[pick].start))
+                        pick = (ssize_t) i;
+        }
+        *ret = pick;
+        *ret_named = named;
+        return 0;
+}
+
+/* A Markdown target's document is often the reply itself with its examples fenced
+ * inside: unless the chosen block is tagged markdown or holds at least half of the reply,
+ * the whole reply is the document. */
+static bool markdown_is_whole(const struct reply_doc *d, ssize_t pick) {
+        if (!d->markdown)
+                return false;
+        if (pick < 0)
+                return true;
+        const struct reply_block *b = &d->blocks[pick];
+        if (span_ieq(b->lang, "markdown") || span_ieq(b->lang, "md"))
+                return false;
+        return (b->end - b->start) * 2 < d->len;
+}
+
+static int refuse_others(const struct reply_doc *d, const char *target, ssize_t pick,
+                         struct refused *ret) {
+        for (size_t i = 0; i < d->n_blocks; i++) {
+                const struct reply_block *b = &d->blocks[i];
+                if ((ssize_t) i == pick || b->name.n == 0)
+                        continue;
+                _cleanup_free_ char *path = NULL;
+                int r = name_path(b->name, &path);
+                if (r >= 0)
+                        r = refused_add(ret, b->name,
+                                        !path ? "unsafe path"
+                                        : match_level(path, target) > 0 ? "another block for the target was taken"
+                                                                        : "not the target");
+                if (r < 0)
+                        return r;
+        }
+        return refused_finish(ret);
+}
+
+/* "only files for other paths: refused ...; refused ..." (at most 1 KiB of it) */
+static int fail_refused(char **ret_error, const struct refused *refused) {
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        strbuf_init(&sb, 1024);
+        int r = strbuf_adds(&sb, "only files for other paths:");
+        for (size_t i = 0; r >= 0 && i < refused->n; i++)
+                r = strbuf_addf(&sb, "%s %s", i ? ";" : "", refused->v[i]);
+        if (r < 0 && r != -E2BIG)
+                return r;
+        return fail(ret_error, -EPERM, "%s", strbuf_str(&sb));
 }
 
 int reply_extract(const char *reply, size_t len, const char *target,
@@ -755,117 +435,76 @@ int reply_extract(const char *reply, size_t len, const char *target,
                 return fail(ret_error, -E2BIG, "reply of %zu bytes is over the maximum of %u",
                             len, REPLY_MAX_SIZE);
 
-        _cleanup_(parse_free) struct parse p = { .python = target_is_python(target) };
-        p.buf = normalise(reply, len, &p.len);
-        if (!p.buf)
+        _cleanup_(doc_free) struct reply_doc d = {
+                .python = target_is_python(target),
+                .markdown = strcasecmp(target_ext(target), "md") == 0,
+        };
+        d.buf = normalise(reply, len, &d.len);
+        if (!d.buf)
                 return -ENOMEM;
-        int r = parse_blocks(&p);
+        int r = drop_reasoning((char *) d.buf, &d.len);
+        if (r < 0)
+                return fail(ret_error, r, "the reply ends inside its <think> reasoning");
+        r = reply_doc_parse(&d);
         if (r == -E2BIG)
                 return fail(ret_error, r, "reply has more than %u code blocks", REPLY_MAX_BLOCKS);
         if (r < 0)
                 return r;
-        if (p.n_fences == 0) {
-                if (!plainly_code(&p, target))
+        if (d.n_fences == 0) {
+                if (!plainly_code(&d, target))
                         return fail(ret_error, -ENODATA, "no code in the reply");
-                struct block whole = { .start = 0, .end = p.len };
-                size_t n1;
-                (void) name_in_comment(line_at(&p, 0, &n1), &whole.name);
-                r = add_block(&p, &whole);
+                struct reply_block whole = { .start = 0, .end = d.len };
+                size_t next;
+                (void) reply_name_in_comment(reply_doc_line(&d, 0, &next), &whole.name);
+                r = reply_doc_add(&d, &whole);
                 if (r < 0)
                         return r;
         }
 
-        /* the best-named block for the target (the last of equals), else the longest
-         * unnamed block of a fitting language when no block is named */
-        char **ignored = NULL;
-        size_t n_ignored = 0, dropped = 0, n_named = 0, n_unsafe = 0;
-        ssize_t pick = -1;
-        int best = 0;
-        for (size_t i = 0; i < p.n_blocks; i++) {
-                const struct block *b = &p.blocks[i];
-                if (b->name.n == 0)
-                        continue;
-                n_named++;
-                _cleanup_free_ char *path = NULL;
-                r = name_path(b->name, &path);
-                if (r < 0)
-                        goto fail;
-                int level = path ? match_level(path, target) : 0;
-                if (level > 0 && level >= best && b->end > b->start) {
-                        best = level;
-                        pick = (ssize_t) i;
-                }
-                n_unsafe += !path;
-        }
-        if (n_named == 0)
-                for (size_t i = 0; i < p.n_blocks; i++) {
-                        const struct block *b = &p.blocks[i];
-                        if (!lang_fits(b->lang, target) || b->end <= b->start)
-                                continue;
-                        if (pick < 0 || b->end - b->start > p.blocks[pick].end - p.blocks[pick].start)
-                                pick = (ssize_t) i;
-                }
-        for (size_t i = 0; i < p.n_blocks; i++) {
-                const struct block *b = &p.blocks[i];
-                if ((ssize_t) i == pick || b->name.n == 0)
-                        continue;
-                _cleanup_free_ char *path = NULL;
-                r = name_path(b->name, &path);
-                if (r >= 0)
-                        r = add_ignored(&ignored, &n_ignored, &dropped, b->name,
-                                        !path ? "unsafe path"
-                                        : match_level(path, target) > 0 ? "another block for the target was taken"
-                                                                        : "not the target");
-                if (r < 0)
-                        goto fail;
-        }
-        if (dropped > 0) {
-                char **nl = reallocarray(ignored, n_ignored + 1, sizeof(char *));
-                if (!nl) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                ignored = nl;
-                if (asprintf(&ignored[n_ignored], "refused %zu more files", dropped) < 0) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                n_ignored++;
-        }
-
-        if (pick < 0) {
-                strv_free_n(ignored, n_ignored);
-                if (n_named > 0)
-                        return fail(ret_error, -EPERM,
-                                    "the reply has files only for other paths (%zu, %zu of them unsafe), none for %s",
-                                    n_named, n_unsafe, target);
-                return fail(ret_error, -ENODATA, "no code for %s in the reply (%zu blocks, none of its language)",
-                            target, p.n_blocks);
-        }
-        char *text;
-        r = block_text(&p, &p.blocks[pick], &text);
-        if (r == -EINVAL) {
-                strv_free_n(ignored, n_ignored);
-                return fail(ret_error, r, "the code for %s contains a NUL byte", target);
-        }
+        ssize_t pick;
+        bool named;
+        r = pick_block(&d, target, &pick, &named);
         if (r < 0)
-                goto fail;
-        if (!text) {
-                strv_free_n(ignored, n_ignored);
-                return fail(ret_error, -ENODATA, "the code block for %s is empty", target);
+                return r;
+        if (!named && d.n_fences > 0 && markdown_is_whole(&d, pick)) {
+                r = reply_doc_add(&d, &(struct reply_block) { .start = 0, .end = d.len });
+                if (r < 0)
+                        return r;
+                pick = (ssize_t) d.n_blocks - 1;
         }
-        *ret = (struct reply_result) { .text = text, .ignored = ignored, .n_ignored = n_ignored };
+        _cleanup_(refused_free) struct refused refused = { NULL, 0, 0 };
+        r = refuse_others(&d, target, pick, &refused);
+        if (r < 0)
+                return r;
+        if (pick < 0 && refused.n > 0)
+                return fail_refused(ret_error, &refused);
+        if (pick < 0)
+                return fail(ret_error, -ENODATA, "no code for \"%s\" in the reply (%zu blocks, none of its language)",
+                            target, d.n_blocks);
+        char *text;
+        r = block_text(&d, &d.blocks[pick], &text);
+        if (r == -EINVAL)
+                return fail(ret_error, r, "the code for \"%s\" contains a NUL byte", target);
+        if (r < 0)
+                return r;
+        if (!text && streq(path_basename(target), "__init__.py"))
+                text = strdup("\n"); /* an empty package marker is a file */
+        else if (!text)
+                return fail(ret_error, -ENODATA, "the code block for \"%s\" is empty", target);
+        if (!text)
+                return -ENOMEM;
+        ret->text = text;
+        ret->n_ignored = refused.n;
+        ret->ignored = TAKE_PTR(refused.v);
         return 0;
-
-fail:
-        strv_free_n(ignored, n_ignored);
-        return r;
 }
 
 void reply_result_clear(struct reply_result *r) {
         if (!r)
                 return;
         free(r->text);
-        strv_free_n(r->ignored, r->n_ignored);
+        for (size_t i = 0; i < r->n_ignored; i++)
+                free(r->ignored[i]);
+        free(r->ignored);
         *r = (struct reply_result) { NULL, NULL, 0 };
 }
