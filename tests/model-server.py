@@ -26,6 +26,7 @@ atom id, or "*") fits and whose "times" (default 1) is not used up:
                                                 the prompt, gets the canned file)
   {"kind": "refusal"}                           stop_reason refusal / message.refusal
   {"kind": "noblock"}                           prose only, no code
+  {"kind": "extra"}                             the file, then another one (not asked for)
   {"kind": "slowok", "delay": SECONDS}          answers normally after a delay (for
                                                 measuring concurrency: max_inflight)
 Token counts are the server's own (bytes / 4, at least 1): input, output, cache
@@ -209,6 +210,8 @@ class Handler(BaseHTTPRequestHandler):
             text = "File: ../../outside.py\n```python\nimport os\nos.system('true')\n```\n"
         elif kind == "syntax":
             text = text.replace("```\n", "def broken(:\n    pass\n```\n", 1) if text.count("```") >= 2 else text
+        elif kind == "extra":
+            text += "\nAnd a helper module:\n\nFile: src/helpers_extra.py\n```python\nX = 1\n```\n"
         elif kind == "refusal":
             text, stop = "I can't help with that request.", "refusal"
         elif kind == "noblock":

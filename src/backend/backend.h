@@ -16,6 +16,7 @@
 
 #include "format/dag.h"
 #include "format/diag.h"
+#include "format/node.h"
 #include "shared/strbuf.h"
 #include "format/spec.h"
 
@@ -49,6 +50,7 @@ struct gen_notes {
         const char *backend;      /* the backend that wrote it (hybrid: pattern or a model) */
         int syntax_errors_before; /* before repair calls; -1 when none were needed */
         unsigned repair_calls;
+        struct node *refused;     /* files a model's reply offered for other paths (seq, owned) */
 };
 
 struct gen_usage {

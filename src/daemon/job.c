@@ -60,6 +60,8 @@ static void atom_run_clear(struct atom_run *r) {
         r->error = NULL;
         node_free(r->syntax_list);
         r->syntax_list = NULL;
+        node_free(r->refused);
+        r->refused = NULL;
 }
 
 void job_free(struct job *j) {

@@ -42,6 +42,7 @@ struct atom_run {
         const char *backend;       /* the backend that wrote it (static), NULL before */
         long syntax_errors_before; /* before repair calls; -1 when none were made */
         unsigned repair_calls;
+        struct node *refused;      /* files the model's reply offered for other paths */
 };
 
 enum job_stage { STAGE_INTAKE, STAGE_VALIDATION, STAGE_GENERATION, STAGE_PACKAGING };

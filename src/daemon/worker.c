@@ -141,6 +141,7 @@ static int atom_main(struct job *j, size_t idx) {
                 .notes = &notes,
         };
         r = j->backend->generate(&req, &out, &usage, &error);
+        _cleanup_node_ struct node *refused = TAKE_PTR(notes.refused);
         if (r >= 0) {
                 r = write_file_atomic(frag, out.buf ? out.buf : "", out.len, 0644);
                 if (r < 0 && !error && asprintf(&error, "failed to write the fragment: %s", strerror(-r)) < 0)
@@ -157,6 +158,8 @@ static int atom_main(struct job *j, size_t idx) {
             (r < 0 && node_map_set_string(res, "error", error ? error : "generation failed") < 0) ||
             node_map_set(res, "api", report_usage_node(&usage, 6)) < 0 ||
             node_map_set_string(res, "backend", notes.backend) < 0)
+                return WORKER_FAILED;
+        if (refused && node_map_set(res, "refused", TAKE_PTR(refused)) < 0)
                 return WORKER_FAILED;
         if (notes.syntax_errors_before >= 0) {
                 struct node *rep = node_new_map();
@@ -222,6 +225,8 @@ int worker_load_atom_result(struct job *j, size_t idx) {
         const struct backend *wrote = b && b->kind == NODE_SCALAR ? backend_find(b->value) : NULL;
         if (wrote)
                 run->backend = wrote->name;
+        node_free(run->refused);
+        run->refused = node_dup(node_get(res, "refused"));
         const struct node *rep = node_get(res, "repair");
         if (rep) {
                 run->repair_calls += (unsigned) node_uint(node_get(rep, "calls"));

@@ -108,6 +108,8 @@ static struct node *atoms_node(const struct job *j, bool content_only) {
                         r = node_map_set_string(m, "backend", run->backend);
                 if (r >= 0 && model)
                         r = node_map_set(m, "api", report_usage_node(&run->usage, 6));
+                if (r >= 0 && run->refused && run->refused->n > 0)
+                        r = node_map_set(m, "refused", node_dup(run->refused));
                 if (r >= 0 && run->syntax_errors_before >= 0) {
                         struct node *rep = node_new_map();
                         if ((r = node_map_set(m, "repair", rep)) >= 0 &&

@@ -38,7 +38,7 @@ EOS
 check "api: totals equal the server's count" api_exact $SONNET
 check "the key is written nowhere" no_key
 
-start_server cut '{"steps": [{"match": "config", "kind": "cut"}]}' --key "$KEY"
+start_server cut '{"steps": [{"match": "config", "kind": "cut"}, {"match": "database", "kind": "extra"}]}' --key "$KEY"
 run_model cut anthropic ""
 check "a reply cut at max_tokens is continued: the job succeeds" test "$RC" -eq 0
 check "the continuation is one more call, the file is whole" sh -c "$(cat <<EOS
@@ -47,6 +47,9 @@ mkdir -p '$WORK/y' && tar -xzf '$SP/outbox/taskmanager.tar.gz' -C '$WORK/y' && c
 EOS
 )"
 check "api: totals equal the server's count" api_exact $SONNET
+check "a file the reply offers for another path is refused and listed in the atom's entry" yq_true "$M" \
+        "[a.get('refused') for a in d['atoms'] if a['id'] == 'database'][0] == ['refused \"src/helpers_extra.py\": not the target'] and not any(a.get('refused') for a in d['atoms'] if a['id'] != 'database')"
+check "the refused file is not in the project" sh -c "! tar -tzf '$SP/outbox/taskmanager.tar.gz' | grep -q helpers_extra"
 
 start_server syntax '{"steps": [{"match": "config", "kind": "syntax"}, {"match": "errors", "kind": "syntax"}]}' --key "$KEY"
 run_model syntax anthropic ""

@@ -286,6 +286,13 @@ static int extract(const struct session *s, const char *reply, struct strbuf *ou
                 return fail(ret_error, r, "%s: the reply has no file %s%s%s", s->p->name, s->req->atom->target,
                             err ? ": " : "", err ? err : "");
         r = strbuf_adds(out, res.text);
+        struct gen_notes *notes = s->req->notes;
+        for (size_t i = 0; r >= 0 && notes && i < res.n_ignored; i++) {
+                if (!notes->refused && !(notes->refused = node_new_seq()))
+                        r = -ENOMEM;
+                else
+                        r = node_seq_append(notes->refused, node_new_string(res.ignored[i]));
+        }
         reply_result_clear(&res);
         return r < 0 ? fail(ret_error, r, "the atom's text is too large") : 0;
 }
