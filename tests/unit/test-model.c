@@ -206,6 +206,21 @@ START_TEST(test_limits) {
         ck_assert_int_eq(limits_acquire(l, 1, &ms, 0, 1), 0);
         ck_assert_int_eq(limits_acquire(l, 1, &ms, 0, 1), 0);
         limits_free(l);
+
+        /* tokens per minute: 60000/min = 1000/s; the bucket is spent, 500 more wait ~0.5 s */
+        ms.requests_per_minute = 0;
+        ms.tokens_per_minute = 60000;
+        ck_assert_int_eq(limits_new(&l), 0);
+        ck_assert_int_eq(limits_acquire(l, 1, &ms, 0, 60000), 0);
+        limits_release(l, 1, 60000, 60000, 0);
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        ck_assert_int_eq(limits_acquire(l, 1, &ms, 0, 500), 0);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        long waited = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+        ck_assert_int_ge(waited, 400);
+        ck_assert_int_le(waited, 2000);
+        limits_release(l, 1, 500, 500, 0);
+        limits_free(l);
         model_settings_clear(&ms);
 }
 END_TEST
