@@ -68,4 +68,25 @@ check "the report names hybrid and the model's model" yq_true "$M" \
 check "api: totals equal the server's count, at claude-haiku-4-5's prices" api_exact 1 5 1.25 0.10
 check "the custom operation is in the project" sh -c "mkdir -p '$WORK/x' && tar -xzf '$SP/outbox/taskmanager.tar.gz' -C '$WORK/x' && grep -q 'def archive_done_task' '$WORK/x/taskmanager/src/api/routes/tasks.py' && grep -q 'def list_tasks' '$WORK/x/taskmanager/src/api/routes/tasks.py'"
 check "the key is written nowhere" no_key
+
+# the job option model_backend sends hybrid's model calls to openai instead
+start_server hybrid-openai '{"steps": []}'
+printf 'openai:\n  base_url: http://127.0.0.1:%s/v1\n  model: gpt-5-nano\n' "$PORT" > "$WORK/hybrid-openai.yaml"
+SP=$(new_spool hybrid-openai)
+bundle "$SP/inbox"
+printf 'backend: hybrid\nmodel_backend: openai\n' > "$SP/inbox/taskmanager/job.yaml"
+run_once "$SP" --config "$WORK/hybrid-openai.yaml"
+M="$SP/outbox/taskmanager.metrics.yaml"
+check "model_backend: openai: the same two atoms go to the openai server" sh -c "$(cat <<EOS
+"$PY" -c "import json; s = json.load(open('$STATS')); assert sorted(s['atoms']) == ['route_task_archive_done', 'validation_task'] and set(s['paths']) == {'/v1/chat/completions'}, s" &&
+"$PY" -c "import yaml; d = yaml.safe_load(open('$M')); assert d['backend']['model'] == 'gpt-5-nano' and sorted(a['id'] for a in d['atoms'] if a['backend'] == 'openai') == ['route_task_archive_done', 'validation_task'], d['backend']"
+EOS
+)"
+check "api: totals equal the server's count, at gpt-5-nano's prices" api_exact 0.05 0.40 0.05 0.005
+SP=$(new_spool hybrid-bad)
+bundle "$SP/inbox"
+printf 'backend: hybrid\nmodel_backend: gemini\n' > "$SP/inbox/taskmanager/job.yaml"
+run_once "$SP" --config "$WORK/hybrid-openai.yaml"
+check "an unknown model_backend fails the job at validation, with its position" yq_true "$SP/failed/taskmanager.error.yaml" \
+        "d['stage'] == 'validation' and any('gemini' in e['message'] and e.get('line') == 2 for e in d['errors'])"
 finish
