@@ -160,6 +160,7 @@ class Handler(BaseHTTPRequestHandler):
             stats["token_params"].append("max_tokens" if "max_tokens" in req else
                                          "max_completion_tokens" if "max_completion_tokens" in req else "none")
             stats["atoms"].append(atom)
+            stats.setdefault("arrivals", []).append(time.time())
             if args.key and given != args.key:
                 stats["statuses"]["401"] = stats["statuses"].get("401", 0) + 1
                 save_stats()
@@ -177,6 +178,8 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 stats["statuses"][str(step["status"])] = stats["statuses"].get(str(step["status"]), 0) + 1
                 save_stats()
+            if step["status"] == 429:
+                stats.setdefault("rate_limited_at", []).append(time.time())
             err = {"type": "error", "error": {"type": step.get("type", "api_error"),
                                               "message": step.get("error", "scripted failure")}}
             if not anthropic:

@@ -115,6 +115,13 @@ run_model conc2 anthropic "  concurrency: 3" --workers 6
 check "concurrency 3: at most 3 requests at once, and more than one" "$PY" -c "
 import json; s = json.load(open('$STATS')); assert 2 <= s['max_inflight'] <= 3, s['max_inflight']"
 
+start_server pause '{"steps": [{"match": "database", "status": 429, "headers": {"retry-after": "2"}, "type": "rate_limit_error", "error": "slow down"}]}' --key "$KEY"
+run_model pause anthropic "" --workers 4
+check "a 429 pauses the backend for every worker as long as the server asked" "$PY" -c "
+import json; s = json.load(open('$STATS')); t = s['rate_limited_at'][0]
+during = [a for a in s['arrivals'] if t + 0.1 < a < t + 1.9]
+assert not during and any(a >= t + 1.9 for a in s['arrivals']), (len(during), [round(a - t, 2) for a in s['arrivals'] if a > t][:8])"
+
 start_server daily '{"steps": []}' --key "$KEY"
 run_model daily anthropic "daily_cost_usd: 0.03" --workers 1
 check "the daily ceiling stops the calls: the job fails at generation naming daily_cost_usd" yq_true "$M" \
