@@ -1,8 +1,8 @@
 /* backend.c - the table of built-in generation backends.
  *
- * Interface: backend_find() in backend.h. Only the embedded `pattern` backend is built
- * in for now; the language-model backends (anthropic, openai) are not part of this
- * build, so their names give NULL like any unknown name. No diagnostics, no logging.
+ * Interface: backend_find() in backend.h: the embedded `pattern` backend, the
+ * language-model backends `anthropic` and `openai` (model/), and `hybrid`
+ * (backend-hybrid.c). No diagnostics, no logging.
  */
 #include "config.h"
 
@@ -13,6 +13,9 @@
 
 static const struct backend *const backends[] = {
         &backend_pattern,
+        &backend_anthropic,
+        &backend_openai,
+        &backend_hybrid,
 };
 
 const struct backend *backend_find(const char *name) {

@@ -16,13 +16,41 @@
 
 #include "format/dag.h"
 #include "format/diag.h"
+#include "format/node.h"
 #include "shared/strbuf.h"
 #include "format/spec.h"
+
+struct model_settings;
+struct limits;
+
+/* A job's ceilings on model calls (0: none). */
+struct gen_budget {
+        double max_cost_usd;
+        uint64_t max_tokens;
+        unsigned max_calls;
+};
 
 struct backend_options {
         const char *datadir;      /* built-in data: DATADIR/codegend (patterns/, prompts/) */
         const char *patterns_dir; /* a user's pattern directory searched first, or NULL */
         const char *model;        /* network backends */
+        /* ---- model backends (model/) ---- */
+        const char *prompts_dir;  /* a user's prompt templates searched first, or NULL */
+        const struct model_settings *anthropic, *openai;
+        struct limits *limits;    /* shared by every worker of the daemon */
+        double daily_cost_usd;    /* 0: no ceiling */
+        struct gen_budget budget;
+        const char *hybrid_model; /* hybrid: the model backend, "anthropic" or "openai" */
+        bool repair;              /* repair calls for an atom whose text has syntax errors */
+        unsigned repair_attempts;
+};
+
+/* What a backend tells about how it wrote an atom, beyond its text and usage. */
+struct gen_notes {
+        const char *backend;      /* the backend that wrote it (hybrid: pattern or a model) */
+        int syntax_errors_before; /* before repair calls; -1 when none were needed */
+        unsigned repair_calls;
+        struct node *refused;     /* files a model's reply offered for other paths (seq, owned) */
 };
 
 struct gen_usage {
@@ -51,6 +79,10 @@ struct gen_request {
         const struct dag *dag;
         const struct atom *atom;
         const struct backend_options *options;
+        const char *work_dir;   /* the job's work area: frags/ATOM_ID.frag of finished atoms */
+        const char *spec_text;  /* the whole spec as YAML (model prompts) */
+        struct gen_usage spent; /* what the job's finished atoms used (budgets) */
+        struct gen_notes *notes; /* filled by generate(), may be NULL */
 };
 
 struct backend {
@@ -62,7 +94,7 @@ struct backend {
                         struct gen_usage *usage, char **ret_error);
 };
 
-extern const struct backend backend_pattern;
+extern const struct backend backend_pattern, backend_anthropic, backend_openai, backend_hybrid;
 
 /* NULL when no backend of that name is built in. */
 const struct backend *backend_find(const char *name);

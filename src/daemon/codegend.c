@@ -15,13 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
 
 #include "analyze-cmd.h"
 #include "backend/backend.h"
 #include "format/diag.h"
 #include "manager.h"
 #include "settings.h"
+#include "backend/model/http.h"
 #include "shared/fs.h"
 #include "shared/log.h"
 #include "shared/macro.h"
@@ -112,6 +112,18 @@ static int load_settings(const struct cmdline *c, struct settings *s, struct dia
                 return diags_add(d, path, 0, 0, "backend", "unknown backend '%s'", s->backend) < 0
                                ? -ENOMEM
                                : -EINVAL;
+        /* the model backends' keys and URLs (model.h): the keys' environment variables are
+         * removed at the first load, so no child and nothing exec'd later sees a key */
+        static const char *const providers[] = { "anthropic", "openai" };
+        for (size_t i = 0; i < ELEMENTSOF(providers); i++) {
+                _cleanup_free_ char *error = NULL;
+                int r2 = model_settings_finish(i == 0 ? &s->anthropic : &s->openai, providers[i], &error);
+                if (r2 == -ENOMEM)
+                        return r2;
+                if (r2 < 0)
+                        return diags_add(d, path, 0, 0, providers[i], "%s",
+                                         error ? error : "failed to read the key") < 0 ? -ENOMEM : -EINVAL;
+        }
         return 0;
 }
 
@@ -220,9 +232,8 @@ int main(int argc, char **argv) {
         log_set_max_level(s.log_level);
 
         /* libraries that need it are set up once, before the first fork */
-        CURLcode cc = curl_global_init(CURL_GLOBAL_DEFAULT);
-        if (cc != CURLE_OK) {
-                log_error("failed to initialise libcurl: %s", curl_easy_strerror(cc));
+        if (http_global_init() < 0) {
+                log_error("failed to initialise libcurl");
                 settings_clear(&s);
                 return 1;
         }
@@ -240,7 +251,7 @@ int main(int argc, char **argv) {
                         status = 1;
         }
         manager_free(m);
-        curl_global_cleanup();
+        http_global_cleanup();
         settings_clear(&s);
         return status;
 }

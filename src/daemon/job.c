@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
@@ -60,6 +61,8 @@ static void atom_run_clear(struct atom_run *r) {
         r->error = NULL;
         node_free(r->syntax_list);
         r->syntax_list = NULL;
+        node_free(r->refused);
+        r->refused = NULL;
 }
 
 void job_free(struct job *j) {
@@ -103,6 +106,7 @@ int job_report_view(const struct job *j, struct report_job *ret) {
                 .name = j->name,
                 .entry = j->entry,
                 .backend = j->backend ? j->backend->name : NULL,
+                .model_backend = j->backend && !j->backend->deterministic,
                 .model = j->model,
                 .dag = j->dag,
                 .started_realtime = j->started_realtime,
@@ -131,6 +135,10 @@ int job_report_view(const struct job *j, struct report_job *ret) {
                                 .syntax_errors = run->syntax_errors,
                                 .syntax_list = run->syntax_list,
                                 .usage = run->usage,
+                                .backend = run->backend,
+                                .syntax_errors_before = run->syntax_errors_before,
+                                .repair_calls = run->repair_calls,
+                                .refused = run->refused,
                         };
                 }
         }
@@ -181,41 +189,86 @@ static int job_fault(struct job *j, int r, const char *what) {
         return r;
 }
 
+/* A job option that is a number >= 0: a budget (0: none). */
+static int option_number(struct job *j, const struct node *k, const struct node *v, bool integer,
+                         double *ret) {
+        long long i;
+        double x;
+        if (integer ? node_as_int(v, &i) < 0 || i < 0 : node_as_double(v, &x) < 0 || x < 0)
+                return diags_add(&j->diags, j->bundle->options_file, v->line, v->column, k->value,
+                                 "'%s' must be %s >= 0", k->value, integer ? "an integer" : "a number");
+        *ret = integer ? (double) i : x;
+        return 0;
+}
+
 static int job_load_options(struct job *j, const struct settings *s) {
         const struct node *o = j->bundle->options;
         const char *file = j->bundle->options_file;
         const char *backend = s->backend ? s->backend : "pattern";
         const char *model = s->model;
         const struct node *where = NULL; /* the options' backend: key, for the diagnostic */
+        const char *hybrid = s->hybrid_model_backend ? s->hybrid_model_backend : "anthropic";
+        const struct node *hybrid_where = NULL;
+        double calls = s->max_calls, tokens = (double) s->max_tokens;
         int r = 0;
 
+        j->budget = (struct gen_budget) { .max_cost_usd = s->max_cost_usd };
+        j->repair = s->repair;
         if (o && !node_is_null(o)) {
                 if (o->kind != NODE_MAP)
                         return diags_add(&j->diags, file, o->line, o->column, "options",
                                          "job options must be a mapping");
                 for (size_t i = 0; i < o->n && r >= 0; i++) {
                         const struct node *k = o->keys[i], *v = o->items[i];
-                        if (streq(k->value, "backend") || streq(k->value, "model")) {
+                        if (streq(k->value, "backend") || streq(k->value, "model") ||
+                            streq(k->value, "model_backend")) {
                                 if (!node_is_string(v))
                                         r = diags_add(&j->diags, file, v->line, v->column, k->value,
                                                       "'%s' must be a string", k->value);
                                 else if (streq(k->value, "backend"))
                                         backend = v->value, where = v;
+                                else if (streq(k->value, "model_backend"))
+                                        hybrid = v->value, hybrid_where = v;
                                 else
                                         model = v->value;
-                        } else if (strncmp(k->value, "x-", 2) != 0)
+                        } else if (streq(k->value, "max_cost_usd"))
+                                r = option_number(j, k, v, false, &j->budget.max_cost_usd);
+                        else if (streq(k->value, "max_tokens"))
+                                r = option_number(j, k, v, true, &tokens);
+                        else if (streq(k->value, "max_calls"))
+                                r = option_number(j, k, v, true, &calls);
+                        else if (streq(k->value, "repair")) {
+                                if (node_as_bool(v, &j->repair) < 0)
+                                        r = diags_add(&j->diags, file, v->line, v->column, k->value,
+                                                      "'repair' must be true or false");
+                        }
+                        else if (strncmp(k->value, "x-", 2) != 0)
                                 r = diags_add(&j->diags, file, k->line, k->column, k->value,
-                                              "unknown key '%s' in job options (known: backend, model)",
+                                              "unknown key '%s' in job options (known: backend, model, "
+                                              "model_backend, max_cost_usd, max_tokens, max_calls, repair)",
                                               k->value);
                 }
         }
         if (r < 0)
                 return r;
+        j->budget.max_tokens = (uint64_t) tokens;
+        j->budget.max_calls = calls > UINT_MAX ? UINT_MAX : (unsigned) calls;
         j->backend = backend_find(backend);
         if (!j->backend)
                 return diags_add(&j->diags, where ? file : NULL, where ? where->line : 0,
                                  where ? where->column : 0, where ? "backend" : NULL,
-                                 "unknown backend '%s' (this build has: pattern)", backend);
+                                 "unknown backend '%s' (this build has: pattern, anthropic, openai, hybrid)", backend);
+        if (j->backend == &backend_hybrid && !streq(hybrid, "anthropic") && !streq(hybrid, "openai"))
+                return diags_add(&j->diags, hybrid_where ? file : NULL, hybrid_where ? hybrid_where->line : 0,
+                                 hybrid_where ? hybrid_where->column : 0, hybrid_where ? "model_backend" : NULL,
+                                 "hybrid's model backend must be anthropic or openai, not '%s'", hybrid);
+        j->hybrid_model = streq(hybrid, "anthropic") ? "anthropic" : "openai";
+        /* a model backend's own default model, so that the report names the one used */
+        const char *mb = j->backend == &backend_hybrid ? j->hybrid_model : j->backend->name;
+        if (!model && streq(mb, "anthropic"))
+                model = s->anthropic.model;
+        else if (!model && streq(mb, "openai"))
+                model = s->openai.model;
         if (model && !(j->model = strdup(model)))
                 return -ENOMEM;
         return 0;
@@ -252,6 +305,15 @@ static int job_validate(struct job *j) {
                 .datadir = s->datadir,
                 .patterns_dir = s->patterns_dir,
                 .model = j->model,
+                .prompts_dir = s->prompts_dir,
+                .anthropic = &s->anthropic,
+                .openai = &s->openai,
+                .limits = j->manager->limits,
+                .daily_cost_usd = s->daily_cost_usd,
+                .budget = j->budget,
+                .hybrid_model = j->hybrid_model,
+                .repair = j->repair,
+                .repair_attempts = s->repair_attempts,
         };
         r = j->backend->check(&j->bopts, j->spec, j->dag, dag_file, &j->diags);
         if (r < 0 && r != -EINVAL)
@@ -334,6 +396,8 @@ static void job_load(struct job *j, bool unpacked) {
                 job_fail(j);
                 return;
         }
+        for (size_t i = 0; i < j->dag->n_atoms; i++)
+                j->runs[i].syntax_errors_before = -1;
         j->stage = STAGE_GENERATION;
         log_info("%s: %zu atoms in %zu waves, backend %s", j->name, j->dag->n_atoms,
                  j->dag->n_waves, j->backend->name);
@@ -745,6 +809,18 @@ void job_print_summary(const struct job *j, FILE *f) {
                 fputs("\n  Syntax Errors: ", f);
                 print_thousands(f, content_uint(j, "syntax", "errors"));
                 fputc('\n', f);
+        }
+        if (j->backend && !j->backend->deterministic && j->runs) {
+                /* the seed's API lines; a failed job's partial use too */
+                struct gen_usage u = { 0 };
+                for (size_t i = 0; i < j->dag->n_atoms; i++)
+                        gen_usage_add(&u, &j->runs[i].usage);
+                fputs("  API Calls: ", f);
+                print_thousands(f, u.calls);
+                fputs("\n  Total tokens: ", f);
+                print_thousands(f, u.input_tokens + u.output_tokens + u.cache_read_input_tokens +
+                                           u.cache_creation_input_tokens);
+                fprintf(f, "\n  Cost: $%.4f\n", u.cost_usd);
         }
         if (j->dag && j->runs)
                 for (size_t w = 1; w <= j->dag->n_waves; w++) {

@@ -39,6 +39,10 @@ struct atom_run {
         uint64_t syntax_errors;
         struct node *syntax_list; /* [{line, column, excerpt}] */
         struct gen_usage usage;
+        const char *backend;       /* the backend that wrote it (static), NULL before */
+        long syntax_errors_before; /* before repair calls; -1 when none were made */
+        unsigned repair_calls;
+        struct node *refused;      /* files the model's reply offered for other paths */
 };
 
 enum job_stage { STAGE_INTAKE, STAGE_VALIDATION, STAGE_GENERATION, STAGE_PACKAGING };
@@ -58,6 +62,9 @@ struct job {
         const struct backend *backend;
         struct backend_options bopts;
         char *model;
+        struct gen_budget budget;  /* model calls: job options over the daemon's defaults */
+        bool repair;
+        const char *hybrid_model;  /* static: "anthropic" or "openai" */
         struct atom_run *runs;
         size_t n_running, n_finished;
         bool failed;   /* an atom failed: start no more, finish when the running end */

@@ -22,6 +22,7 @@
 #include "bundle/intake.h"
 #include "job.h"
 #include "manager.h"
+#include "backend/model/limits.h"
 #include "output/report.h"
 #include "shared/fs.h"
 #include "shared/log.h"
@@ -490,6 +491,9 @@ int manager_new(const struct settings *s, bool once, struct manager **ret) {
         m->once = once;
         m->spool.lock_fd = -1;
 
+        r = limits_new(&m->limits);
+        if (r < 0)
+                return log_error_errno(r, "failed to map the shared model limits: %m");
         r = spool_open(&m->spool, s->spool);
         if (r == -EBUSY)
                 return log_error_errno(r, "spool %s is in use by another codegend", s->spool);
@@ -603,5 +607,6 @@ void manager_free(struct manager *m) {
                 free(m->generations[i]);
         }
         free(m->generations);
+        limits_free(m->limits);
         free(m);
 }

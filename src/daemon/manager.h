@@ -35,6 +35,7 @@ struct manager {
         void *reload_userdata;
         struct settings **generations; /* loaded by reloads, freed when no job uses them */
         size_t n_generations;
+        struct limits *limits; /* model backends' limits, shared with the workers (MAP_SHARED) */
         struct spool spool;
         bool once;
         bool shutting_down;

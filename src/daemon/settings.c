@@ -20,7 +20,8 @@
 #include "shared/fs.h"
 #include "shared/macro.h"
 
-enum key_type { KEY_STRING, KEY_UINT, KEY_SIZE, KEY_BOOL, KEY_RATIO, KEY_LOGLEVEL, KEY_PYVERSION };
+enum key_type { KEY_STRING, KEY_UINT, KEY_SIZE, KEY_BOOL, KEY_RATIO, KEY_LOGLEVEL, KEY_PYVERSION, KEY_USD,
+                KEY_TEMPERATURE, KEY_PRICES };
 
 struct key {
         const char *name;
@@ -68,6 +69,38 @@ static const struct key python_keys[] = {
         K("python_version", KEY_PYVERSION, python_minor, PY_MINOR_MIN, PY_MINOR_MAX),
 };
 
+/* ---- model backends: top-level keys and one section per provider ---- */
+static const struct key model_keys[] = {
+        K("prompts_dir", KEY_STRING, prompts_dir, 0, 0),
+        K("daily_cost_usd", KEY_USD, daily_cost_usd, 0, 0),
+        K("max_cost_usd", KEY_USD, max_cost_usd, 0, 0),
+        K("max_tokens", KEY_UINT, max_tokens, 0, UINT64_C(1) << 40),
+        K("max_calls", KEY_UINT, max_calls, 0, 1000000),
+        K("repair", KEY_BOOL, repair, 0, 0),
+        K("repair_attempts", KEY_UINT, repair_attempts, 0, 10),
+        K("hybrid_model_backend", KEY_STRING, hybrid_model_backend, 0, 0),
+};
+
+#define PROVIDER_KEYS(p)                                                                           \
+        K("base_url", KEY_STRING, p.base_url, 0, 0),                                               \
+        K("model", KEY_STRING, p.model, 0, 0),                                                     \
+        K("max_tokens", KEY_UINT, p.max_tokens, 1, 1000000),                                       \
+        K("temperature", KEY_TEMPERATURE, p.temperature, 0, 0),                                    \
+        K("connect_timeout", KEY_UINT, p.connect_timeout, 1, 3600),                                \
+        K("timeout", KEY_UINT, p.timeout, 1, 86400),                                               \
+        K("max_retries", KEY_UINT, p.max_retries, 0, 20),                                          \
+        K("concurrency", KEY_UINT, p.concurrency, 0, 64),                                          \
+        K("requests_per_minute", KEY_UINT, p.requests_per_minute, 0, 1000000),                     \
+        K("tokens_per_minute", KEY_UINT, p.tokens_per_minute, 0, 1000000000),                      \
+        K("api_key_file", KEY_STRING, p.api_key_file, 0, 0),                                       \
+        K("prices", KEY_PRICES, p, 0, 0)
+
+static const struct key anthropic_keys[] = { PROVIDER_KEYS(anthropic) };
+static const struct key openai_keys[] = {
+        PROVIDER_KEYS(openai),
+        K("token_param", KEY_STRING, openai.token_param, 0, 0),
+};
+
 void settings_init(struct settings *s) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         *s = (struct settings) {
@@ -88,7 +121,11 @@ void settings_init(struct settings *s) {
                 .syntax_errors_max = 0,
                 .python_minor = PY_MINOR_DEFAULT,
                 .drain_timeout = 30,
+                .repair = true,
+                .repair_attempts = 2,
         };
+        model_settings_init(&s->anthropic, "anthropic");
+        model_settings_init(&s->openai, "openai");
 }
 
 void settings_clear(struct settings *s) {
@@ -98,6 +135,10 @@ void settings_clear(struct settings *s) {
         free(s->patterns_dir);
         free(s->datadir);
         free(s->metrics_textfile);
+        free(s->prompts_dir);
+        free(s->hybrid_model_backend);
+        model_settings_clear(&s->anthropic);
+        model_settings_clear(&s->openai);
         settings_init(s);
 }
 
@@ -130,6 +171,47 @@ int parse_size(const char *text, uint64_t *ret) {
                 return -ERANGE;
         *ret = (uint64_t) v << shift;
         return 0;
+}
+
+/* prices: {MODEL: {input, output, cache_write, cache_read}}, looked up before the built-in table */
+static int set_prices(struct model_settings *ms, const struct node *v, const char *file, const char *path,
+                      struct diags *d) {
+        static const char *const fields[] = { "input", "output", "cache_write", "cache_read" };
+        if (v->kind != NODE_MAP)
+                return diags_add(d, file, v->line, v->column, path,
+                                 "'prices' must map model names to {input, output, cache_write, cache_read}");
+        struct model_price *t = calloc(v->n ? v->n : 1, sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+        int r = 0;
+        size_t n = 0;
+        for (size_t i = 0; i < v->n && r >= 0; i++) {
+                const struct node *m = v->items[i];
+                double *dst[] = { &t[n].input, &t[n].output, &t[n].cache_write, &t[n].cache_read };
+                if (m->kind != NODE_MAP) {
+                        r = diags_add(d, file, m->line, m->column, path, "price of '%s' must be a mapping",
+                                      v->keys[i]->value);
+                        continue;
+                }
+                for (size_t k = 0; k < m->n && r >= 0; k++) {
+                        size_t f = 0;
+                        while (f < ELEMENTSOF(fields) && !streq(fields[f], m->keys[k]->value))
+                                f++;
+                        if (f == ELEMENTSOF(fields) || node_as_double(m->items[k], dst[f]) < 0 || *dst[f] < 0)
+                                r = diags_add(d, file, m->keys[k]->line, m->keys[k]->column, path,
+                                              "price key '%s' of '%s' must be one of input, output, cache_write, "
+                                              "cache_read with a number >= 0 (USD per million tokens)",
+                                              m->keys[k]->value, v->keys[i]->value);
+                }
+                if (!(t[n++].model = strdup(v->keys[i]->value)))
+                        r = -ENOMEM;
+        }
+        for (size_t i = 0; i < ms->n_prices; i++)
+                free(ms->prices[i].model);
+        free(ms->prices);
+        ms->prices = t; /* also on a diagnostic: settings_clear() frees it */
+        ms->n_prices = n;
+        return r;
 }
 
 static int set_key(struct settings *s, const struct key *k, const struct node *v, const char *file,
@@ -178,6 +260,18 @@ static int set_key(struct settings *s, const struct key *k, const struct node *v
                         return BAD("'%s' must be a number from 0 to 1", k->name);
                 *(double *) dst = x;
                 return 0;
+        case KEY_USD:
+                if (node_as_double(v, &x) < 0 || x < 0)
+                        return BAD("'%s' must be a number of US dollars >= 0", k->name);
+                *(double *) dst = x;
+                return 0;
+        case KEY_TEMPERATURE:
+                if (node_as_double(v, &x) < 0 || x < 0 || x > 2)
+                        return BAD("'%s' must be a number from 0 to 2", k->name);
+                *(double *) dst = x;
+                return 0;
+        case KEY_PRICES:
+                return set_prices(dst, v, file, path, d);
         case KEY_LOGLEVEL: {
                 static const char *const levels[] = { [LOG_ERR] = "error", [LOG_WARNING] = "warning",
                                                       [LOG_NOTICE] = "notice", [LOG_INFO] = "info",
@@ -236,6 +330,13 @@ static bool is_blank_yaml(const char *text) {
         return true;
 }
 
+static bool is_model_key(const char *name) {
+        for (size_t j = 0; j < ELEMENTSOF(model_keys); j++)
+                if (streq(model_keys[j].name, name))
+                        return true;
+        return false;
+}
+
 int settings_load(struct settings *s, const char *path, struct diags *d) {
         _cleanup_node_ struct node *root = NULL;
         size_t before = d->n;
@@ -267,6 +368,10 @@ int settings_load(struct settings *s, const char *path, struct diags *d) {
                         table = limit_keys, n_table = ELEMENTSOF(limit_keys);
                 else if (streq(key->value, "success_criteria"))
                         table = criteria_keys, n_table = ELEMENTSOF(criteria_keys);
+                else if (streq(key->value, "anthropic"))
+                        table = anthropic_keys, n_table = ELEMENTSOF(anthropic_keys);
+                else if (streq(key->value, "openai"))
+                        table = openai_keys, n_table = ELEMENTSOF(openai_keys);
                 if (table) {
                         if (node_is_null(v))
                                 continue;
@@ -288,6 +393,8 @@ int settings_load(struct settings *s, const char *path, struct diags *d) {
                         return -ENOMEM;
                 if (streq(key->value, "python_version"))
                         r = load_section(s, one, python_keys, ELEMENTSOF(python_keys), "", path, d);
+                else if (is_model_key(key->value))
+                        r = load_section(s, one, model_keys, ELEMENTSOF(model_keys), "", path, d);
                 else
                         r = load_section(s, one, keys, ELEMENTSOF(keys), "", path, d);
                 if (r < 0)

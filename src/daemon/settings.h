@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "analysis/analyze.h"
+#include "backend/model/model.h"
 #include "format/diag.h"
 
 struct settings {
@@ -42,6 +43,16 @@ struct settings {
         /* operations: stopping, monitoring */
         unsigned drain_timeout;    /* seconds running atoms get on SIGTERM before the kill */
         char *metrics_textfile;    /* node_exporter textfile written after every job */
+        /* ---- model backends (docs/backends.md) ---- */
+        struct model_settings anthropic, openai; /* the anthropic: and openai: sections */
+        char *prompts_dir;         /* a user's prompt templates, searched before the built-in ones */
+        double daily_cost_usd;     /* all jobs of a UTC day together; 0: no ceiling */
+        double max_cost_usd;       /* job budgets' defaults (job options override); 0: none */
+        uint64_t max_tokens;
+        unsigned max_calls;
+        bool repair;               /* model backends: repair calls for syntax errors (job option) */
+        char *hybrid_model_backend; /* hybrid's model: anthropic (NULL) or openai */
+        unsigned repair_attempts;
 };
 
 void settings_init(struct settings *s);

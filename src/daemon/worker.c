@@ -118,7 +118,9 @@ static int atom_main(const struct worker_env *env, struct job *j, size_t idx) {
         _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
         _cleanup_free_ char *error = NULL, *frag = NULL, *result = NULL;
         _cleanup_node_ struct node *res = NULL;
-        struct gen_usage usage = { 0 };
+        _cleanup_strbuf_ struct strbuf spec_yaml = STRBUF_INIT;
+        struct gen_usage usage = { 0 }, spent = { 0 };
+        struct gen_notes notes = { .backend = j->backend->name, .syntax_errors_before = -1 };
         int r;
 
         strbuf_init(&out, MAX_ATOM_OUTPUT);
@@ -128,13 +130,24 @@ static int atom_main(const struct worker_env *env, struct job *j, size_t idx) {
         if (!frag || !result || !res)
                 return WORKER_FAILED;
 
+        /* the model backends' prompts carry the whole spec; budgets count finished atoms */
+        strbuf_init(&spec_yaml, 0);
+        if (!j->backend->deterministic && doc_emit_yaml(j->bundle->spec, &spec_yaml) < 0)
+                return WORKER_FAILED;
+        for (size_t i = 0; i < j->dag->n_atoms; i++)
+                gen_usage_add(&spent, &j->runs[i].usage);
         const struct gen_request req = {
                 .spec = j->spec,
                 .dag = j->dag,
                 .atom = a,
                 .options = &j->bopts,
+                .work_dir = j->dir,
+                .spec_text = strbuf_str(&spec_yaml),
+                .spent = spent,
+                .notes = &notes,
         };
         r = j->backend->generate(&req, &out, &usage, &error);
+        _cleanup_node_ struct node *refused = TAKE_PTR(notes.refused);
         if (r >= 0) {
                 r = write_file_atomic(frag, out.buf ? out.buf : "", out.len, 0644);
                 if (r < 0 && !error && asprintf(&error, "failed to write the fragment: %s", strerror(-r)) < 0)
@@ -149,8 +162,17 @@ static int atom_main(const struct worker_env *env, struct job *j, size_t idx) {
                 error = NULL;
         if (node_map_set_string(res, "status", r < 0 ? "error" : "ok") < 0 ||
             (r < 0 && node_map_set_string(res, "error", error ? error : "generation failed") < 0) ||
-            node_map_set(res, "api", report_usage_node(&usage, 6)) < 0)
+            node_map_set(res, "api", report_usage_node(&usage, 6)) < 0 ||
+            node_map_set_string(res, "backend", notes.backend) < 0)
                 return WORKER_FAILED;
+        if (refused && node_map_set(res, "refused", TAKE_PTR(refused)) < 0)
+                return WORKER_FAILED;
+        if (notes.syntax_errors_before >= 0) {
+                struct node *rep = node_new_map();
+                if (node_map_set(res, "repair", rep) < 0 || node_map_set_int(rep, "calls", notes.repair_calls) < 0 ||
+                    node_map_set_int(rep, "syntax_errors_before", notes.syntax_errors_before) < 0)
+                        return WORKER_FAILED;
+        }
         return write_node(result, res) < 0 ? WORKER_FAILED : WORKER_OK;
 }
 
@@ -205,6 +227,17 @@ int worker_load_atom_result(struct job *j, size_t idx) {
         if (node_as_double(node_get(api, "cost_usd"), &cost) == 0)
                 u.cost_usd = cost;
         gen_usage_add(&run->usage, &u); /* over the atom's tries */
+        const struct node *b = node_get(res, "backend");
+        const struct backend *wrote = b && b->kind == NODE_SCALAR ? backend_find(b->value) : NULL;
+        if (wrote)
+                run->backend = wrote->name;
+        node_free(run->refused);
+        run->refused = node_dup(node_get(res, "refused"));
+        const struct node *rep = node_get(res, "repair");
+        if (rep) {
+                run->repair_calls += (unsigned) node_uint(node_get(rep, "calls"));
+                run->syntax_errors_before = (long) node_uint(node_get(rep, "syntax_errors_before"));
+        }
         return 0;
 }
 

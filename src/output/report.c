@@ -96,6 +96,21 @@ static struct node *atoms_node(const struct report_job *j, bool content_only) {
                         r = node_map_set(m, "syntax_errors", node_new_uint(run->syntax_errors));
                 if (r >= 0 && run->syntax_list && run->syntax_list->n > 0)
                         r = node_map_set(m, "syntax_error_list", node_dup(run->syntax_list));
+                /* model backends: who wrote it, what it cost, what repair did */
+                bool model = j->model_backend;
+                if (r >= 0 && model)
+                        r = node_map_set_string(m, "backend", run->backend);
+                if (r >= 0 && model)
+                        r = node_map_set(m, "api", report_usage_node(&run->usage, 6));
+                if (r >= 0 && run->refused && run->refused->n > 0)
+                        r = node_map_set(m, "refused", node_dup(run->refused));
+                if (r >= 0 && run->syntax_errors_before >= 0) {
+                        struct node *rep = node_new_map();
+                        if ((r = node_map_set(m, "repair", rep)) >= 0 &&
+                            (r = node_map_set(rep, "calls", node_new_uint(run->repair_calls))) >= 0 &&
+                            (r = node_map_set(rep, "syntax_errors_before", node_new_uint((uint64_t) run->syntax_errors_before))) >= 0)
+                                r = node_map_set(rep, "syntax_errors_after", node_new_uint(run->syntax_errors));
+                }
                 if (r >= 0 && run->error && !content_only)
                         r = node_map_set_string(m, "error", run->error);
                 if (r < 0 || node_seq_append(seq, m) < 0) {

@@ -11,6 +11,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,10 @@ struct report_atom {
         uint64_t syntax_errors;
         const struct node *syntax_list;  /* [{line, column, excerpt}], or NULL */
         struct gen_usage usage;
+        const char *backend;             /* the backend that wrote it, NULL before */
+        long syntax_errors_before;       /* before repair calls; -1 when none were made */
+        unsigned repair_calls;
+        const struct node *refused;      /* files a model's reply offered for other paths */
 };
 
 /* Everything the reports write about one job: plain figures, filled by the job that owns
@@ -40,6 +45,7 @@ struct report_job {
         const char *name;
         const char *entry;               /* the bundle's name in inbox/, or NULL */
         const char *backend;             /* NULL before validation chose one */
+        bool model_backend;              /* not deterministic: per-atom backend, api, repair */
         const char *model;
         const struct dag *dag;           /* NULL before planning */
         struct report_atom *atoms;       /* one per dag atom (malloc'd); NULL before generation */

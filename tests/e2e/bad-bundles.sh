@@ -25,7 +25,7 @@ variant manyerrors '2s/format: 1/format: 2/; 16s/type: string/type: strng/; 32s/
 variant customop '46a\  - {entity: Task, operation: custom, name: archive_done, method: POST, path: /tasks/archive, description: Archive all done tasks}' nodag
 # job options: an unknown key and a backend this build does not have
 mkdir -p "$in/badoptions" && cp "$REF"/* "$in/badoptions/"
-printf 'backend: anthropic\nx-team: ignored\nretries: 3\n' > "$in/badoptions/job.yaml"
+printf 'backend: claude\nx-team: ignored\nretries: 3\n' > "$in/badoptions/job.yaml"
 mkdir -p "$in/badutf8"; { head -5 "$REF/spec.yaml"; printf 'description: caf\351 \377\n'; } > "$in/badutf8/spec.yaml"
 
 # DAG variants, made with Python from the reference DAG
@@ -113,7 +113,7 @@ check "customop: the error names the spec file" yq_true "$sp/failed/customop.err
 expect badutf8 intake badutf8 "UTF-8" 6
 expect badoptions validation badoptions "unknown key 'retries' in job options" 3 1
 check "badoptions: the unknown backend is named where it is set" has_error "$sp/failed/badoptions.error.yaml" \
-        "unknown backend 'anthropic'" 1 10
+        "unknown backend 'claude'" 1 10
 expect cycle validation cycle "cycle"
 check "cycle: the error names the cycle" has_error "$sp/failed/cycle.error.yaml" "config -> "
 expect unknowndep validation unknowndep "'nonesuch'"

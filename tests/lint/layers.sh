@@ -15,8 +15,9 @@ declare -A may=(
         [backend]="format analysis shared"
         [backend/pattern]="backend format analysis shared"
         [backend/model]="backend format analysis shared"
+        [backend/hybrid]="backend backend/pattern backend/model format analysis shared"
         [output]="backend format analysis shared"
-        [daemon]="ctl output backend backend/pattern backend/model bundle analysis format shared"
+        [daemon]="output backend backend/pattern backend/model backend/hybrid bundle analysis format shared"
         [ctl]="format shared"
 )
 

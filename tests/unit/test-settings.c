@@ -123,6 +123,47 @@ START_TEST(test_python_version) {
 }
 END_TEST
 
+START_TEST(test_model_sections) {
+        struct settings s;
+        struct diags d = DIAGS_INIT;
+        char *p = write_config("daily_cost_usd: 12.5\nmax_calls: 100\n"
+                               "anthropic:\n  model: claude-opus-4-5\n  max_retries: 2\n  temperature: 0.3\n"
+                               "  prices:\n    claude-x: {input: 1, output: 2, cache_write: 3, cache_read: 0.5}\n"
+                               "openai:\n  base_url: http://127.0.0.1:8080/v1\n  token_param: max_tokens\n"
+                               "  concurrency: 1\n");
+        settings_init(&s);
+        ck_assert_int_eq(settings_load(&s, p, &d), 0);
+        ck_assert(s.daily_cost_usd > 12.49 && s.daily_cost_usd < 12.51);
+        ck_assert_uint_eq(s.max_calls, 100);
+        ck_assert_str_eq(s.anthropic.model, "claude-opus-4-5");
+        ck_assert_uint_eq(s.anthropic.max_retries, 2);
+        ck_assert(s.anthropic.temperature > 0.29 && s.anthropic.temperature < 0.31);
+        ck_assert(s.openai.temperature < 0);
+        ck_assert_uint_eq(s.anthropic.n_prices, 1);
+        ck_assert_str_eq(model_price_find(&s.anthropic, "claude-x")->model, "claude-x");
+        ck_assert(model_price_find(&s.anthropic, "claude-x")->cache_read > 0.49);
+        ck_assert_str_eq(s.openai.base_url, "http://127.0.0.1:8080/v1");
+        ck_assert_str_eq(s.openai.token_param, "max_tokens");
+        ck_assert_uint_eq(s.openai.concurrency, 1);
+        settings_clear(&s);
+        free(p);
+
+        p = write_config("anthropic:\n  token_param: max_tokens\n  temperature: 3\n"
+                         "  prices:\n    m: {input: -1, outptu: 2}\ndaily_cost_usd: -1\n");
+        settings_init(&s);
+        ck_assert_int_eq(settings_load(&s, p, &d), -EINVAL);
+        ck_assert_uint_eq(d.n, 5);
+        ck_assert_uint_eq(d.v[0].line, 2); /* token_param is openai's only */
+        ck_assert_str_eq(d.v[0].path, "anthropic.token_param");
+        ck_assert_uint_eq(d.v[1].line, 3);
+        ck_assert_uint_eq(d.v[2].line, 5);
+        ck_assert_uint_eq(d.v[4].line, 6);
+        diags_clear(&d);
+        settings_clear(&s);
+        free(p);
+}
+END_TEST
+
 START_TEST(test_errors_have_positions) {
         struct settings s;
         struct diags d = DIAGS_INIT;
@@ -191,6 +232,7 @@ Suite *make_suite(void) {
         tcase_add_test(tc, test_values);
         tcase_add_test(tc, test_python_version);
         tcase_add_test(tc, test_errors_have_positions);
+        tcase_add_test(tc, test_model_sections);
         tcase_add_test(tc, test_missing_and_empty);
         tcase_add_test(tc, test_parse_size);
         suite_add_tcase(s, tc);

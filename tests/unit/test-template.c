@@ -9,7 +9,7 @@
 #include "check-main.h"
 #include "format/node.h"
 #include "shared/strbuf.h"
-#include "backend/pattern/template.h"
+#include "backend/template.h"
 
 /* A loader over a NULL-terminated list of name/source pairs. */
 static int table_loader(void *userdata, const char *name, char **ret, size_t *ret_len) {

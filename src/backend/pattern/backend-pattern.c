@@ -25,10 +25,11 @@
 
 #include "backend/backend.h"
 #include "context.h"
+#include "pattern.h"
 #include "format/doc.h"
 #include "shared/fs.h"
 #include "shared/macro.h"
-#include "template.h"
+#include "backend/template.h"
 
 #define MAX_TEMPLATE (1u << 20)
 #define MAX_INDEX (1u << 20)
@@ -263,8 +264,41 @@ static bool is_custom_route(const struct spec *spec, const struct atom *a) {
         return false;
 }
 
-static int pattern_check(const struct backend_options *o, const struct spec *spec,
-                         const struct dag *dag, const char *dag_file, struct diags *d) {
+static bool entity_has_custom_rule(const struct spec *spec, const char *entity) {
+        for (size_t i = 0; i < spec->n_rules; i++)
+                if (spec->rules[i].kind == RULE_CUSTOM && streq_ptr(spec->rules[i].entity, entity))
+                        return true;
+        return false;
+}
+
+int pattern_atom_plan(const struct backend_options *o, const struct spec *spec, const struct atom *a,
+                      enum pattern_plan *ret) {
+        struct bank b = { .n = 0 };
+        struct loader l = { .n_dirs = 0 };
+        struct diags d = DIAGS_INIT;
+        _cleanup_free_ char *tmpl = NULL;
+        int r = loader_init(o, &l);
+        if (r >= 0)
+                r = bank_load(&l, &b, &d);
+        if (r >= 0) {
+                if (a->kind == AK_ROUTE && a->entity && is_custom_route(spec, a))
+                        *ret = PATTERN_MODEL;
+                else if ((r = find_pattern(&b, spec, a, &tmpl)) == -ENOENT) {
+                        *ret = PATTERN_MODEL;
+                        r = 0;
+                } else if (r >= 0)
+                        *ret = a->kind == AK_VALIDATION && entity_has_custom_rule(spec, a->entity)
+                                       ? PATTERN_DRAFT
+                                       : PATTERN_WRITES;
+        }
+        loader_clear(&l);
+        bank_clear(&b);
+        diags_clear(&d);
+        return r;
+}
+
+static int check_impl(const struct backend_options *o, const struct spec *spec, const struct dag *dag,
+                      const char *dag_file, struct diags *d, bool hybrid) {
         struct bank b = { .n = 0 };
         struct loader l = { .n_dirs = 0 };
         size_t before = d->n + d->dropped;
@@ -283,7 +317,7 @@ static int pattern_check(const struct backend_options *o, const struct spec *spe
                 if (a->kind == AK_ROUTE) {
                         const struct endpoint *ep;
                         if (a->entity && is_custom_route(spec, a))
-                                continue; /* reported with its endpoint below */
+                                continue; /* reported with its endpoint below; hybrid: a model's */
                         if (!a->entity || !a->operation ||
                             context_route_endpoints(spec, a, &ep, 1) == 0) {
                                 r = diags_add(d, dag_file, a->pos.line, a->pos.column, path,
@@ -293,6 +327,10 @@ static int pattern_check(const struct backend_options *o, const struct spec *spe
                         }
                 }
                 r = find_pattern(&b, spec, a, &tmpl);
+                if (r == -ENOENT && hybrid) {
+                        r = 0; /* the model writes it */
+                        continue;
+                }
                 if (r == -ENOENT) {
                         r = diags_add(d, dag_file, a->pos.line, a->pos.column, path,
                                       "no pattern for atom '%s' (kind %s, target '%s')", a->id,
@@ -321,7 +359,7 @@ static int pattern_check(const struct backend_options *o, const struct spec *spe
         for (size_t i = 0; r >= 0 && i < spec->n_endpoints; i++) {
                 const struct endpoint *ep = &spec->endpoints[i];
                 char path[64];
-                if (ep->op != OP_CUSTOM)
+                if (ep->op != OP_CUSTOM || hybrid)
                         continue;
                 snprintf(path, sizeof(path), "endpoints[%zu]", i);
                 r = diags_add(d, spec->file, ep->pos.line, ep->pos.column, path,
@@ -331,7 +369,7 @@ static int pattern_check(const struct backend_options *o, const struct spec *spe
         for (size_t i = 0; r >= 0 && i < spec->n_rules; i++) {
                 const struct rule *ru = &spec->rules[i];
                 char path[64];
-                if (ru->kind != RULE_CUSTOM)
+                if (ru->kind != RULE_CUSTOM || hybrid)
                         continue;
                 snprintf(path, sizeof(path), "validations[%zu]", i);
                 r = diags_add(d, spec->file, ru->pos.line, ru->pos.column, path,
@@ -346,6 +384,16 @@ static int pattern_check(const struct backend_options *o, const struct spec *spe
         if (r < 0 && r != -EINVAL)
                 return r;
         return d->n + d->dropped > before ? -EINVAL : 0;
+}
+
+static int pattern_check(const struct backend_options *o, const struct spec *spec,
+                         const struct dag *dag, const char *dag_file, struct diags *d) {
+        return check_impl(o, spec, dag, dag_file, d, false);
+}
+
+int pattern_check_hybrid(const struct backend_options *o, const struct spec *spec, const struct dag *dag,
+                         const char *dag_file, struct diags *d) {
+        return check_impl(o, spec, dag, dag_file, d, true);
 }
 
 static int fail(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
