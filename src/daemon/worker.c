@@ -70,6 +70,8 @@ static void fault_inject(const char *atom_id) {
                         (void) pause();
         else if (streq(what, "exit"))
                 _exit(3);
+        else if (strncmp(what, "sleep:", 6) == 0)
+                (void) sleep((unsigned) atoi(what + 6)); /* then works as usual */
 }
 
 static int write_node(const char *path, const struct node *n) {
