@@ -43,7 +43,9 @@ def copy_tree(srcdir, dst):
         shutil.copy2(os.path.join(srcdir, f), os.path.join(dst, f), follow_symlinks=False)
     tp = os.path.join(srcdir, "third_party")
     if os.path.isdir(tp):
-        shutil.copytree(tp, os.path.join(dst, "third_party"), symlinks=True)
+        # sources only: objects of an in-tree build would shadow the scratch build's (VPATH)
+        shutil.copytree(tp, os.path.join(dst, "third_party"), symlinks=True,
+                        ignore=shutil.ignore_patterns("*.o", "*.a", ".deps", ".dirstamp"))
 
 
 def make_check(build, tests, env, timeout, log):
