@@ -30,10 +30,20 @@ wait_for() {
 
 check "the fsorder shim was built" test -f "$SHIM"
 
+# a small job (two atoms) where the reference job's 49 are not needed
+TINY="$WORK/tiny"
+mkdir -p "$TINY"
+printf 'format: 1\nname: tiny\ntitle: Tiny\nentities:\n  - name: Note\n    table: notes\n    fields:\n      - {name: text, type: string, required: true}\n' > "$TINY/spec.yaml"
+cat > "$TINY/dag.json" <<'EOF'
+{"format": 1, "name": "tiny", "atoms": [
+  {"id": "config", "kind": "config", "target": "src/config.py", "depends_on": []},
+  {"id": "readme", "kind": "doc", "target": "README.md", "depends_on": ["config"]}]}
+EOF
+
 # --- publication, claims and failures, in the order promised
 if want publish; then
         sp=$(new_spool publish)
-        cp -r "$REF" "$sp/inbox/pub"
+        cp -r "$TINY" "$sp/inbox/pub"
         mkdir "$sp/inbox/bad" && sed 's/format: 1/format: 9/' "$REF/spec.yaml" > "$sp/inbox/bad/spec.yaml"
         echo notes > "$sp/inbox/notes.txt"
         traced "$sp" "$WORK/publish.log"
@@ -111,14 +121,14 @@ if want settle; then
         wait_for "test -d '$sp/.codegend/jobs'" 50
         sleep 0.3
         # a directory created in place (no rename, so no inotify event): half-copied at first
-        mkdir "$sp/inbox/copying" && cp "$REF/spec.yaml" "$sp/inbox/copying/"
+        mkdir "$sp/inbox/copying" && cp "$TINY/spec.yaml" "$sp/inbox/copying/"
         sleep 2.5
         check "settle: a directory younger than settle_time survives two rescans untouched" \
                 test -f "$sp/inbox/copying/spec.yaml"
-        cp "$REF/dag.json" "$sp/inbox/copying/"
+        cp "$TINY/dag.json" "$sp/inbox/copying/"
         check "settle: once settled it is taken" wait_for "test -s '$sp/outbox/copying.metrics.yaml'" 150
         check "settle: it ran with the DAG copied last (it was not taken half-copied)" yq_true \
-                "$sp/outbox/copying.metrics.yaml" "len(d['atoms']) == 49"
+                "$sp/outbox/copying.metrics.yaml" "len(d['atoms']) == 2"
         kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; DAEMON_PID=
 fi
 
@@ -134,16 +144,16 @@ if want once; then
         check "once: the rejected entry is in failed/ with its report" \
                 test -f "$sp/failed/notes.txt" -a -s "$sp/failed/notes.txt.error.yaml"
         sp=$(new_spool once-ok)
-        cp -r "$REF" "$sp/inbox/good"
+        cp -r "$TINY" "$sp/inbox/good"
         run_once "$sp"
         check "once: only a succeeding job exits 0" test "$RC" -eq 0
-        cp -r "$REF" "$sp/inbox/good2"
+        cp -r "$TINY" "$sp/inbox/good2"
         mkdir "$sp/inbox/bad" && echo 'format: 1' > "$sp/inbox/bad/spec.yaml"
         run_once "$sp"
         check "once: a success and a failure exit 1" test "$RC" -eq 1
         sp=$(new_spool once-resume)
         mkdir -p "$sp/.codegend/jobs/20260101T000000.000000000Z-1-0/bundle"
-        cp -r "$REF" "$sp/.codegend/jobs/20260101T000000.000000000Z-1-0/bundle/resumed"
+        cp -r "$TINY" "$sp/.codegend/jobs/20260101T000000.000000000Z-1-0/bundle/resumed"
         run_once "$sp"
         check "once: a job left in the state area is resumed and published (exit 0)" \
                 sh -c "[ $RC -eq 0 ] && test -s '$sp/outbox/resumed.metrics.yaml' && [ -z \"\$(ls -A '$sp/.codegend/jobs')\" ]"
@@ -163,7 +173,7 @@ fi
 if want yaml; then
         sp=$(new_spool yaml)
         for n in 12:30 yes on 0x1F 1e3 '~' 1_000 +12; do
-                cp -r "$REF" "$sp/inbox/$n"
+                cp -r "$TINY" "$sp/inbox/$n"
         done
         mkdir "$sp/inbox/tricky"
         "$PY" - "$REF" "$sp/inbox/tricky" "$WORK/tricky-spec.json" <<'PYEOF'
