@@ -67,7 +67,17 @@ def chain_durable(events, rename_ev):
 
 
 def dir_fsync_after(events, d, after):
-    return first(events, lambda e: e["op"] == "fsync" and e["path"] == d, after)
+    """the fsync of directory d that follows event `after`, before that process renames
+    anything else: each publishing rename is made durable before the next step"""
+    pid = events[after]["pid"] if after >= 0 else None
+    for e in events[after + 1:]:
+        if e["pid"] != pid and pid is not None:
+            continue
+        if e["op"] == "fsync" and e["path"] == d:
+            return e
+        if e["op"] == "rename":
+            return None
+    return None
 
 
 def cmd_publish(log, outbox, name):
@@ -109,8 +119,11 @@ def cmd_failed(log, failed, name):
         fail("error report renamed in without an fsync of its contents")
     if not dir_fsync_after(ev, failed, r["i"]):
         fail("failed/ not fsynced after the error report's rename")
+    def is_bundle(p):
+        b = os.path.basename(p)
+        return b == name or (b.startswith(name + ".") and not b.endswith(".error.yaml"))
     moves = [e for e in ev if e["op"] == "rename" and os.path.dirname(e["dst"]) == failed
-             and e["dst"] != err and not os.path.basename(e["dst"]).startswith(".")]
+             and is_bundle(e["dst"])]
     if not moves:
         fail("the bundle was not renamed into failed/")
     m = moves[-1]

@@ -37,12 +37,17 @@ def copy_tree(srcdir, dst):
     files = subprocess.run(["git", "ls-files", "-z"], cwd=srcdir, check=True,
                            capture_output=True).stdout.decode().split("\0")
     for f in files:
-        if not f or not os.path.lexists(os.path.join(srcdir, f)):
+        a, b = os.path.join(srcdir, f), os.path.join(dst, f)
+        if not f or not os.path.isfile(a):
             continue
-        os.makedirs(os.path.join(dst, os.path.dirname(f)), exist_ok=True)
-        shutil.copy2(os.path.join(srcdir, f), os.path.join(dst, f), follow_symlinks=False)
+        # a kept scratch tree is brought up to date: changed files only, with a new mtime
+        if os.path.isfile(b) and open(a, "rb").read() == open(b, "rb").read():
+            continue
+        os.makedirs(os.path.dirname(b), exist_ok=True)
+        shutil.copyfile(a, b)
+        shutil.copymode(a, b)
     tp = os.path.join(srcdir, "third_party")
-    if os.path.isdir(tp):
+    if os.path.isdir(tp) and not os.path.isdir(os.path.join(dst, "third_party")):
         # sources only: objects of an in-tree build would shadow the scratch build's (VPATH)
         shutil.copytree(tp, os.path.join(dst, "third_party"), symlinks=True,
                         ignore=shutil.ignore_patterns("*.o", "*.a", ".deps", ".dirstamp"))
@@ -80,8 +85,7 @@ def main():
     src, build = os.path.join(scratch, "src"), os.path.join(scratch, "build")
     log = os.path.join(scratch, "log")
     print("mutants: %d, scratch %s (log: %s)" % (len(mutants), scratch, log), flush=True)
-    if not os.path.isdir(src):
-        copy_tree(a.srcdir, src)
+    copy_tree(a.srcdir, src)
     os.makedirs(build, exist_ok=True)
     if not os.path.exists(os.path.join(build, "Makefile")):
         if sh(["autoreconf", "-fi"], src, log=log) != 0 or \
