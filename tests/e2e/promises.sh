@@ -106,8 +106,11 @@ PYEOF
         check "deps: every dependent of the failed atom is skipped, never attempted" yq_true \
                 "$sp/failed/broken.error.yaml" \
                 "all(a['status'] == 'skipped' and a.get('attempts', 0) == 0 for a in d['metrics']['atoms'] if a['id'] in '$(cat "$WORK/dependents")'.split()) and len('$(cat "$WORK/dependents")'.split()) > 10"
-        check "deps: the failed atom is failed, with its reason" yq_true "$sp/failed/broken.error.yaml" \
-                "[a['status'] for a in d['metrics']['atoms'] if a['id'] == 'database'] == ['failed'] and any('exited with status 3' in e['message'] for e in d['errors'])"
+        check "deps: once an atom fails no other atom starts (some independent ones are skipped too)" yq_true \
+                "$sp/failed/broken.error.yaml" \
+                "any(a['status'] == 'skipped' for a in d['metrics']['atoms'] if a['id'] not in '$(cat "$WORK/dependents")'.split() + ['database'])"
+        check "deps: the failed atom is failed after its one attempt (atom_attempts: 1), with its reason" yq_true "$sp/failed/broken.error.yaml" \
+                "[(a['status'], a['attempts']) for a in d['metrics']['atoms'] if a['id'] == 'database'] == [('failed', 1)] and any('exited with status 3' in e['message'] for e in d['errors'])"
         check "deps: no worker wrote a dependent's fragment" sh -c "
                 for a in \$(cat '$WORK/dependents'); do grep -q \"/frags/\\.\$a\\.frag\" '$WORK/depfail.log' && { echo \"\$a ran\"; exit 1; }; done; exit 0"
 fi

@@ -66,7 +66,7 @@ def main():
     ap.add_argument("--scratch", help="work directory (default: a new one under $TMPDIR)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
     ap.add_argument("--min-rate", type=float, default=90.0)
-    ap.add_argument("--timeout", type=int, default=300, help="seconds for one mutant's tests")
+    ap.add_argument("--timeout", type=int, default=150, help="seconds for one mutant's tests")
     ap.add_argument("--list", default=os.path.join(here, "mutants.yaml"))
     ap.add_argument("ids", nargs="*", help="run only these mutants")
     a = ap.parse_args()
