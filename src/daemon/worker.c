@@ -4,11 +4,12 @@
  * touch its sd-event objects, write their outputs atomically into the job's work area and
  * leave with _exit(). Their results go back to the parent as small YAML files.
  *
- * Test hook: CODEGEND_FAULT_INJECT="ATOM_ID=crash|hang|exit" makes that atom's worker
- * crash (SIGSEGV), hang until killed, or exit 3 before writing anything ("@unpack=..." and
- * "@pack=..." do the same to a job's unpacking and packing children; '@' is in no atom
- * id); it is how the end-to-end tests prove that such children fail the job with the
- * right reason.
+ * Test hook: CODEGEND_FAULT_INJECT="ATOM_ID=crash|hang|exit|sleep:N" makes that atom's
+ * worker crash (SIGSEGV), hang until killed, or exit 3 before writing anything, or sleep N
+ * seconds and then work as usual ("@unpack=..." and "@pack=..." do the same to a job's
+ * unpacking and packing children; '@' is in no atom id); it is how the end-to-end tests
+ * prove that such children fail the job with the right reason, and that no dependent of
+ * a slow atom starts before it ends.
  */
 #include "config.h"
 
