@@ -258,6 +258,10 @@ static int check_integer(struct walker *w, TSNode n) {
                 return 0;
         if (t[l - 1] == 'l' || t[l - 1] == 'L')
                 return check(w, n, "invalid decimal literal");
+        /* an underscore only between digits: not last, not doubled (1_000_, 1__000) */
+        bool decimal = !(l > 1 && t[0] == '0' && strchr("xXoObB", t[1]));
+        if (decimal && (t[l - 1] == '_' || memmem(t, l, "__", 2)))
+                return check(w, n, "invalid decimal literal");
         if (l > 1 && t[0] == '0' && (isdigit((unsigned char) t[1]) || t[1] == '_'))
                 for (size_t i = 1; i < l; i++)
                         if (t[i] >= '1' && t[i] <= '9')

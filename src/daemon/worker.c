@@ -4,12 +4,12 @@
  * touch its sd-event objects, write their outputs atomically into the job's work area and
  * leave with _exit(). Their results go back to the parent as small YAML files.
  *
- * Test hook: CODEGEND_FAULT_INJECT="ATOM_ID=crash|hang|exit|slow" makes that atom's worker
- * crash (SIGSEGV), hang until killed, exit 3 before writing anything, or take 2 seconds
- * longer than it would and then succeed ("@unpack=..." and
- * "@pack=..." do the same to a job's unpacking and packing children; '@' is in no atom
- * id); it is how the end-to-end tests prove that such children fail the job with the
- * right reason.
+ * Test hook: CODEGEND_FAULT_INJECT="ATOM_ID=crash|hang|exit|slow|sleep:N" makes that atom's
+ * worker crash (SIGSEGV), hang until killed, exit 3 before writing anything, take 2 seconds
+ * longer than it would and then succeed (slow), or sleep N seconds and then work as usual
+ * ("@unpack=..." and "@pack=..." do the same to a job's unpacking and packing children; '@'
+ * is in no atom id); it is how the end-to-end tests prove that such children fail the job
+ * with the right reason, and that no dependent of a slow atom starts before it ends.
  */
 #include "config.h"
 
@@ -75,6 +75,8 @@ static void fault_inject(const char *atom_id) {
                 while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                         ;
         }
+        else if (strncmp(what, "sleep:", 6) == 0)
+                (void) sleep((unsigned) atoi(what + 6)); /* then works as usual */
 }
 
 static int write_node(const char *path, const struct node *n) {

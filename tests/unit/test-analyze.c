@@ -935,6 +935,79 @@ START_TEST(test_coding_names) {
 }
 END_TEST
 
+/* Checks that exist in pyast, each seen to fire with CPython's message and to stay quiet
+ * on the valid look-alike (the corpus only compares "refused or not"). */
+START_TEST(test_named_syntax_checks) {
+        static const struct {
+                const char *src, *message; /* NULL: compiles; "": any error */
+        } cases[] = {
+                { "def f(xs):\n    async for x in xs:\n        pass\n", "'async for' outside async function" },
+                { "async def f(xs):\n    async for x in xs:\n        pass\n", NULL },
+                { "async for x in xs:\n    pass\n", "'async for' outside async function" },
+                { "def f(xs):\n    return [x async for x in xs]\n",
+                  "asynchronous comprehension outside of an asynchronous function" },
+                { "async def f(xs):\n    return [x async for x in xs]\n", NULL },
+                { "xs = {x: 1 async for x in ys}\n", "asynchronous comprehension outside of an asynchronous function" },
+                { "async def f(xs):\n    return lambda: [x async for x in xs]\n",
+                  "asynchronous comprehension outside of an asynchronous function" },
+                { "def f(a, **kw, b=1):\n    pass\n", "arguments cannot follow var-keyword argument" },
+                { "def f(a, **kw: int, b: int):\n    pass\n", "arguments cannot follow var-keyword argument" },
+                { "g = lambda **kw, b: kw\n", "arguments cannot follow var-keyword argument" },
+                { "def f(a, *args, b=1, **kw):\n    pass\n", NULL },
+                { "x = 1000L\n", "invalid decimal literal" },
+                { "x = 1000l\n", "invalid decimal literal" },
+                { "x = 1_000_\n", "invalid decimal literal" },
+                { "x = 1__000\n", "" }, /* tree-sitter's own error: refused all the same */
+                { "x = 1000j + 1_000 + 0x1F + 1e3 + 0o17 + 00\n", NULL },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct file_metrics m;
+                ck_assert_int_eq(analyze_str("src/a.py", cases[i].src, &m), 0);
+                if (!cases[i].message)
+                        ck_assert_msg(m.errors.count == 0, "case %zu: unexpected error: %s", i,
+                                      m.errors.n ? m.errors.v[0].message : "?");
+                else {
+                        ck_assert_msg(m.errors.count >= 1 && m.errors.n >= 1, "case %zu: no error", i);
+                        ck_assert_msg(strstr(m.errors.v[0].message, cases[i].message),
+                                      "case %zu: '%s' is not '%s'", i, m.errors.v[0].message, cases[i].message);
+                }
+                file_metrics_clear(&m);
+        }
+}
+END_TEST
+
+/* loc_at_least_1000 is true from exactly loc_min non-blank lines on */
+START_TEST(test_loc_threshold_boundary) {
+        static const size_t counts[] = { 999, 1000, 1001 };
+        for (size_t c = 0; c < ELEMENTSOF(counts); c++) {
+                struct strbuf src;
+                strbuf_init(&src, 0);
+                for (size_t i = 0; i < counts[c]; i++)
+                        ck_assert_int_eq(strbuf_addf(&src, "x%zu = %zu\n\n", i, i), 0);
+                struct file_metrics f;
+                ck_assert_int_eq(analyze_str("src/a.py", strbuf_str(&src), &f), 0);
+                struct node *n;
+                ck_assert_int_eq(analyze_project(&f, 1, &reference_spec, NULL, &n), 0);
+                ck_assert_int_eq(at_int(n, "loc.total"), (long long) counts[c]);
+                ck_assert_msg(at_bool(n, "success_criteria.loc_at_least_1000") == (counts[c] >= 1000),
+                              "%zu lines", counts[c]);
+                node_free(n);
+                /* a configured threshold is met at exactly its value too */
+                struct analyze_thresholds th = ANALYZE_THRESHOLDS_DEFAULT;
+                th.loc_min = counts[c];
+                ck_assert_int_eq(analyze_project(&f, 1, &reference_spec, &th, &n), 0);
+                ck_assert(at_bool(n, "success_criteria.loc_at_least_1000"));
+                node_free(n);
+                th.loc_min = counts[c] + 1;
+                ck_assert_int_eq(analyze_project(&f, 1, &reference_spec, &th, &n), 0);
+                ck_assert(!at_bool(n, "success_criteria.loc_at_least_1000"));
+                node_free(n);
+                file_metrics_clear(&f);
+                strbuf_free(&src);
+        }
+}
+END_TEST
+
 Suite *make_suite(void) {
         Suite *s = suite_create("analyze");
         TCase *tc = tcase_create("core");
@@ -954,6 +1027,8 @@ Suite *make_suite(void) {
         tcase_add_test(tc, test_project_figures);
         tcase_add_test(tc, test_python_version);
         tcase_add_test(tc, test_coding_names);
+        tcase_add_test(tc, test_named_syntax_checks);
+        tcase_add_test(tc, test_loc_threshold_boundary);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -1,0 +1,2 @@
+"""Sort keys."""
+key = lambda **kw, reverse: kw

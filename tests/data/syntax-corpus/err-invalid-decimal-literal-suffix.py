@@ -1,0 +1,2 @@
+"""Timeouts."""
+TIMEOUT_S = 30s
