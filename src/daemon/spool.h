@@ -56,9 +56,16 @@ int spool_publish(struct spool *s, const char *name, const char *tarball,
 int spool_fail(struct spool *s, const char *jobdir, const char *name, const char *entry,
                const char *report, size_t report_len);
 
-/* Moves an inbox entry that is not a bundle at all straight to failed/ with its report. */
-int spool_reject(struct spool *s, const char *entry, const char *name, const char *report,
-                 size_t report_len);
+/* Moves SRC (an inbox entry that is not a bundle, or a job's bundle that spool_fail()
+ * could not place) to failed/ under a name no entry or report holds yet, derived from
+ * ENTRY (ENTRY~N when taken, ends in a report's suffix or is too long), with its report
+ * as failed/THAT.error.yaml; *ret_name (malloc'd, may be NULL) is that name. Nothing in
+ * failed/ is ever replaced. */
+int spool_fail_unique(struct spool *s, const char *src, const char *entry, const char *report,
+                      size_t report_len, char **ret_name);
+/* spool_fail_unique() for inbox/ENTRY. */
+int spool_reject(struct spool *s, const char *entry, const char *report, size_t report_len,
+                 char **ret_name);
 
 /* Removes a finished job's directory. */
 int spool_job_remove(const char *jobdir);

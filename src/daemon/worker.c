@@ -5,7 +5,9 @@
  * leave with _exit(). Their results go back to the parent as small YAML files.
  *
  * Test hook: CODEGEND_FAULT_INJECT="ATOM_ID=crash|hang|exit" makes that atom's worker
- * crash (SIGSEGV), hang until killed, or exit 3 before writing anything ("@unpack=..." and
+ * crash (SIGSEGV), hang until killed, or exit 3 before writing anything; "spin", "eatmem"
+ * and "bigout" make it burn CPU, allocate memory or write a file until its limit (limits.
+ * worker_cpu_seconds, worker_memory, worker_output_bytes) stops it ("@unpack=..." and
  * "@pack=..." do the same to a job's unpacking and packing children; '@' is in no atom
  * id); it is how the end-to-end tests prove that such children fail the job with the
  * right reason.
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,6 +40,36 @@
 #define MAX_ATOM_OUTPUT (16u << 20)
 #define MAX_RESULT (4u << 20)
 
+/* Address-space limits break the sanitizers' shadow memory: not applied under them. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
+static void set_limit(int resource, uint64_t soft, uint64_t hard) {
+        if (soft == 0)
+                return; /* none configured */
+        const struct rlimit rl = { .rlim_cur = (rlim_t) soft, .rlim_max = (rlim_t) hard };
+        if (setrlimit(resource, &rl) < 0)
+                _exit(WORKER_FAILED); /* never run unlimited when a limit is asked for */
+}
+
+/* limits: the CPU soft limit sends SIGXCPU (the parent names the limit), the hard one a
+ * few seconds later SIGKILL; RLIMIT_FSIZE bounds every file the child writes (SIGXFSZ);
+ * RLIMIT_AS makes its allocations fail (reported as out of memory). */
+static void child_limits(const struct settings *s) {
+        set_limit(RLIMIT_CPU, s->worker_cpu_seconds, (uint64_t) s->worker_cpu_seconds + 5);
+        set_limit(RLIMIT_FSIZE, s->worker_output_bytes, s->worker_output_bytes);
+        if (!UNDER_ASAN)
+                set_limit(RLIMIT_AS, s->worker_memory, s->worker_memory);
+}
+
 static void child_setup(const struct job *j) {
         const struct manager *m = j->manager;
         sigset_t none;
@@ -52,14 +85,68 @@ static void child_setup(const struct job *j) {
         (void) signal(SIGPIPE, SIG_DFL);
         (void) signal(SIGTERM, SIG_DFL);
         (void) signal(SIGINT, SIG_DFL);
+        (void) signal(SIGXCPU, SIG_DFL);
+        (void) signal(SIGXFSZ, SIG_DFL);
+        child_limits(m->settings);
 }
 
-static void fault_inject(const char *atom_id) {
+/* Allocates and touches memory until an allocation fails; -ENOMEM then (or 0 if it never did). */
+static int eat_memory(void) {
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_AS, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+                return 0; /* no limit to meet (a sanitizer build): do not eat the machine */
+        void *chain = NULL;
+        int r = 0;
+        for (size_t total = 0; total < (UINT64_C(1) << 40); total += 16u << 20) {
+                void **p = malloc(16u << 20);
+                if (!p) {
+                        r = -ENOMEM;
+                        break;
+                }
+                memset(p, 1, 16u << 20);
+                *p = chain;
+                chain = p;
+        }
+        while (chain) {
+                void *next = *(void **) chain;
+                free(chain);
+                chain = next;
+        }
+        return r;
+}
+
+/* Writes PATH until the file size limit stops it. */
+static void write_forever(const char *path) {
+        static char block[1 << 16];
+        FILE *f = path ? fopen(path, "we") : NULL;
+        if (!f)
+                _exit(WORKER_FAILED);
+        memset(block, 'x', sizeof(block));
+        for (;;)
+                if (fwrite(block, 1, sizeof(block), f) != sizeof(block) || fflush(f) != 0)
+                        _exit(WORKER_FAILED); /* EFBIG when SIGXFSZ is ignored */
+}
+
+/* Returns 0, or -ENOMEM for "eatmem" once memory ran out (the atom then reports it). */
+static int fault_inject(const struct job *j, const char *atom_id) {
         const char *f = getenv("CODEGEND_FAULT_INJECT");
         size_t n = strlen(atom_id);
         if (!f || strncmp(f, atom_id, n) != 0 || f[n] != '=')
-                return;
+                return 0;
         const char *what = f + n + 1;
+        if (streq(what, "spin")) {
+                volatile unsigned long x = 0;
+                for (;;)
+                        x++;
+        }
+        if (streq(what, "eatmem"))
+                return eat_memory();
+        if (streq(what, "bigout")) {
+                _cleanup_free_ char *p = NULL;
+                if (asprintf(&p, "%s/scratch-%s.big", j->dir, atom_id) < 0)
+                        p = NULL;
+                write_forever(p);
+        }
         if (streq(what, "crash")) {
                 /* the default action, also under a sanitizer that would catch it */
                 (void) signal(SIGSEGV, SIG_DFL);
@@ -70,6 +157,7 @@ static void fault_inject(const char *atom_id) {
                         (void) pause();
         else if (streq(what, "exit"))
                 _exit(3);
+        return 0;
 }
 
 static int write_node(const char *path, const struct node *n) {
@@ -107,7 +195,7 @@ static int atom_result_node(const struct atom *a, const char *text, size_t len, 
 
 /* Returns the child's exit status; everything it allocated is freed by then, so a leak
  * checker following the children sees only what the parent owns. */
-static int atom_main(struct job *j, size_t idx) {
+static int atom_main(struct job *j, size_t idx, int fault) {
         const struct atom *a = &j->dag->atoms[idx];
         _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
         _cleanup_free_ char *error = NULL, *frag = NULL, *result = NULL;
@@ -128,7 +216,11 @@ static int atom_main(struct job *j, size_t idx) {
                 .atom = a,
                 .options = &j->bopts,
         };
-        r = j->backend->generate(&req, &out, &usage, &error);
+        r = fault < 0 ? fault : j->backend->generate(&req, &out, &usage, &error);
+        if (r == -ENOMEM && !error && j->manager->settings->worker_memory &&
+            asprintf(&error, "out of memory (limits.worker_memory: %llu bytes)",
+                     (unsigned long long) j->manager->settings->worker_memory) < 0)
+                error = NULL;
         if (r >= 0) {
                 r = write_file_atomic(frag, out.buf ? out.buf : "", out.len, 0644);
                 if (r < 0 && !error && asprintf(&error, "failed to write the fragment: %s", strerror(-r)) < 0)
@@ -150,8 +242,8 @@ static int atom_main(struct job *j, size_t idx) {
 
 _Noreturn void worker_atom_main(struct job *j, size_t idx) {
         child_setup(j);
-        fault_inject(j->dag->atoms[idx].id);
-        _exit(atom_main(j, idx));
+        int fault = fault_inject(j, j->dag->atoms[idx].id);
+        _exit(atom_main(j, idx, fault));
 }
 
 static uint64_t node_uint(const struct node *n) {
@@ -386,7 +478,7 @@ static int unpack_main(struct job *j, const struct intake_limits *lim) {
 
 _Noreturn void worker_unpack_main(struct job *j, const struct intake_limits *lim) {
         child_setup(j);
-        fault_inject("@unpack");
+        (void) fault_inject(j, "@unpack");
         _exit(unpack_main(j, lim));
 }
 
@@ -420,7 +512,7 @@ int worker_load_diags(struct job *j, const char *what) {
 
 _Noreturn void worker_pack_main(struct job *j) {
         child_setup(j);
-        fault_inject("@pack");
+        (void) fault_inject(j, "@pack");
         int r = pack_job(j);
         if (r < 0) {
                 fprintf(stderr, "codegend: %s: packing failed: %s\n", j->name, strerror(-r));

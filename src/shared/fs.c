@@ -125,7 +125,8 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 }
 
 int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        /* O_NONBLOCK: a FIFO must not block; read_fd_bounded() refuses it */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
         return read_fd_bounded(fd, max, ret, ret_len);
