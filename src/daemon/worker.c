@@ -4,6 +4,10 @@
  * touch its sd-event objects, write their outputs atomically into the job's work area and
  * leave with _exit(). Their results go back to the parent as small YAML files.
  *
+ * Files in the work area are written atomically but not fsynced: a crash discards the
+ * whole work area (a resumed job starts over), so no promise rests on them. The tarball
+ * is fsynced before the parent publishes it; outbox/ and failed/ are written durably.
+ *
  * Test hook: CODEGEND_FAULT_INJECT="ATOM_ID=crash|hang|exit" makes that atom's worker
  * crash (SIGSEGV), hang until killed, or exit 3 before writing anything; "spin", "eatmem"
  * and "bigout" make it burn CPU, allocate memory or write a file until its limit (limits.
@@ -166,7 +170,7 @@ static int write_node(const char *path, const struct node *n) {
         int r = doc_emit_yaml(n, &out);
         if (r < 0)
                 return r;
-        return write_file_atomic(path, out.buf, out.len, 0644);
+        return write_file_atomic_volatile(path, out.buf, out.len, 0644);
 }
 
 static char *job_path(const struct job *j, const char *dir, const char *name, const char *suffix) {
@@ -222,7 +226,7 @@ static int atom_main(struct job *j, size_t idx, int fault) {
                      (unsigned long long) j->manager->settings->worker_memory) < 0)
                 error = NULL;
         if (r >= 0) {
-                r = write_file_atomic(frag, out.buf ? out.buf : "", out.len, 0644);
+                r = write_file_atomic_volatile(frag, out.buf ? out.buf : "", out.len, 0644);
                 if (r < 0 && !error && asprintf(&error, "failed to write the fragment: %s", strerror(-r)) < 0)
                         error = NULL;
         }
@@ -336,7 +340,7 @@ static int assemble_target(struct job *j, size_t first, const char *projdir) {
                 r = mkdir_p(dir, 0755);
         }
         if (r >= 0)
-                r = write_file_atomic(path, strbuf_str(&out), out.len, 0644);
+                r = write_file_atomic_volatile(path, strbuf_str(&out), out.len, 0644);
         for (size_t i = 0; i < k; i++)
                 free(texts[i]);
         return r;
@@ -357,9 +361,9 @@ static int write_codegen_files(struct job *j, const char *projdir, struct node *
                 return r;
         strbuf_init(&out, 64u << 20);
         if ((r = doc_emit_yaml(j->bundle->spec, &out)) < 0 ||
-            (r = write_file_atomic(spec, out.buf, out.len, 0644)) < 0)
+            (r = write_file_atomic_volatile(spec, out.buf, out.len, 0644)) < 0)
                 return r;
-        if ((r = write_file_atomic(dag, json, strlen(json), 0644)) < 0)
+        if ((r = write_file_atomic_volatile(dag, json, strlen(json), 0644)) < 0)
                 return r;
         return write_node(metrics, content);
 }
