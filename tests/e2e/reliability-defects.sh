@@ -33,7 +33,7 @@ printf 'rescan_interval: 3600\nsettle_time: 0\n' > "$WORK/quiet.yaml"
 sp=$(new_spool fifo)
 mkfifo "$sp/inbox/x.job.yaml" "$sp/inbox/y.tar.gz"
 cp -r "$REF" "$sp/inbox/after"
-timeout 60 "$CODEGEND" --spool "$sp" --once >"$sp.out" 2>"$sp.err"
+timeout -k 5 60 "$CODEGEND" --spool "$sp" --once >"$sp.out" 2>"$sp.err"
 rc=$?
 check "FIFOs in the inbox: --once ends (status $rc, not 124 from timeout)" test "$rc" -eq 1
 check "a FIFO x.job.yaml fails: not a regular file" has_error "$sp/failed/x.error.yaml" "not a regular file"
@@ -44,7 +44,7 @@ check "the FIFOs are in failed/" sh -c "test -p '$sp/failed/x.job.yaml' && test 
 sp=$(new_spool unpack-timer)
 cp "$WORK/tm.tar.gz" "$sp/inbox/slow.tar.gz"
 printf 'limits:\n  unpack_timeout: 1\n' > "$WORK/unpack-timer.yaml"
-CODEGEND_FAULT_INJECT=@unpack=hang timeout 60 "$CODEGEND" --spool "$sp" --once --config "$WORK/unpack-timer.yaml" >"$sp.out" 2>"$sp.err"
+CODEGEND_FAULT_INJECT=@unpack=hang timeout -k 5 60 "$CODEGEND" --spool "$sp" --once --config "$WORK/unpack-timer.yaml" >"$sp.out" 2>"$sp.err"
 check "an unpacking child that hangs is killed by limits.unpack_timeout" has_error "$sp/failed/slow.error.yaml" "unpacking timed out after 1 s"
 
 # --- 2. same-name jobs: the one claimed later stands
