@@ -188,8 +188,17 @@ int spool_recover(struct spool *s, char ***ret_jobdirs) {
                         break;
                 }
                 _cleanup_free_ char *entry = NULL;
-                if (spool_job_entry(jobdir, &entry) < 0) {
+                int k = spool_job_entry(jobdir, &entry);
+                if (k == -ENOENT) {
+                        /* a crash during the claim (nothing was moved in), or after the
+                         * bundle went to failed/: nothing to resume */
                         (void) rm_rf(jobdir);
+                        free(jobdir);
+                        continue;
+                }
+                if (k < 0) {
+                        /* EACCES, EMFILE, ENOMEM...: maybe a claimed bundle; never removed
+                         * on such an error, left for the next start */
                         free(jobdir);
                         continue;
                 }

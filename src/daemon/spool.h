@@ -27,7 +27,8 @@ struct spool {
 };
 
 /* Creates the directories when missing and takes the spool's lock (-EBUSY when another
- * process holds it). */
+ * process holds it); then removes what a killed daemon left of its temporary files
+ * (".NAME.PID.N.tmp") in outbox/ and failed/. */
 int spool_open(struct spool *s, const char *root);
 void spool_close(struct spool *s);
 
@@ -36,7 +37,8 @@ void spool_close(struct spool *s);
 int spool_claim(struct spool *s, const char *entry, char **ret_jobdir);
 
 /* Lists job directories left by an earlier run, oldest first (NULL-terminated).
- * Job directories with nothing in bundle/ (a crash during a claim) are removed. */
+ * Job directories with nothing in bundle/ (a crash during a claim) are removed; one whose
+ * bundle/ cannot be read for another reason (EACCES, EMFILE) is skipped, never removed. */
 int spool_recover(struct spool *s, char ***ret_jobdirs);
 
 /* The claimed entry's name inside jobdir/bundle (malloc'd), -ENOENT when empty. */

@@ -121,6 +121,22 @@ check "5 archives, max_jobs 2: never more than 2 claimed (saw $maxjobs)" test "$
 check "--workers 1: never more than 1 child besides packing (saw $maxkids)" test "$maxkids" -le 2
 check "all 5 succeed (exit $rc)" sh -c "[ $rc -eq 0 ] && [ \$(ls '$sp/outbox/'*.metrics.yaml | wc -l) -eq 5 ]"
 
+# a failed fork (the process limit) is tried again later, it does not fail the job
+if command -v setpriv >/dev/null && command -v prlimit >/dev/null && [ "$(id -u)" -eq 0 ] &&
+   [ "$(ps -u nobody -o pid= | wc -l)" -eq 0 ]; then
+        sp=$(new_spool nproc)
+        cp -r "$REF" "$sp/inbox/forkdir"
+        cp "$WORK/tm.tar.gz" "$sp/inbox/forkarc.tar.gz"
+        chmod 755 "$WORK" && chown -R nobody:nogroup "$sp"
+        setpriv --reuid=nobody --regid=nogroup --clear-groups prlimit --nproc=3 \
+                "$CODEGEND" --spool "$sp" --once --workers 4 >"$sp.out" 2>"$sp.err"
+        rc=$?
+        check "forks failing with EAGAIN (nproc 3, 4 workers) were retried" grep -q 'failed to fork .*trying again' "$sp.err"
+        check "and both jobs succeed (exit $rc)" sh -c "[ $rc -eq 0 ] && test -s '$sp/outbox/forkdir.metrics.yaml' && test -s '$sp/outbox/forkarc.metrics.yaml'"
+else
+        ok "# SKIP fork failures: needs root, setpriv, prlimit and no process of user nobody"
+fi
+
 # --- 5. poison names never loop; 6. failed/ is never clobbered
 sp=$(new_spool poison)
 long=$(printf 'n%.0s' $(seq 1 229))
