@@ -20,6 +20,11 @@
 
 static atomic_uint claim_counter;
 
+static void step(const struct spool *s) {
+        if (s->step_delay_ms)
+                (void) usleep(s->step_delay_ms * 1000u);
+}
+
 void spool_close(struct spool *s) {
         free(s->root);
         free(s->inbox);
@@ -135,10 +140,12 @@ int spool_claim(struct spool *s, const char *entry, char **ret_jobdir) {
                 r = -errno;
                 goto fail;
         }
+        step(s);
         if (rename(src, dst) < 0) {
                 r = -errno;
                 goto fail;
         }
+        step(s);
         /* the claim is durable once both directories are on disk */
         if ((r = fsync_dir(bundledir)) < 0 || (r = fsync_dir(s->inbox)) < 0 ||
             (r = fsync_dir(s->jobs)) < 0)
@@ -291,12 +298,15 @@ int spool_publish(struct spool *s, const char *name, const char *tarball, const 
                         return r;
         } else if (errno != ENOENT)
                 return -errno;
+        step(s);
         if (rename(tarball, tar) < 0)
                 return -errno;
         if ((r = fsync_dir(s->outbox)) < 0)
                 return r;
+        step(s);
         if ((r = write_file_atomic(rep, report, report_len, 0644)) < 0)
                 return r;
+        step(s);
         return forget_failed(s, name, is_named);
 }
 
@@ -339,9 +349,11 @@ int spool_fail(struct spool *s, const char *jobdir, const char *name, const char
                 return -ENOMEM;
         if ((r = retract_outputs(s, name)) < 0)
                 return r;
+        step(s);
         /* the report first: a crash before the move re-runs the job, which fails again */
         if ((r = write_file_atomic(err, report, report_len, 0644)) < 0)
                 return r;
+        step(s);
         return move_to_failed(s, src, entry);
 }
 

@@ -24,6 +24,10 @@ struct spool {
         char *failed;
         char *jobs;
         int lock_fd;
+        /* test hook (CODEGEND_FAULT_INJECT=@publish=slow): a pause between the steps of a
+         * claim, a publication or a failure, so that a crash test's random SIGKILLs land
+         * between them */
+        unsigned step_delay_ms;
 };
 
 /* Creates the directories when missing and takes the spool's lock (-EBUSY when another

@@ -12,7 +12,8 @@
  * crash (SIGSEGV), hang until killed, or exit 3 before writing anything; "spin", "eatmem"
  * and "bigout" make it burn CPU, allocate memory or write a file until its limit (limits.
  * worker_cpu_seconds, worker_memory, worker_output_bytes) stops it ("@unpack=..." and
- * "@pack=..." do the same to a job's unpacking and packing children; '@' is in no atom
+ * "@pack=..." do the same to a job's unpacking and packing children; "@publish=slow", read
+ * by the manager, pauses between the steps of claims and publications; '@' is in no atom
  * id); it is how the end-to-end tests prove that such children fail the job with the
  * right reason.
  */
