@@ -27,8 +27,17 @@
 #include "shared/macro.h"
 
 #define USEC_PER_SEC UINT64_C(1000000)
-/* bundles one rescan claims before the loop runs again (watchdog, signals, children) */
+/* bundles one rescan claims (or rejects), and the time it spends, before the loop runs
+ * again (watchdog, signals, children) */
 #define RESCAN_BATCH 32
+#define RESCAN_BATCH_USEC (250 * UINT64_C(1000))
+
+static uint64_t now_monotonic(void) {
+        struct timespec ts;
+        if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+                return 0;
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
 
 static void manager_readmit(struct manager *m);
 
@@ -91,6 +100,7 @@ static void reject_entry(struct manager *m, const char *entry) {
                 return;
         }
         m->failed++;
+        m->n_claimed++; /* taken: counts against the rescan's batch like a claim */
         log_warning("%s: not a job bundle (see failed/%s.error.yaml)", entry, name);
 }
 
@@ -237,8 +247,9 @@ static int manager_rescan(struct manager *m) {
         if (n)
                 qsort(names, n, sizeof(*names), strcmp_ptr);
         unsigned claimed = m->n_claimed;
+        uint64_t until = now_monotonic() + RESCAN_BATCH_USEC;
         for (size_t i = 0; i < n; i++) {
-                if (r >= 0 && m->n_claimed - claimed < RESCAN_BATCH)
+                if (r >= 0 && m->n_claimed - claimed < RESCAN_BATCH && now_monotonic() < until)
                         manager_consider(m, names[i], false);
                 else if (r >= 0) {
                         /* the rest in the next loop iteration: the watchdog, signals and

@@ -40,7 +40,7 @@ struct manager {
         unsigned running; /* atom workers and unpacking children: at most settings->workers */
         unsigned succeeded, failed, superseded;
         bool admission_blocked; /* an inbox entry waits for a job to end, or the next batch */
-        unsigned n_claimed;
+        unsigned n_claimed; /* entries claimed or rejected so far (a rescan's batches) */
         struct look *looks, *next_looks; /* the last full rescan's, the current one's */
         size_t n_looks, n_next_looks;
         sd_event_source *inotify, *rescan, *settle, *sigterm, *sigint;

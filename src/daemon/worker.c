@@ -58,9 +58,17 @@
 #endif
 
 static void set_limit(int resource, uint64_t soft, uint64_t hard) {
+        struct rlimit rl;
         if (soft == 0)
                 return; /* none configured */
-        const struct rlimit rl = { .rlim_cur = (rlim_t) soft, .rlim_max = (rlim_t) hard };
+        if (getrlimit(resource, &rl) < 0)
+                _exit(WORKER_FAILED);
+        /* a lower limit set from outside (the unit's LimitCPU=, ulimit) stays in force */
+        if (rl.rlim_max != RLIM_INFINITY && (rlim_t) hard > rl.rlim_max)
+                hard = rl.rlim_max;
+        if (soft > hard)
+                soft = hard;
+        rl = (struct rlimit) { .rlim_cur = (rlim_t) soft, .rlim_max = (rlim_t) hard };
         if (setrlimit(resource, &rl) < 0)
                 _exit(WORKER_FAILED); /* never run unlimited when a limit is asked for */
 }
