@@ -8,7 +8,7 @@
 
 wait_for() { # COND-COMMAND [TENTHS]
         n=0; max=${2:-300}
-        while ! sh -c "$1" 2>/dev/null; do
+        while ! sh -c "$1" >/dev/null 2>&1; do
                 n=$((n + 1)); [ $n -ge $max ] && return 1; sleep 0.1
         done
 }
@@ -183,7 +183,8 @@ assert u < t, (u, t)"
 check "the republished pair matches" sha_matches "$sp" pub
 check "fsyncs for the 49-atom job: at most 12" sh -c "
         cp -r '$REF' '$sp/inbox/count' && strace -f -qq -c -e trace=fsync,fdatasync -o '$WORK/fsync.count' \
-        '$CODEGEND' --spool '$sp' --once >/dev/null 2>&1 && cat '$WORK/fsync.count' &&
+        '$CODEGEND' --spool '$sp' --once >/dev/null 2>&1; cat '$WORK/fsync.count' &&
+        test -s '$sp/outbox/count.metrics.yaml' &&
         [ \$(awk '/fsync/ {print \$4}' '$WORK/fsync.count') -le 12 ]"
 
 # --- 8. settle: the whole tree, two looks; upload names left alone
