@@ -248,6 +248,10 @@ static int manager_rescan(struct manager *m) {
                 qsort(names, n, sizeof(*names), strcmp_ptr);
         unsigned claimed = m->n_claimed;
         uint64_t until = now_monotonic() + RESCAN_BATCH_USEC;
+        /* a job that ends while the scan goes on must not end a --once run: the caller
+         * decides afterwards (manager_maybe_exit) */
+        bool was_scanning = m->scanning;
+        m->scanning = true;
         for (size_t i = 0; i < n; i++) {
                 if (r >= 0 && m->n_claimed - claimed < RESCAN_BATCH && now_monotonic() < until)
                         manager_consider(m, names[i], false);
@@ -261,6 +265,7 @@ static int manager_rescan(struct manager *m) {
                 free(names[i]);
         }
         free(names);
+        m->scanning = was_scanning;
         if (r != 1) {
                 /* a whole pass: what it did not see again is forgotten */
                 looks_free(m->looks, m->n_looks);
