@@ -35,13 +35,13 @@ void intake_limits_default(struct intake_limits *l) {
         };
 }
 
-static bool endswith(const char *s, const char *suffix) {
-        size_t ls = strlen(s), lx = strlen(suffix);
-        return ls >= lx && streq(s + ls - lx, suffix);
-}
 
 int bundle_classify(const char *entry, bool is_dir, enum bundle_form *ret_form, char **ret_name) {
-        static const char *const leave_alone[] = { ".tmp", ".part", ".partial", ".ready" };
+        /* upload names of common tools (curl, browsers, WinSCP, FileZilla...): still written */
+        static const char *const leave_alone[] = { ".tmp", ".part", ".partial", ".filepart",
+                                                   ".crdownload", ".download", ".ready" };
+        /* names the daemon writes itself in failed/ and outbox/ */
+        static const char *const reserved[] = { ".error.yaml", ".metrics.yaml" };
         static const struct {
                 const char *ext;
                 enum bundle_form form;
@@ -77,6 +77,11 @@ int bundle_classify(const char *entry, bool is_dir, enum bundle_form *ret_form, 
                 len -= strlen(forms[i].ext);
         }
 
+        for (size_t i = 0; i < ELEMENTSOF(reserved); i++)
+                if (endswith(entry, reserved[i]))
+                        return -EINVAL;
+        if (len > BUNDLE_NAME_MAX)
+                return -EINVAL; /* NAME.error.yaml's temporary name must fit in NAME_MAX */
         _cleanup_free_ char *name = strndup(entry, len);
         if (!name)
                 return -ENOMEM;
@@ -301,7 +306,8 @@ static int load_directory(struct bundle *b, const char *path, const char *label,
 /* Opens a bundle that must be a regular file and checks its size. */
 static int open_bundle_file(const char *path, const char *label, const struct intake_limits *lim,
                             struct diags *d) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+        /* O_NONBLOCK: a FIFO must not block the open; the type is checked right after */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
         struct stat st;
         if (fd < 0) {
                 if (errno == ELOOP)

@@ -41,11 +41,17 @@ enum bundle_form {
         BUNDLE_SINGLE_FILE,
 };
 
+/* The longest job name: NAME.metrics.yaml's temporary name ".NAME.metrics.yaml.PID.N.tmp"
+ * must fit in NAME_MAX (255). */
+#define BUNDLE_NAME_MAX 200
+
 /* Classifies an inbox entry by its name. Returns 1 with *ret_form and *ret_name (the job
  * name: the entry's name without the form's extension; malloc'd) for a bundle; 0 for an
- * entry to leave alone (a name starting with '.', ending with .tmp, .part or .partial, or a
- * NAME.ready marker); -EINVAL for anything else (no recognised form, an empty job name, a
- * name with '/' or control characters); -ENOMEM. A directory may have any name; files are
+ * entry to leave alone (a name starting with '.', ending with .tmp, .part, .partial,
+ * .filepart, .crdownload or .download, or a NAME.ready marker); -EINVAL for anything else
+ * (no recognised form, an empty job name or one longer than BUNDLE_NAME_MAX, a name with
+ * '/' or control characters, a name ending in .error.yaml or .metrics.yaml, which are the
+ * daemon's own); -ENOMEM. A directory may have any name; files are
  * archives (.tar .tar.gz .tgz .tar.xz .tar.zst .zip) or single files (.job.yaml .job.yml
  * .job.json). Outputs are untouched unless 1 is returned. */
 int bundle_classify(const char *entry, bool is_dir, enum bundle_form *ret_form, char **ret_name);

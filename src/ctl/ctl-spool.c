@@ -53,11 +53,6 @@ int ctl_spool_open(struct ctl_spool *sp, const char *root) {
         return 0;
 }
 
-static bool endswith(const char *s, const char *suffix) {
-        size_t a = strlen(s), b = strlen(suffix);
-        return a >= b && streq(s + a - b, suffix);
-}
-
 /* The same rules as the daemon's intake (job-format.md section 1). */
 int ctl_bundle_name(const char *entry, bool is_dir, char **ret_name) {
         static const char *const leave_alone[] = { ".tmp", ".part", ".partial", ".ready" };

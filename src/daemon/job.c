@@ -73,6 +73,7 @@ void job_free(struct job *j) {
                         atom_run_clear(&j->runs[i]);
         free(j->runs);
         sd_event_source_disable_unref(j->child_src);
+        sd_event_source_disable_unref(j->child_timer);
         sd_event_source_disable_unref(j->kick);
         bundle_free(j->bundle);
         spec_free(j->spec);
@@ -149,13 +150,62 @@ int job_report_view(const struct job *j, struct report_job *ret) {
 /* What a child of this job needs of the daemon (worker.h). */
 static void worker_env_init(struct worker_env *env, const struct job *j) {
         const struct manager *m = j->manager;
-        *env = (struct worker_env) { .parent = m->pid, .lock_fd = m->spool.lock_fd };
+        *env = (struct worker_env) {
+                .parent = m->pid,
+                .lock_fd = m->spool.lock_fd,
+                .cpu_seconds = j->settings->worker_cpu_seconds,
+                .memory = j->settings->worker_memory,
+                .output_bytes = j->settings->worker_output_bytes,
+        };
         settings_thresholds(j->settings, &env->thresholds);
+}
+
+#define SUPERSEDED_MARKER "superseded"
+
+/* Drops a job that a newer job of the same name has replaced: nothing of it is published. */
+static void job_discard(struct job *j) {
+        j->finished = true;
+        j->succeeded = false;
+        j->finished_realtime = now_usec(CLOCK_REALTIME);
+        j->finished_usec = now_usec(CLOCK_MONOTONIC);
+        int r = spool_job_remove(j->dir);
+        if (r < 0)
+                log_warning_errno(r, "%s: failed to remove %s: %m", j->name, j->dir);
+        log_notice("%s: dropped: a newer job of the same name (claimed later) ended first", j->name);
+}
+
+static int on_kick(sd_event_source *s, void *userdata);
+
+/* Jobs of one name end in the order they were claimed: before J publishes or fails, every
+ * older job of its name still in flight is marked (durably: a crash must not let it
+ * publish after J) and stopped; it is dropped as soon as its children are gone. */
+static int supersede_older(struct job *j) {
+        struct manager *m = j->manager;
+        for (struct job *o = m->jobs; o; o = o->next) {
+                if (o == j || o->finished || o->superseded || !o->name || !streq(o->name, j->name) ||
+                    strcmp(o->dir, j->dir) >= 0)
+                        continue;
+                _cleanup_free_ char *marker = path_join(o->dir, SUPERSEDED_MARKER);
+                if (!marker)
+                        return -ENOMEM;
+                int r = write_file_atomic(marker, "", 0, 0644);
+                if (r < 0)
+                        return r;
+                o->superseded = true;
+                job_kill(o, SIGKILL);
+                if (!o->kick && (r = sd_event_add_defer(m->event, &o->kick, on_kick, o)) < 0)
+                        return r;
+        }
+        return 0;
 }
 
 /* Ends the job in failed/ with everything known about why. */
 static void job_fail(struct job *j) {
         struct manager *m = j->manager;
+        if (j->superseded) {
+                job_discard(j);
+                return;
+        }
         j->finished = true;
         j->succeeded = false;
         j->finished_realtime = now_usec(CLOCK_REALTIME);
@@ -173,10 +223,26 @@ static void job_fail(struct job *j) {
                 log_error_errno(r, "%s: failed to build the error report: %m", j->name);
                 return; /* the job stays in the state area and runs again at the next start */
         }
+        r = supersede_older(j);
+        if (r < 0) {
+                log_error_errno(r, "%s: failed to stop older jobs of the same name; the job "
+                                "stays in the state area and runs again at the next start: %m", j->name);
+                return;
+        }
+        _cleanup_free_ char *other = NULL;
         r = spool_fail(&m->spool, j->dir, j->name, j->entry, report, len);
         if (r < 0) {
-                log_error_errno(r, "%s: failed to move the job to failed/: %m", j->name);
-                return;
+                /* a cause tied to the name would fail the same way at every start: place it
+                 * under a free name instead of leaving a poison job in the state area */
+                log_error_errno(r, "%s: failed to move the job to failed/ (trying a free name): %m", j->name);
+                _cleanup_free_ char *src = job_bundle_path(j);
+                r = src ? spool_fail_unique(&m->spool, src, j->entry, report, len, &other) : -ENOMEM;
+                if (r < 0) {
+                        log_error_errno(r, "%s: failed to move the job to failed/; it stays in the "
+                                        "state area and runs again at the next start: %m", j->name);
+                        return;
+                }
+                log_warning("%s: placed in failed/ as %s (the manager logs the job's end)", j->name, other);
         }
         (void) spool_job_remove(j->dir); /* the manager logs the job's end */
 }
@@ -403,12 +469,64 @@ static void job_load(struct job *j, bool unpacked) {
                  j->dag->n_waves, j->backend->name);
 }
 
+/* Reaps an exited child now and drops its event source, so that the source's descriptor
+ * (a pidfd) is released as the child ends, not when its job ends. sd-event's own reaping
+ * after the handler then finds nothing. */
+static sd_event_source *child_release(sd_event_source *src, const siginfo_t *si) {
+        siginfo_t reaped;
+        if (si->si_pid > 0)
+                (void) waitid(P_PID, (id_t) si->si_pid, &reaped, WEXITED | WNOHANG);
+        return sd_event_source_disable_unref(src);
+}
+
+static int on_child_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct job *j = userdata;
+        if (j->child_pid > 0) {
+                j->child_timed_out = true;
+                (void) kill(j->child_pid, SIGKILL);
+        }
+        return 0;
+}
+
+/* Watches the job's own child (unpacking or packing): exit and limits.unpack_timeout. */
+static int watch_child(struct job *j, pid_t pid, sd_event_child_handler_t handler) {
+        struct manager *m = j->manager;
+        j->child_pid = pid;
+        j->child_timed_out = false;
+        int r = sd_event_add_child(m->event, &j->child_src, pid, WEXITED, handler, j);
+        if (r >= 0)
+                r = sd_event_add_time_relative(m->event, &j->child_timer, CLOCK_MONOTONIC,
+                                               j->settings->unpack_timeout * USEC_PER_SEC, 0,
+                                               on_child_timeout, j);
+        if (r < 0) {
+                /* without a child source we could never reap it: stop the daemon loudly */
+                (void) kill(pid, SIGKILL);
+                log_error_errno(r, "%s: failed to watch child %ld: %m", j->name, (long) pid);
+                return sd_event_exit(m->event, r);
+        }
+        return 0;
+}
+
+/* The job's child has ended: its sources go, the job's own descriptors with them. */
+static void child_ended(struct job *j, const siginfo_t *si) {
+        j->child_pid = 0;
+        j->child_src = child_release(j->child_src, si);
+        j->child_timer = sd_event_source_disable_unref(j->child_timer);
+}
+
 static int on_unpack_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
         struct job *j = userdata;
         struct manager *m = j->manager;
 
-        j->child_pid = 0;
-        if (si->si_code == CLD_EXITED && si->si_status == WORKER_OK)
+        child_ended(j, si);
+        m->running--;
+        if (j->superseded)
+                job_discard(j);
+        else if (j->child_timed_out) {
+                (void) diags_add(&j->diags, NULL, 0, 0, NULL, "unpacking timed out after %u s (limits.unpack_timeout)",
+                                 j->settings->unpack_timeout);
+                job_fail(j);
+        } else if (si->si_code == CLD_EXITED && si->si_status == WORKER_OK)
                 job_load(j, true);
         else {
                 int r = si->si_code == CLD_EXITED && si->si_status == WORKER_REFUSED
@@ -430,7 +548,6 @@ static int on_unpack_exit(sd_event_source *s, const siginfo_t *si, void *userdat
 }
 
 int job_start(struct job *j) {
-        struct manager *m = j->manager;
         enum bundle_form form;
         int r;
 
@@ -450,6 +567,15 @@ int job_start(struct job *j) {
                 return 0;
         }
         j->form = form;
+        _cleanup_free_ char *marker = path_join(j->dir, SUPERSEDED_MARKER);
+        if (!marker)
+                return -ENOMEM;
+        if (access(marker, F_OK) == 0) {
+                /* a newer job of this name ended before the last stop */
+                j->superseded = true;
+                job_discard(j);
+                return 0;
+        }
         r = job_make_workdirs(j);
         if (r < 0) {
                 job_fault(j, r, "failed to prepare the job's work area");
@@ -461,32 +587,36 @@ int job_start(struct job *j) {
                 return 0;
         }
 
-        /* decompression is the slow part of intake: a child does it, the loop goes on */
+        /* decompression is the slow part of intake: a child does it, the loop goes on; it
+         * takes one of the worker slots, like an atom (manager_schedule() starts it) */
+        j->unpack_pending = true;
+        return 0;
+}
+
+int job_start_unpack(struct job *j) {
+        struct manager *m = j->manager;
         (void) fflush(NULL);
         struct worker_env env;
         worker_env_init(&env, j);
         pid_t pid = fork();
         if (pid < 0) {
-                job_fault(j, -errno, "failed to fork the unpacking process");
-                job_fail(j);
-                return 0;
+                int r = -errno;
+                log_warning_errno(r, "%s: failed to fork the unpacking process (trying again): %m", j->name);
+                manager_retry_later(m);
+                return r;
         }
         if (pid == 0) {
                 const struct intake_limits lim = job_limits(j);
                 worker_unpack_main(&env, j, &lim);
         }
-        j->child_pid = pid;
-        r = sd_event_add_child(m->event, &j->child_src, pid, WEXITED, on_unpack_exit, j);
-        if (r < 0) {
-                (void) kill(pid, SIGKILL);
-                log_error_errno(r, "%s: failed to watch the unpacking process: %m", j->name);
-                return sd_event_exit(m->event, r);
-        }
-        return 0;
+        j->unpack_pending = false;
+        m->running++;
+        return watch_child(j, pid, on_unpack_exit);
 }
 
 long job_next_atom(struct job *j) {
-        if (j->finished || j->failed || !j->runs || j->child_pid > 0)
+        if (j->finished || j->failed || j->superseded || !j->runs || j->child_pid > 0 ||
+            j->unpack_pending || j->pack_pending)
                 return -1;
         for (size_t k = 0; k < j->dag->n_atoms; k++) {
                 size_t i = j->dag->order[k];
@@ -502,11 +632,17 @@ long job_next_atom(struct job *j) {
         return -1;
 }
 
-static void job_start_packing(struct job *j);
-
 /* Called whenever an atom ends: start packing, or finish a failed job. */
 static void job_progress(struct job *j) {
         struct manager *m = j->manager;
+        if (j->superseded) {
+                /* its children were killed: it ends when the last is reaped */
+                if (j->n_running == 0 && j->child_pid == 0) {
+                        job_discard(j);
+                        manager_job_done(m, j);
+                }
+                return;
+        }
         if (j->n_running > 0)
                 return;
         if (j->failed) {
@@ -517,8 +653,8 @@ static void job_progress(struct job *j) {
                 manager_job_done(m, j);
                 return;
         }
-        if (j->n_finished == j->dag->n_atoms)
-                job_start_packing(j);
+        if (j->n_finished == j->dag->n_atoms && !j->pack_pending && j->child_pid == 0)
+                (void) job_start_packing(j); /* tried again later when the fork failed */
 }
 
 static void atom_failed(struct job *j, size_t idx, const char *fmt, ...) _printf_(3, 4);
@@ -550,7 +686,6 @@ static void atom_failed(struct job *j, size_t idx, const char *fmt, ...) {
 }
 
 static int on_atom_exit(sd_event_source *s, const siginfo_t *si, void *userdata);
-static int on_kick(sd_event_source *s, void *userdata);
 static int on_atom_timeout(sd_event_source *s, uint64_t usec, void *userdata);
 
 /* userdata for a worker's event sources: the job and the atom index in one pointer-sized
@@ -573,8 +708,10 @@ int job_spawn_atom(struct job *j, size_t idx) {
         struct run_ref *ref = run_ref_new(j, idx);
         int r;
 
-        if (!ref)
-                return job_fault(j, -ENOMEM, "failed to start a worker");
+        if (!ref) {
+                manager_retry_later(m);
+                return log_warning_errno(ENOMEM, "%s: failed to start a worker (trying again): %m", j->name);
+        }
         run->child = sd_event_source_disable_unref(run->child);
         run->attempts++;
         run->timed_out = false;
@@ -584,13 +721,12 @@ int job_spawn_atom(struct job *j, size_t idx) {
         worker_env_init(&env, j);
         pid_t pid = fork();
         if (pid < 0) {
+                /* EAGAIN (process limit) or ENOMEM pass: the atom waits, it does not fail */
                 r = -errno;
                 free(ref);
-                run->end_usec = now_usec(CLOCK_MONOTONIC);
-                atom_failed(j, idx, "failed to fork a worker: %s", strerror(-r));
-                /* finish the job from the loop, not from inside the manager's scheduling */
-                if (!j->kick && sd_event_add_defer(m->event, &j->kick, on_kick, j) < 0)
-                        log_error("%s: cannot schedule the job's end", j->name);
+                run->attempts--;
+                log_warning_errno(r, "%s: failed to fork a worker (trying again): %m", j->name);
+                manager_retry_later(m);
                 return r;
         }
         if (pid == 0)
@@ -623,9 +759,10 @@ int job_spawn_atom(struct job *j, size_t idx) {
 
 static int on_kick(sd_event_source *s, void *userdata) {
         struct job *j = userdata;
+        struct manager *m = j->manager; /* job_progress() may free the job */
         j->kick = sd_event_source_disable_unref(j->kick);
         job_progress(j);
-        manager_schedule(j->manager);
+        manager_schedule(m);
         return 0;
 }
 
@@ -662,11 +799,18 @@ static int on_atom_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
         run->end_usec = now_usec(CLOCK_MONOTONIC);
         run->pid = 0;
         run->timer = sd_event_source_disable_unref(run->timer);
+        run->child = child_release(run->child, si); /* frees ref after this handler */
         j->n_running--;
         m->running--;
 
         if (run->timed_out)
                 atom_failed(j, idx, "timed out after %u s (atom_timeout)", j->settings->atom_timeout);
+        else if ((si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED) && si->si_status == SIGXCPU)
+                atom_failed(j, idx, "worker exceeded its CPU time limit of %u s (limits.worker_cpu_seconds)",
+                            j->settings->worker_cpu_seconds);
+        else if ((si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED) && si->si_status == SIGXFSZ)
+                atom_failed(j, idx, "worker exceeded its output size limit of %llu bytes (limits.worker_output_bytes)",
+                            (unsigned long long) j->settings->worker_output_bytes);
         else if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED)
                 atom_failed(j, idx, "worker killed by signal %d (%s)", si->si_status,
                             strsignal(si->si_status));
@@ -683,8 +827,6 @@ static int on_atom_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
                         j->n_finished++;
                 }
         }
-        /* run->child stays until the job is freed or the atom runs again: sd-event reaps
-         * the child after this handler returns */
         job_progress(j);
         manager_schedule(m);
         return 0;
@@ -701,16 +843,24 @@ static int on_pack_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
         struct job *j = userdata;
         struct manager *m = j->manager;
         bool exited = si->si_code == CLD_EXITED && si->si_status == 0;
-        int r = exited ? worker_load_pack_result(j) : 0;
 
-        /* j->child_src stays until the job is freed: sd-event reaps the child after this
-         * handler returns */
-        j->child_pid = 0;
+        child_ended(j, si);
+        if (j->superseded) {
+                job_discard(j);
+                manager_job_done(m, j);
+                return 0;
+        }
+        int r = exited ? worker_load_pack_result(j) : 0;
         j->finished_realtime = now_usec(CLOCK_REALTIME);
         j->finished_usec = now_usec(CLOCK_MONOTONIC);
 
         if (!exited || r < 0) {
-                if (si->si_code != CLD_EXITED)
+                if (j->child_timed_out)
+                        (void) diags_add(&j->diags, NULL, 0, 0, NULL, "packing timed out after %u s (limits.unpack_timeout)",
+                                         j->settings->unpack_timeout);
+                else if (si->si_code == CLD_EXITED && si->si_status == 0)
+                        ; /* the result is unreadable: job_fault() below */
+                else if (si->si_code != CLD_EXITED)
                         (void) diags_add(&j->diags, NULL, 0, 0, NULL,
                                          "packing process killed by signal %d", si->si_status);
                 else if (si->si_status != 0)
@@ -737,6 +887,8 @@ static int on_pack_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
         if (r >= 0 && asprintf(&tarball, "%s/out/%s.tar.gz", j->dir, j->name) < 0)
                 r = -ENOMEM;
         if (r >= 0)
+                r = supersede_older(j);
+        if (r >= 0)
                 r = spool_publish(&m->spool, j->name, tarball, report, len, bundle_is_named);
         if (r < 0) {
                 j->succeeded = false;
@@ -753,9 +905,8 @@ static int on_pack_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
         return 0;
 }
 
-static void job_start_packing(struct job *j) {
+int job_start_packing(struct job *j) {
         struct manager *m = j->manager;
-        int r;
 
         j->stage = STAGE_PACKAGING;
         (void) fflush(NULL);
@@ -763,21 +914,16 @@ static void job_start_packing(struct job *j) {
         worker_env_init(&env, j);
         pid_t pid = fork();
         if (pid < 0) {
-                job_fault(j, -errno, "failed to fork the packing process");
-                job_fail(j);
-                manager_job_done(m, j);
-                return;
+                int r = -errno;
+                log_warning_errno(r, "%s: failed to fork the packing process (trying again): %m", j->name);
+                j->pack_pending = true;
+                manager_retry_later(m);
+                return r;
         }
         if (pid == 0)
                 worker_pack_main(&env, j);
-        j->child_pid = pid;
-        j->child_src = sd_event_source_disable_unref(j->child_src); /* the unpacking child's */
-        r = sd_event_add_child(m->event, &j->child_src, pid, WEXITED, on_pack_exit, j);
-        if (r < 0) {
-                (void) kill(pid, SIGKILL);
-                log_error_errno(r, "%s: failed to watch the packing process: %m", j->name);
-                (void) sd_event_exit(m->event, r);
-        }
+        j->pack_pending = false;
+        return watch_child(j, pid, on_pack_exit);
 }
 
 static void print_thousands(FILE *f, uint64_t v) {

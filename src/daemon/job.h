@@ -75,6 +75,11 @@ struct job {
         struct diags diags;
         pid_t child_pid;           /* the job's own child: unpacking, then packing */
         sd_event_source *child_src;
+        sd_event_source *child_timer; /* limits.unpack_timeout for that child */
+        bool child_timed_out;
+        bool unpack_pending; /* an archive waiting for a worker slot (or a fork) to unpack */
+        bool pack_pending;   /* its packing child could not be forked yet */
+        bool superseded;     /* a newer job of the same name ended first: this one is dropped */
         sd_event_source *kick; /* deferred progress after a failure to fork */
         uint64_t started_realtime, finished_realtime; /* usec */
         uint64_t started_usec, finished_usec;          /* CLOCK_MONOTONIC */
@@ -93,9 +98,15 @@ void job_free(struct job *j);
 int job_start(struct job *j);
 /* The index of an atom whose dependencies all succeeded and that has not started, or -1. */
 long job_next_atom(struct job *j);
+/* Forks the atom's worker; a negative errno when that failed for now (the atom stays
+ * pending and the manager tries again later). */
 int job_spawn_atom(struct job *j, size_t idx);
 /* intake, validation, generation, packaging, or cancelled */
 const char *job_stage_name(const struct job *j);
+/* Forks an archive's unpacking child (j->unpack_pending), or the packing child again
+ * (j->pack_pending); a negative errno when the fork failed (tried again later). */
+int job_start_unpack(struct job *j);
+int job_start_packing(struct job *j);
 /* SIGTERM to every worker of the job (shutdown). */
 void job_kill(struct job *j, int sig);
 /* The report's view of the job (report_job_clear() frees it); 0 or -ENOMEM. */

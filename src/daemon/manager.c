@@ -30,6 +30,19 @@
 #include "shared/strbuf.h"
 
 #define USEC_PER_SEC UINT64_C(1000000)
+/* bundles one rescan claims (or rejects), and the time it spends, before the loop runs
+ * again (watchdog, signals, children) */
+#define RESCAN_BATCH 32
+#define RESCAN_BATCH_USEC (250 * UINT64_C(1000))
+
+static uint64_t now_monotonic(void) {
+        struct timespec ts;
+        if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+                return 0;
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static void manager_readmit(struct manager *m);
 
 static int manager_add_job(struct manager *m, const char *jobdir) {
         struct job *j;
@@ -40,6 +53,7 @@ static int manager_add_job(struct manager *m, const char *jobdir) {
         while (*tail)
                 tail = &(*tail)->next;
         *tail = j;
+        m->n_jobs++;
         r = job_start(j);
         if (r < 0)
                 log_error_errno(r, "job %s: internal error during intake: %m", j->name ? j->name : jobdir);
@@ -79,17 +93,18 @@ static void remove_ready_markers(struct manager *m, const char *entry, const cha
 }
 
 static void reject_entry(struct manager *m, const char *entry) {
-        _cleanup_free_ char *report = NULL;
+        _cleanup_free_ char *report = NULL, *name = NULL;
         size_t len = 0;
         int r = report_reject(entry, &report, &len);
         if (r >= 0)
-                r = spool_reject(&m->spool, entry, entry, report, len);
+                r = spool_reject(&m->spool, entry, report, len, &name);
         if (r < 0) {
                 log_error_errno(r, "failed to move %s to failed/: %m", entry);
                 return;
         }
         m->failed++;
-        log_warning("%s: not a job bundle (see failed/%s.error.yaml)", entry, entry);
+        m->n_claimed++; /* taken: counts against the rescan's batch like a claim */
+        log_warning("%s: not a job bundle (see failed/%s.error.yaml)", entry, name);
 }
 
 /* Asks for one more rescan once settle_time has passed. */
@@ -100,6 +115,61 @@ static void manager_arm_settle(struct manager *m) {
         if (r < 0)
                 log_warning_errno(r, "failed to arm the settle timer (the periodic rescan will "
                                   "look again): %m");
+}
+
+#define SETTLE_MAX_DEPTH 64
+#define SETTLE_MAX_ENTRIES 100000
+
+static int look_entry(const struct fs_entry *e, void *userdata) {
+        struct look *t = userdata;
+        time_t c = e->st->st_mtime > e->st->st_ctime ? e->st->st_mtime : e->st->st_ctime;
+        if (c > t->newest)
+                t->newest = c;
+        t->bytes += (uint64_t) e->st->st_size;
+        if (++t->entries > SETTLE_MAX_ENTRIES)
+                return -E2BIG; /* intake refuses it anyway: what was seen is enough */
+        return S_ISDIR(e->st->st_mode) ? FS_WALK_DESCEND : 0;
+}
+
+static void looks_free(struct look *v, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(v[i].entry);
+        free(v);
+}
+
+/* A rescan's entry is settled when nothing in its whole tree (the newest mtime or ctime
+ * of any member) changed for settle_time, and the previous rescan saw the same tree (size,
+ * member count, newest time): a writer that keeps a file open and pauses is not taken. */
+static bool entry_settled(struct manager *m, const char *entry, const char *path) {
+        struct stat st;
+        struct timespec now;
+        struct look t = { 0 };
+        if (lstat(path, &st) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0)
+                return false;
+        t.newest = st.st_mtime > st.st_ctime ? st.st_mtime : st.st_ctime;
+        t.bytes = (uint64_t) st.st_size;
+        if (S_ISDIR(st.st_mode)) {
+                _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd >= 0)
+                        (void) fs_walk(fd, SETTLE_MAX_DEPTH, look_entry, &t, NULL);
+        }
+        if (now.tv_sec - t.newest >= (time_t) m->settings->settle_time) {
+                if (m->settings->settle_time == 0)
+                        return true;
+                for (size_t i = 0; i < m->n_looks; i++)
+                        if (streq(m->looks[i].entry, entry))
+                                if (m->looks[i].bytes == t.bytes && m->looks[i].entries == t.entries &&
+                                    m->looks[i].newest == t.newest)
+                                        return true;
+        }
+        /* remembered for the next rescan's look (forgotten on ENOMEM: looked at again) */
+        struct look *nv = realloc(m->next_looks, (m->n_next_looks + 1) * sizeof(*nv));
+        if (!nv)
+                return false;
+        m->next_looks = nv;
+        if ((t.entry = strdup(entry)))
+                m->next_looks[m->n_next_looks++] = t;
+        return false;
 }
 
 /* Looks at one inbox entry; claims and starts it when it is a complete bundle.
@@ -124,13 +194,14 @@ static void manager_consider(struct manager *m, const char *entry, bool from_eve
         }
         if (m->settings->require_ready_marker && !ready_marker_present(m, entry, name))
                 return;
-        if (!from_event && !m->once && !m->settings->require_ready_marker) {
-                struct timespec now;
-                if (clock_gettime(CLOCK_REALTIME, &now) == 0 &&
-                    now.tv_sec - st.st_mtime < (time_t) m->settings->settle_time) {
-                        manager_arm_settle(m); /* maybe still being written */
-                        return;
-                }
+        if (m->n_jobs >= m->settings->max_jobs) {
+                /* admission: it waits in inbox/ until a job ends (manager_job_done) */
+                m->admission_blocked = true;
+                return;
+        }
+        if (!from_event && !m->once && !m->settings->require_ready_marker && !entry_settled(m, entry, path)) {
+                manager_arm_settle(m); /* maybe still being written */
+                return;
         }
 
         _cleanup_free_ char *jobdir = NULL;
@@ -143,6 +214,7 @@ static void manager_consider(struct manager *m, const char *entry, bool from_eve
         }
         if (m->settings->require_ready_marker)
                 remove_ready_markers(m, entry, name);
+        m->n_claimed++;
         log_info("%s: claimed", entry);
         (void) manager_add_job(m, jobdir);
         if (!m->scanning) /* the start-up scan reports once, at READY=1 */
@@ -179,12 +251,33 @@ static int manager_rescan(struct manager *m) {
         /* oldest name first is as good as any order; sorted keeps runs reproducible */
         if (n)
                 qsort(names, n, sizeof(*names), strcmp_ptr);
+        unsigned claimed = m->n_claimed;
+        uint64_t until = now_monotonic() + RESCAN_BATCH_USEC;
+        /* a job that ends while the scan goes on must not end a --once run: the caller
+         * decides afterwards (manager_maybe_exit) */
+        bool was_scanning = m->scanning;
+        m->scanning = true;
         for (size_t i = 0; i < n; i++) {
-                if (r >= 0)
+                if (r >= 0 && m->n_claimed - claimed < RESCAN_BATCH && now_monotonic() < until)
                         manager_consider(m, names[i], false);
+                else if (r >= 0) {
+                        /* the rest in the next loop iteration: the watchdog, signals and
+                         * children are served between batches */
+                        m->admission_blocked = true;
+                        manager_readmit(m);
+                        r = 1;
+                }
                 free(names[i]);
         }
         free(names);
+        m->scanning = was_scanning;
+        if (r != 1) {
+                /* a whole pass: what it did not see again is forgotten */
+                looks_free(m->looks, m->n_looks);
+                m->looks = TAKE_PTR(m->next_looks);
+                m->n_looks = m->n_next_looks;
+                m->n_next_looks = 0;
+        }
         if (r < 0)
                 return log_error_errno(r, "failed to scan %s: %m", m->spool.inbox);
         return 0;
@@ -266,9 +359,45 @@ static int on_settle(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+static void manager_maybe_exit(struct manager *m);
+
+static int on_readmit(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct manager *m = userdata;
+        m->admission_blocked = false;
+        (void) manager_rescan(m); /* may block again */
+        manager_maybe_exit(m);
+        return 0;
+}
+
+/* Entries wait in inbox/: look again from the loop (never from inside a job's handler). */
+static void manager_readmit(struct manager *m) {
+        int r = sd_event_source_set_time(m->readmit, 0);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->readmit, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_warning_errno(r, "failed to arm the admission rescan (the periodic rescan "
+                                  "will look again): %m");
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        manager_schedule(userdata);
+        return 0;
+}
+
+void manager_retry_later(struct manager *m) {
+        int enabled = 0;
+        if (sd_event_source_get_enabled(m->retry, &enabled) >= 0 && enabled != SD_EVENT_OFF)
+                return; /* armed already */
+        int r = sd_event_source_set_time_relative(m->retry, USEC_PER_SEC);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->retry, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_error_errno(r, "failed to arm the retry timer: %m");
+}
+
 static void manager_maybe_exit(struct manager *m) {
         /* while the inbox is being scanned more jobs may come: decide afterwards */
-        if (m->jobs || m->scanning)
+        if (m->jobs || m->scanning || (m->admission_blocked && !m->shutting_down))
                 return;
         if (m->once || m->shutting_down)
                 (void) sd_event_exit(m->event, 0);
@@ -407,14 +536,19 @@ void manager_schedule(struct manager *m) {
                         (void) sd_event_exit(m->event, 0);
                 return;
         }
-        for (struct job *j = m->jobs; j && m->running < m->settings->workers; j = j->next) {
+        /* nothing here frees a job: a failed fork only leaves it waiting (retry timer) */
+        for (struct job *j = m->jobs; j; j = j->next) {
                 long idx;
+                if (j->pack_pending && job_start_packing(j) < 0)
+                        return;
+                if (m->running >= m->settings->workers)
+                        continue;
+                if (j->unpack_pending && !j->superseded && job_start_unpack(j) < 0)
+                        return;
                 while (!j->finished && m->running < m->settings->workers &&
-                       (idx = job_next_atom(j)) >= 0) {
-                        int r = job_spawn_atom(j, (size_t) idx);
-                        if (r < 0)
-                                break; /* the job recorded the failure */
-                }
+                       (idx = job_next_atom(j)) >= 0)
+                        if (job_spawn_atom(j, (size_t) idx) < 0)
+                                return;
         }
 }
 
@@ -461,19 +595,27 @@ void manager_job_done(struct manager *m, struct job *j) {
         struct job **pj = &m->jobs;
         while (*pj && *pj != j)
                 pj = &(*pj)->next;
-        if (*pj)
+        if (*pj) {
                 *pj = j->next;
-        if (j->succeeded)
+                m->n_jobs--;
+        }
+        if (j->superseded)
+                m->superseded++;
+        else if (j->succeeded)
                 m->succeeded++;
         else
                 m->failed++;
-        struct job_figures f;
-        job_figures_get(j, &f);
-        stats_add(&m->stats, &f);
-        log_job_end(j, &f);
-        if (m->once)
-                job_print_summary(j, stdout);
+        if (!j->superseded) {
+                struct job_figures f;
+                job_figures_get(j, &f);
+                stats_add(&m->stats, &f);
+                log_job_end(j, &f);
+                if (m->once)
+                        job_print_summary(j, stdout);
+        }
         job_free(j);
+        if (m->admission_blocked && !m->shutting_down)
+                manager_readmit(m);
         manager_write_textfile(m);
         manager_prune_generations(m);
         manager_update_status(m);
@@ -499,6 +641,9 @@ int manager_new(const struct settings *s, bool once, struct manager **ret) {
                 return log_error_errno(r, "spool %s is in use by another codegend", s->spool);
         if (r < 0)
                 return log_error_errno(r, "failed to open spool %s: %m", s->spool);
+        const char *fault = getenv("CODEGEND_FAULT_INJECT");
+        if (fault && streq(fault, "@publish=slow"))
+                m->spool.step_delay_ms = 150; /* the crash test's hook: see spool.h */
 
         sigset_t mask;
         sigemptyset(&mask);
@@ -522,6 +667,17 @@ int manager_new(const struct settings *s, bool once, struct manager **ret) {
         }
         if ((r = sd_event_set_watchdog(m->event, true)) < 0) {
                 log_error_errno(r, "failed to set up the watchdog: %m");
+                goto fail;
+        }
+        r = sd_event_add_time(m->event, &m->readmit, CLOCK_MONOTONIC, 0, 0, on_readmit, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->readmit, SD_EVENT_OFF);
+        if (r >= 0)
+                r = sd_event_add_time(m->event, &m->retry, CLOCK_MONOTONIC, 0, 0, on_retry, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->retry, SD_EVENT_OFF);
+        if (r < 0) {
+                log_error_errno(r, "failed to set up the admission timers: %m");
                 goto fail;
         }
         if (!once) {
@@ -579,7 +735,10 @@ int manager_run(struct manager *m) {
         r = sd_event_loop(m->event);
         if (r < 0)
                 return log_error_errno(r, "event loop failed: %m");
-        /* a job's failure is the daemon's failure only in --once mode */
+        /* a job's failure is the daemon's failure only in --once mode; so is a stop
+         * (SIGINT, SIGTERM) with jobs unfinished or waiting in inbox/ */
+        if (m->once && (m->jobs || (m->shutting_down && m->admission_blocked)))
+                return 1;
         return m->once && m->failed ? 1 : 0;
 }
 
@@ -596,6 +755,10 @@ void manager_free(struct manager *m) {
         sd_event_source_unref(m->cancel_watch);
         sd_event_source_unref(m->rescan);
         sd_event_source_unref(m->settle);
+        sd_event_source_unref(m->readmit);
+        sd_event_source_unref(m->retry);
+        looks_free(m->looks, m->n_looks);
+        looks_free(m->next_looks, m->n_next_looks);
         sd_event_source_unref(m->sigterm);
         sd_event_source_unref(m->sigint);
         sd_event_source_unref(m->sighup);

@@ -16,6 +16,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
@@ -25,6 +27,13 @@
 #include "stats.h"
 
 struct job;
+
+/* What a rescan saw of an inbox entry that was not settled yet. */
+struct look {
+        char *entry;
+        time_t newest; /* the newest mtime or ctime of any member */
+        uint64_t bytes, entries;
+};
 
 struct manager {
         pid_t pid; /* the daemon's: workers check their parent is still it */
@@ -41,11 +50,18 @@ struct manager {
         bool shutting_down;
         bool scanning; /* the start-up recovery and scan are still claiming jobs */
         struct job *jobs; /* FIFO: atoms of older jobs start first */
-        unsigned running;
-        unsigned succeeded, failed;
+        unsigned n_jobs;  /* in jobs: admission stops at settings->max_jobs */
+        unsigned running; /* atom workers and unpacking children: at most settings->workers */
+        unsigned succeeded, failed, superseded;
         struct stats stats; /* totals since the start, for metrics_textfile */
+        bool admission_blocked; /* an inbox entry waits for a job to end, or the next batch */
+        unsigned n_claimed; /* entries claimed or rejected so far (a rescan's batches) */
+        struct look *looks, *next_looks; /* the last full rescan's, the current one's */
+        size_t n_looks, n_next_looks;
         sd_event_source *inotify, *cancel_watch, *rescan, *settle, *sigterm, *sigint, *sighup;
-        sd_event_source *drain; /* SIGTERM: the running atoms' deadline */
+        sd_event_source *drain;   /* SIGTERM: the running atoms' deadline */
+        sd_event_source *retry;   /* a fork failed: schedule again a little later */
+        sd_event_source *readmit; /* a job ended while entries wait: rescan the inbox */
 };
 
 int manager_new(const struct settings *s, bool once, struct manager **ret);
@@ -56,5 +72,7 @@ void manager_free(struct manager *m);
 void manager_schedule(struct manager *m);
 /* STATUS=: jobs running, queued, done and failed. */
 void manager_update_status(struct manager *m);
-/* Called by a job when it has been published or failed. */
+/* Called by a job when it has been published, failed or dropped. */
 void manager_job_done(struct manager *m, struct job *j);
+/* A fork failed (EAGAIN, ENOMEM): manager_schedule() runs again in a second. */
+void manager_retry_later(struct manager *m);

@@ -40,6 +40,7 @@ static const struct key keys[] = {
         K("rescan_interval", KEY_UINT, rescan_interval, 1, 86400),
         K("settle_time", KEY_UINT, settle_time, 0, 3600),
         K("require_ready_marker", KEY_BOOL, require_ready_marker, 0, 0),
+        K("max_jobs", KEY_UINT, max_jobs, 1, 100000),
         K("backend", KEY_STRING, backend, 0, 0),
         K("model", KEY_STRING, model, 0, 0),
         K("patterns_dir", KEY_STRING, patterns_dir, 0, 0),
@@ -55,6 +56,10 @@ static const struct key limit_keys[] = {
         K("max_unpacked_bytes", KEY_SIZE, max_unpacked_bytes, 1024, UINT64_C(1) << 40),
         K("max_document_bytes", KEY_SIZE, max_document_bytes, 1024, UINT64_C(1) << 30),
         K("max_atoms", KEY_UINT, max_atoms, 1, 100000),
+        K("worker_cpu_seconds", KEY_UINT, worker_cpu_seconds, 0, 86400),
+        K("worker_memory", KEY_SIZE, worker_memory, 0, UINT64_C(1) << 50),
+        K("worker_output_bytes", KEY_SIZE, worker_output_bytes, 0, UINT64_C(1) << 50),
+        K("unpack_timeout", KEY_UINT, unpack_timeout, 1, 86400),
 };
 
 static const struct key criteria_keys[] = {
@@ -115,6 +120,11 @@ void settings_init(struct settings *s) {
                 .max_unpacked_bytes = UINT64_C(256) << 20,
                 .max_document_bytes = UINT64_C(4) << 20,
                 .max_atoms = 2000,
+                .max_jobs = 16,
+                .worker_cpu_seconds = 600,
+                .worker_memory = UINT64_C(4) << 30,
+                .worker_output_bytes = UINT64_C(1) << 30,
+                .unpack_timeout = 300,
                 .loc_min = 1000,
                 .type_hints_min = 0.95,
                 .docstrings_min = 0.95,

@@ -22,6 +22,7 @@ struct settings {
         unsigned rescan_interval;  /* seconds between full inbox rescans */
         unsigned settle_time;      /* a rescan leaves entries younger than this alone */
         bool require_ready_marker; /* wait for NAME.ready before taking a bundle */
+        unsigned max_jobs;         /* jobs claimed at once; the rest wait in inbox/ */
         char *backend;
         char *model;
         char *patterns_dir;        /* a user's templates, searched before the built-in ones */
@@ -33,6 +34,11 @@ struct settings {
         uint64_t max_unpacked_bytes;
         uint64_t max_document_bytes;
         uint64_t max_atoms;
+        /* limits of the daemon's children (setrlimit; 0 = none) and of its own children */
+        unsigned worker_cpu_seconds;   /* RLIMIT_CPU of every child */
+        uint64_t worker_memory;        /* RLIMIT_AS of every child */
+        uint64_t worker_output_bytes;  /* RLIMIT_FSIZE of every child: its largest file */
+        unsigned unpack_timeout;       /* seconds an unpacking or packing child may run */
         /* success criteria thresholds (metrics.yaml) */
         uint64_t loc_min;
         double type_hints_min;

@@ -13,11 +13,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bundle/intake.h"
 #include "shared/fs.h"
 #include "shared/macro.h"
 #include "spool.h"
 
 static atomic_uint claim_counter;
+
+static void step(const struct spool *s) {
+        if (s->step_delay_ms)
+                (void) usleep(s->step_delay_ms * 1000u);
+}
 
 void spool_close(struct spool *s) {
         free(s->root);
@@ -29,6 +35,48 @@ void spool_close(struct spool *s) {
         if (s->lock_fd >= 0)
                 (void) close(s->lock_fd);
         *s = (struct spool) { .lock_fd = -1 };
+}
+
+/* NAME is a temporary file of open_tmp_beside(): ".BASE.PID.N.tmp". */
+static bool is_own_temp(const char *name) {
+        size_t len = strlen(name);
+        if (name[0] != '.' || len < 9 || !endswith(name, ".tmp"))
+                return false;
+        size_t i = len - 4; /* at ".tmp" */
+        for (int field = 0; field < 2; field++) {
+                size_t digits = 0;
+                while (i > 1 && name[i - 1] >= '0' && name[i - 1] <= '9')
+                        i--, digits++;
+                if (digits == 0 || i < 2 || name[i - 1] != '.')
+                        return false;
+                i--; /* at the '.' before the digits */
+        }
+        return i > 1; /* a BASE remains */
+}
+
+/* Removes what a killed daemon left of its temporary files in DIR (only its own pattern). */
+static int clean_temp_files(const char *dir) {
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        DIR *d = fdopendir(fd);
+        if (!d)
+                return -errno;
+        TAKE_FD(fd);
+        bool removed = false;
+        int r = 0;
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (is_own_temp(de->d_name) && de->d_type != DT_DIR) {
+                        if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+                                removed = true;
+                        else if (errno != ENOENT && r == 0)
+                                r = -errno;
+                }
+        (void) closedir(d);
+        if (r < 0)
+                return r;
+        return removed ? fsync_dir(dir) : 0;
 }
 
 int spool_open(struct spool *s, const char *root) {
@@ -58,6 +106,9 @@ int spool_open(struct spool *s, const char *root) {
                 r = errno == EWOULDBLOCK ? -EBUSY : -errno;
                 goto fail;
         }
+        /* the spool is ours: no other process writes these directories' temporary files */
+        if ((r = clean_temp_files(s->outbox)) < 0 || (r = clean_temp_files(s->failed)) < 0)
+                goto fail;
         return 0;
 fail:
         spool_close(s);
@@ -91,10 +142,12 @@ int spool_claim(struct spool *s, const char *entry, char **ret_jobdir) {
                 r = -errno;
                 goto fail;
         }
+        step(s);
         if (rename(src, dst) < 0) {
                 r = -errno;
                 goto fail;
         }
+        step(s);
         /* the claim is durable once both directories are on disk */
         if ((r = fsync_dir(bundledir)) < 0 || (r = fsync_dir(s->inbox)) < 0 ||
             (r = fsync_dir(s->jobs)) < 0)
@@ -144,8 +197,17 @@ int spool_recover(struct spool *s, char ***ret_jobdirs) {
                         break;
                 }
                 _cleanup_free_ char *entry = NULL;
-                if (spool_job_entry(jobdir, &entry) < 0) {
+                int k = spool_job_entry(jobdir, &entry);
+                if (k == -ENOENT) {
+                        /* a crash during the claim (nothing was moved in), or after the
+                         * bundle went to failed/: nothing to resume */
                         (void) rm_rf(jobdir);
+                        free(jobdir);
+                        continue;
+                }
+                if (k < 0) {
+                        /* EACCES, EMFILE, ENOMEM...: maybe a claimed bundle; never removed
+                         * on such an error, left for the next start */
                         free(jobdir);
                         continue;
                 }
@@ -180,21 +242,27 @@ static int output_path(const char *dir, const char *name, const char *suffix, ch
         return 0;
 }
 
-static int unlink_if_present(const char *path) {
-        if (unlink(path) < 0 && errno != ENOENT)
-                return -errno;
-        return 0;
+/* Removes PATH when present; *removed is set when it was. */
+static int unlink_counted(const char *path, bool *removed) {
+        if (unlink(path) == 0) {
+                *removed = true;
+                return 0;
+        }
+        return errno == ENOENT ? 0 : -errno;
 }
 
 /* Removes failed/NAME.error.yaml, then every failed bundle that is_named() says is NAME's. */
 static int forget_failed(struct spool *s, const char *name,
                          bool (*is_named)(const char *entry, bool is_dir, const char *name)) {
         _cleanup_free_ char *err = NULL;
-        int r;
+        bool removed = false;
+        int r = 0;
         if (output_path(s->failed, name, ".error.yaml", &err) < 0)
                 return -ENOMEM;
-        if ((r = unlink_if_present(err)) < 0)
-                return r;
+        if (unlink(err) == 0)
+                removed = true;
+        else if (errno != ENOENT)
+                return -errno;
         DIR *d = opendir(s->failed);
         if (!d)
                 return -errno;
@@ -206,13 +274,15 @@ static int forget_failed(struct spool *s, const char *name,
                 struct stat st;
                 if (!p)
                         r = -ENOMEM;
-                else if (lstat(p, &st) == 0 && is_named(de->d_name, S_ISDIR(st.st_mode), name))
+                else if (lstat(p, &st) == 0 && is_named(de->d_name, S_ISDIR(st.st_mode), name)) {
                         r = rm_rf(p);
+                        removed = true;
+                }
         }
         (void) closedir(d);
         if (r < 0)
                 return r;
-        return fsync_dir(s->failed);
+        return removed ? fsync_dir(s->failed) : 0; /* nothing changed: nothing to sync */
 }
 
 int spool_publish(struct spool *s, const char *name, const char *tarball, const char *report,
@@ -223,13 +293,22 @@ int spool_publish(struct spool *s, const char *name, const char *tarball, const 
             output_path(s->outbox, name, ".metrics.yaml", &rep) < 0)
                 return -ENOMEM;
 
-        /* a present report means a complete pair: tarball first, report last */
+        /* a present report means a complete pair: an earlier run's report goes (durably)
+         * before the new tarball replaces the one it names; tarball first, report last */
+        if (unlink(rep) == 0) {
+                if ((r = fsync_dir(s->outbox)) < 0)
+                        return r;
+        } else if (errno != ENOENT)
+                return -errno;
+        step(s);
         if (rename(tarball, tar) < 0)
                 return -errno;
         if ((r = fsync_dir(s->outbox)) < 0)
                 return r;
+        step(s);
         if ((r = write_file_atomic(rep, report, report_len, 0644)) < 0)
                 return r;
+        step(s);
         return forget_failed(s, name, is_named);
 }
 
@@ -256,9 +335,11 @@ static int retract_outputs(struct spool *s, const char *name) {
         if (output_path(s->outbox, name, ".tar.gz", &tar) < 0 ||
             output_path(s->outbox, name, ".metrics.yaml", &rep) < 0)
                 return -ENOMEM;
-        if ((r = unlink_if_present(rep)) < 0 || (r = unlink_if_present(tar)) < 0)
+        bool removed = false;
+        /* report first: a present report always names a present tarball */
+        if ((r = unlink_counted(rep, &removed)) < 0 || (r = unlink_counted(tar, &removed)) < 0)
                 return r;
-        return fsync_dir(s->outbox);
+        return removed ? fsync_dir(s->outbox) : 0;
 }
 
 int spool_fail(struct spool *s, const char *jobdir, const char *name, const char *entry,
@@ -270,21 +351,71 @@ int spool_fail(struct spool *s, const char *jobdir, const char *name, const char
                 return -ENOMEM;
         if ((r = retract_outputs(s, name)) < 0)
                 return r;
+        step(s);
         /* the report first: a crash before the move re-runs the job, which fails again */
         if ((r = write_file_atomic(err, report, report_len, 0644)) < 0)
                 return r;
+        step(s);
         return move_to_failed(s, src, entry);
 }
 
-int spool_reject(struct spool *s, const char *entry, const char *name, const char *report,
-                 size_t report_len) {
-        _cleanup_free_ char *err = NULL, *src = path_join(s->inbox, entry);
-        int r;
-        if (!src || output_path(s->failed, name, ".error.yaml", &err) < 0)
+static bool exists_in(const char *dir, const char *name, const char *suffix) {
+        _cleanup_free_ char *p = NULL;
+        if (asprintf(&p, "%s/%s%s", dir, name, suffix) < 0)
+                return true; /* unknown: do not take it */
+        struct stat st;
+        return lstat(p, &st) == 0 || errno != ENOENT;
+}
+
+/* A name in failed/ that nothing holds yet, neither as an entry nor as a report, derived
+ * from ENTRY: at most BUNDLE_NAME_MAX bytes, never ending in a report's suffix. */
+static int failed_free_name(struct spool *s, const char *entry, char **ret) {
+        _cleanup_free_ char *base = strndup(entry, BUNDLE_NAME_MAX);
+        if (!base)
+                return -ENOMEM;
+        bool reserved = endswith(base, ".error.yaml") || endswith(base, ".metrics.yaml");
+        for (unsigned n = 0; n < 10000; n++) {
+                char *cand;
+                if (n == 0 && !reserved)
+                        cand = strdup(base);
+                else if (asprintf(&cand, "%s~%u", base, n) < 0)
+                        cand = NULL;
+                if (!cand)
+                        return -ENOMEM;
+                if (!exists_in(s->failed, cand, "") && !exists_in(s->failed, cand, ".error.yaml")) {
+                        *ret = cand;
+                        return 0;
+                }
+                free(cand);
+        }
+        return -EEXIST;
+}
+
+int spool_fail_unique(struct spool *s, const char *src, const char *entry, const char *report,
+                      size_t report_len, char **ret_name) {
+        _cleanup_free_ char *name = NULL, *err = NULL, *dst = NULL;
+        int r = failed_free_name(s, entry, &name);
+        if (r < 0)
+                return r;
+        if (output_path(s->failed, name, ".error.yaml", &err) < 0 || !(dst = path_join(s->failed, name)))
                 return -ENOMEM;
         if ((r = write_file_atomic(err, report, report_len, 0644)) < 0)
                 return r;
-        return move_to_failed(s, src, entry);
+        if (rename(src, dst) < 0)
+                return -errno;
+        if ((r = fsync_dir(s->failed)) < 0)
+                return r;
+        if (ret_name)
+                *ret_name = TAKE_PTR(name);
+        return 0;
+}
+
+int spool_reject(struct spool *s, const char *entry, const char *report, size_t report_len,
+                 char **ret_name) {
+        _cleanup_free_ char *src = path_join(s->inbox, entry);
+        if (!src)
+                return -ENOMEM;
+        return spool_fail_unique(s, src, entry, report, report_len, ret_name);
 }
 
 int spool_job_remove(const char *jobdir) {

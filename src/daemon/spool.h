@@ -27,10 +27,15 @@ struct spool {
         char *jobs;
         char *cancel;
         int lock_fd;
+        /* test hook (CODEGEND_FAULT_INJECT=@publish=slow): a pause between the steps of a
+         * claim, a publication or a failure, so that a crash test's random SIGKILLs land
+         * between them */
+        unsigned step_delay_ms;
 };
 
 /* Creates the directories when missing and takes the spool's lock (-EBUSY when another
- * process holds it). */
+ * process holds it); then removes what a killed daemon left of its temporary files
+ * (".NAME.PID.N.tmp") in outbox/ and failed/. */
 int spool_open(struct spool *s, const char *root);
 void spool_close(struct spool *s);
 
@@ -39,7 +44,8 @@ void spool_close(struct spool *s);
 int spool_claim(struct spool *s, const char *entry, char **ret_jobdir);
 
 /* Lists job directories left by an earlier run, oldest first (NULL-terminated).
- * Job directories with nothing in bundle/ (a crash during a claim) are removed. */
+ * Job directories with nothing in bundle/ (a crash during a claim) are removed; one whose
+ * bundle/ cannot be read for another reason (EACCES, EMFILE) is skipped, never removed. */
 int spool_recover(struct spool *s, char ***ret_jobdirs);
 
 /* The claimed entry's name inside jobdir/bundle (malloc'd), -ENOENT when empty. */
@@ -59,9 +65,16 @@ int spool_publish(struct spool *s, const char *name, const char *tarball,
 int spool_fail(struct spool *s, const char *jobdir, const char *name, const char *entry,
                const char *report, size_t report_len);
 
-/* Moves an inbox entry that is not a bundle at all straight to failed/ with its report. */
-int spool_reject(struct spool *s, const char *entry, const char *name, const char *report,
-                 size_t report_len);
+/* Moves SRC (an inbox entry that is not a bundle, or a job's bundle that spool_fail()
+ * could not place) to failed/ under a name no entry or report holds yet, derived from
+ * ENTRY (ENTRY~N when taken, ends in a report's suffix or is too long), with its report
+ * as failed/THAT.error.yaml; *ret_name (malloc'd, may be NULL) is that name. Nothing in
+ * failed/ is ever replaced. */
+int spool_fail_unique(struct spool *s, const char *src, const char *entry, const char *report,
+                      size_t report_len, char **ret_name);
+/* spool_fail_unique() for inbox/ENTRY. */
+int spool_reject(struct spool *s, const char *entry, const char *report, size_t report_len,
+                 char **ret_name);
 
 /* Removes a finished job's directory. */
 int spool_job_remove(const char *jobdir);

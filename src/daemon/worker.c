@@ -4,12 +4,20 @@
  * touch its sd-event objects, write their outputs atomically into the job's work area and
  * leave with _exit(). Their results go back to the parent as small YAML files.
  *
+ * Files in the work area are written atomically but not fsynced: a crash discards the
+ * whole work area (a resumed job starts over), so no promise rests on them. The tarball
+ * is fsynced before the parent publishes it; outbox/ and failed/ are written durably.
+ *
  * Test hook: CODEGEND_FAULT_INJECT="ATOM_ID=crash|hang|exit|slow|sleep:N" makes that atom's
  * worker crash (SIGSEGV), hang until killed, exit 3 before writing anything, take 2 seconds
- * longer than it would and then succeed (slow), or sleep N seconds and then work as usual
- * ("@unpack=..." and "@pack=..." do the same to a job's unpacking and packing children; '@'
- * is in no atom id); it is how the end-to-end tests prove that such children fail the job
- * with the right reason, and that no dependent of a slow atom starts before it ends.
+ * longer than it would and then succeed (slow), or sleep N seconds and then work as usual;
+ * "spin", "eatmem" and "bigout" make it burn CPU, allocate memory or write a file until its
+ * limit (limits.worker_cpu_seconds, worker_memory, worker_output_bytes) stops it
+ * ("@unpack=..." and "@pack=..." do the same to a job's unpacking and packing children;
+ * "@publish=slow", read by the manager, pauses between the steps of claims and
+ * publications; '@' is in no atom id); it is how the end-to-end tests prove that such
+ * children fail the job with the right reason, and that no dependent of a slow atom starts
+ * before it ends.
  */
 #include "config.h"
 
@@ -20,6 +28,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,6 +47,44 @@
 #define MAX_ATOM_OUTPUT (16u << 20)
 #define MAX_RESULT (4u << 20)
 
+/* Address-space limits break the sanitizers' shadow memory: not applied under them. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
+static void set_limit(int resource, uint64_t soft, uint64_t hard) {
+        struct rlimit rl;
+        if (soft == 0)
+                return; /* none configured */
+        if (getrlimit(resource, &rl) < 0)
+                _exit(WORKER_FAILED);
+        /* a lower limit set from outside (the unit's LimitCPU=, ulimit) stays in force */
+        if (rl.rlim_max != RLIM_INFINITY && (rlim_t) hard > rl.rlim_max)
+                hard = rl.rlim_max;
+        if (soft > hard)
+                soft = hard;
+        rl = (struct rlimit) { .rlim_cur = (rlim_t) soft, .rlim_max = (rlim_t) hard };
+        if (setrlimit(resource, &rl) < 0)
+                _exit(WORKER_FAILED); /* never run unlimited when a limit is asked for */
+}
+
+/* limits: the CPU soft limit sends SIGXCPU (the parent names the limit), the hard one a
+ * few seconds later SIGKILL; RLIMIT_FSIZE bounds every file the child writes (SIGXFSZ);
+ * RLIMIT_AS makes its allocations fail (reported as out of memory). */
+static void child_limits(const struct worker_env *env) {
+        set_limit(RLIMIT_CPU, env->cpu_seconds, env->cpu_seconds + 5);
+        set_limit(RLIMIT_FSIZE, env->output_bytes, env->output_bytes);
+        if (!UNDER_ASAN)
+                set_limit(RLIMIT_AS, env->memory, env->memory);
+}
+
 static void child_setup(const struct worker_env *env) {
         sigset_t none;
 
@@ -52,14 +99,68 @@ static void child_setup(const struct worker_env *env) {
         (void) signal(SIGPIPE, SIG_DFL);
         (void) signal(SIGTERM, SIG_DFL);
         (void) signal(SIGINT, SIG_DFL);
+        (void) signal(SIGXCPU, SIG_DFL);
+        (void) signal(SIGXFSZ, SIG_DFL);
+        child_limits(env);
 }
 
-static void fault_inject(const char *atom_id) {
+/* Allocates and touches memory until an allocation fails; -ENOMEM then (or 0 if it never did). */
+static int eat_memory(void) {
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_AS, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+                return 0; /* no limit to meet (a sanitizer build): do not eat the machine */
+        void *chain = NULL;
+        int r = 0;
+        for (size_t total = 0; total < (UINT64_C(1) << 40); total += 16u << 20) {
+                void **p = malloc(16u << 20);
+                if (!p) {
+                        r = -ENOMEM;
+                        break;
+                }
+                memset(p, 1, 16u << 20);
+                *p = chain;
+                chain = p;
+        }
+        while (chain) {
+                void *next = *(void **) chain;
+                free(chain);
+                chain = next;
+        }
+        return r;
+}
+
+/* Writes PATH until the file size limit stops it. */
+static void write_forever(const char *path) {
+        static char block[1 << 16];
+        FILE *f = path ? fopen(path, "we") : NULL;
+        if (!f)
+                _exit(WORKER_FAILED);
+        memset(block, 'x', sizeof(block));
+        for (;;)
+                if (fwrite(block, 1, sizeof(block), f) != sizeof(block) || fflush(f) != 0)
+                        _exit(WORKER_FAILED); /* EFBIG when SIGXFSZ is ignored */
+}
+
+/* Returns 0, or -ENOMEM for "eatmem" once memory ran out (the atom then reports it). */
+static int fault_inject(const struct job *j, const char *atom_id) {
         const char *f = getenv("CODEGEND_FAULT_INJECT");
         size_t n = strlen(atom_id);
         if (!f || strncmp(f, atom_id, n) != 0 || f[n] != '=')
-                return;
+                return 0;
         const char *what = f + n + 1;
+        if (streq(what, "spin")) {
+                volatile unsigned long x = 0;
+                for (;;)
+                        x++;
+        }
+        if (streq(what, "eatmem"))
+                return eat_memory();
+        if (streq(what, "bigout")) {
+                _cleanup_free_ char *p = NULL;
+                if (asprintf(&p, "%s/scratch-%s.big", j->dir, atom_id) < 0)
+                        p = NULL;
+                write_forever(p);
+        }
         if (streq(what, "crash")) {
                 /* the default action, also under a sanitizer that would catch it */
                 (void) signal(SIGSEGV, SIG_DFL);
@@ -77,6 +178,7 @@ static void fault_inject(const char *atom_id) {
         }
         else if (strncmp(what, "sleep:", 6) == 0)
                 (void) sleep((unsigned) atoi(what + 6)); /* then works as usual */
+        return 0;
 }
 
 static int write_node(const char *path, const struct node *n) {
@@ -85,7 +187,7 @@ static int write_node(const char *path, const struct node *n) {
         int r = doc_emit_yaml(n, &out);
         if (r < 0)
                 return r;
-        return write_file_atomic(path, out.buf, out.len, 0644);
+        return write_file_atomic_volatile(path, out.buf, out.len, 0644);
 }
 
 static char *job_path(const struct job *j, const char *dir, const char *name, const char *suffix) {
@@ -115,7 +217,7 @@ static int atom_result_node(const struct atom *a, const char *text, size_t len, 
 
 /* Returns the child's exit status; everything it allocated is freed by then, so a leak
  * checker following the children sees only what the parent owns. */
-static int atom_main(const struct worker_env *env, struct job *j, size_t idx) {
+static int atom_main(const struct worker_env *env, struct job *j, size_t idx, int fault) {
         const struct atom *a = &j->dag->atoms[idx];
         _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
         _cleanup_free_ char *error = NULL, *frag = NULL, *result = NULL;
@@ -148,10 +250,14 @@ static int atom_main(const struct worker_env *env, struct job *j, size_t idx) {
                 .spent = spent,
                 .notes = &notes,
         };
-        r = j->backend->generate(&req, &out, &usage, &error);
+        r = fault < 0 ? fault : j->backend->generate(&req, &out, &usage, &error);
+        if (r == -ENOMEM && !error && env->memory &&
+            asprintf(&error, "out of memory (limits.worker_memory: %llu bytes)",
+                     (unsigned long long) env->memory) < 0)
+                error = NULL;
         _cleanup_node_ struct node *refused = TAKE_PTR(notes.refused);
         if (r >= 0) {
-                r = write_file_atomic(frag, out.buf ? out.buf : "", out.len, 0644);
+                r = write_file_atomic_volatile(frag, out.buf ? out.buf : "", out.len, 0644);
                 if (r < 0 && !error && asprintf(&error, "failed to write the fragment: %s", strerror(-r)) < 0)
                         error = NULL;
         }
@@ -180,8 +286,8 @@ static int atom_main(const struct worker_env *env, struct job *j, size_t idx) {
 
 _Noreturn void worker_atom_main(const struct worker_env *env, struct job *j, size_t idx) {
         child_setup(env);
-        fault_inject(j->dag->atoms[idx].id);
-        _exit(atom_main(env, j, idx));
+        int fault = fault_inject(j, j->dag->atoms[idx].id);
+        _exit(atom_main(env, j, idx, fault));
 }
 
 static uint64_t node_uint(const struct node *n) {
@@ -285,7 +391,7 @@ static int assemble_target(struct job *j, size_t first, const char *projdir) {
                 r = mkdir_p(dir, 0755);
         }
         if (r >= 0)
-                r = write_file_atomic(path, strbuf_str(&out), out.len, 0644);
+                r = write_file_atomic_volatile(path, strbuf_str(&out), out.len, 0644);
         for (size_t i = 0; i < k; i++)
                 free(texts[i]);
         return r;
@@ -306,9 +412,9 @@ static int write_codegen_files(struct job *j, const char *projdir, struct node *
                 return r;
         strbuf_init(&out, 64u << 20);
         if ((r = doc_emit_yaml(j->bundle->spec, &out)) < 0 ||
-            (r = write_file_atomic(spec, out.buf, out.len, 0644)) < 0)
+            (r = write_file_atomic_volatile(spec, out.buf, out.len, 0644)) < 0)
                 return r;
-        if ((r = write_file_atomic(dag, json, strlen(json), 0644)) < 0)
+        if ((r = write_file_atomic_volatile(dag, json, strlen(json), 0644)) < 0)
                 return r;
         return write_node(metrics, content);
 }
@@ -432,7 +538,7 @@ static int unpack_main(struct job *j, const struct intake_limits *lim) {
 _Noreturn void worker_unpack_main(const struct worker_env *env, struct job *j,
                                   const struct intake_limits *lim) {
         child_setup(env);
-        fault_inject("@unpack");
+        (void) fault_inject(j, "@unpack");
         _exit(unpack_main(j, lim));
 }
 
@@ -466,7 +572,7 @@ int worker_load_diags(struct job *j, const char *what) {
 
 _Noreturn void worker_pack_main(const struct worker_env *env, struct job *j) {
         child_setup(env);
-        fault_inject("@pack");
+        (void) fault_inject(j, "@pack");
         int r = pack_job(j, &env->thresholds);
         if (r < 0) {
                 fprintf(stderr, "codegend: %s: packing failed: %s\n", j->name, strerror(-r));

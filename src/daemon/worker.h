@@ -16,6 +16,7 @@
  */
 #pragma once
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "analysis/analyze.h"
@@ -27,6 +28,9 @@ struct worker_env {
         pid_t parent;                         /* the daemon: a child dies with it */
         int lock_fd;                          /* the spool's lock, closed in the child (-1: none) */
         struct analyze_thresholds thresholds; /* the success criteria (packing child) */
+        uint64_t cpu_seconds;                 /* limits.worker_*: setrlimit in the child (0: none) */
+        uint64_t memory;
+        uint64_t output_bytes;
 };
 
 /* Exit statuses of the children. */

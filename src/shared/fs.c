@@ -108,7 +108,7 @@ int write_all(int fd, const void *data, size_t len) {
         return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode) {
+static int write_file_replace(const char *path, const void *data, size_t len, mode_t mode, bool durable) {
         _cleanup_free_ char *tmp = NULL;
         int fd = open_tmp_beside(path, &tmp);
         if (fd < 0)
@@ -121,11 +121,28 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
                 (void) unlink(tmp);
                 return r;
         }
-        return commit_tmp_file(fd, tmp, path);
+        if (durable)
+                return commit_tmp_file(fd, tmp, path);
+        if (close(fd) < 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlink(tmp);
+        return r;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode) {
+        return write_file_replace(path, data, len, mode, true);
+}
+
+int write_file_atomic_volatile(const char *path, const void *data, size_t len, mode_t mode) {
+        return write_file_replace(path, data, len, mode, false);
 }
 
 int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        /* O_NONBLOCK: a FIFO must not block; read_fd_bounded() refuses it */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
         return read_fd_bounded(fd, max, ret, ret_len);

@@ -14,6 +14,9 @@
 
 /* Atomically replace path with data. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same without fsync: readers never see a partial file, but a crash may lose it. Only
+ * for work files that are discarded after a crash anyway (a job's work area). */
+int write_file_atomic_volatile(const char *path, const void *data, size_t len, mode_t mode);
 /* Opens a fresh temporary file beside path for the caller to fill; *ret_tmp is its name.
  * Publish it with commit_tmp_file() or drop it with unlink(). */
 int open_tmp_beside(const char *path, char **ret_tmp);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,12 @@ static inline int streq_ptr(const char *a, const char *b) {
 }
 
 #define streq(a, b) (__builtin_strcmp((a), (b)) == 0)
+
+/* S ends with SUFFIX */
+static inline bool endswith(const char *s, const char *suffix) {
+        size_t ls = strlen(s), lx = strlen(suffix);
+        return ls >= lx && streq(s + ls - lx, suffix);
+}
 
 /* qsort() comparison of an array of strings */
 static inline int strcmp_ptr(const void *a, const void *b) {

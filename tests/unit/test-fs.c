@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "check-main.h"
 #include "shared/fs.h"
@@ -56,6 +57,34 @@ START_TEST(test_atomic_write_and_read) {
 }
 END_TEST
 
+START_TEST(test_volatile_write_and_fifo_read) {
+        char *dir = test_tmpdir();
+        ck_assert_ptr_nonnull(dir);
+        char *p = path_join(dir, "f.txt"), *fifo = path_join(dir, "x.job.yaml");
+        ck_assert_int_eq(write_file_atomic_volatile(p, "one", 3, 0644), 0);
+        ck_assert_int_eq(write_file_atomic_volatile(p, "two!", 4, 0600), 0);
+        char *buf = NULL;
+        size_t len = 0;
+        ck_assert_int_eq(read_file_bounded(p, 100, &buf, &len), 0);
+        ck_assert_str_eq(buf, "two!");
+        free(buf);
+        struct stat st;
+        ck_assert_int_eq(stat(p, &st), 0);
+        ck_assert_uint_eq(st.st_mode & 0777, 0600);
+        /* no temporary file is left beside it */
+        ck_assert_int_eq(rm_rf(p), 0);
+        ck_assert_int_eq(rmdir(dir), 0);
+        ck_assert_int_eq(mkdir(dir, 0755), 0);
+        /* a FIFO without a writer: refused at once, never waited for */
+        ck_assert_int_eq(mkfifo(fifo, 0644), 0);
+        ck_assert_int_eq(read_file_bounded(fifo, 100, &buf, &len), -EINVAL);
+        free(p);
+        free(fifo);
+        ck_assert_int_eq(rm_rf(dir), 0);
+        free(dir);
+}
+END_TEST
+
 START_TEST(test_mkdir_p_and_rm_rf) {
         char *dir = test_tmpdir();
         char *deep = path_join(dir, "a/b/c/d");
@@ -94,6 +123,7 @@ Suite *make_suite(void) {
         TCase *tc = tcase_create("core");
         tcase_add_test(tc, test_path_is_safe);
         tcase_add_test(tc, test_atomic_write_and_read);
+        tcase_add_test(tc, test_volatile_write_and_fifo_read);
         tcase_add_test(tc, test_mkdir_p_and_rm_rf);
         tcase_add_test(tc, test_strbuf_bounded);
         suite_add_tcase(s, tc);

@@ -277,6 +277,30 @@ START_TEST(test_classify) {
 }
 END_TEST
 
+START_TEST(test_classify_upload_and_reserved_names) {
+        /* upload tools' names for files still being written */
+        check_class("x.tar.gz.filepart", false, 0, 0, NULL);
+        check_class("x.zip.crdownload", false, 0, 0, NULL);
+        check_class("x.tar.download", true, 0, 0, NULL);
+        /* the daemon's own names in failed/ and outbox/: never a bundle */
+        check_class("foo.error.yaml", true, -EINVAL, 0, NULL);
+        check_class("foo.error.yaml", false, -EINVAL, 0, NULL);
+        check_class("foo.metrics.yaml", true, -EINVAL, 0, NULL);
+        /* the longest job name, and one byte more */
+        char name[BUNDLE_NAME_MAX + 2], entry[BUNDLE_NAME_MAX + 16];
+        memset(name, 'n', BUNDLE_NAME_MAX);
+        name[BUNDLE_NAME_MAX] = '\0';
+        snprintf(entry, sizeof(entry), "%s.tar.gz", name);
+        check_class(entry, false, 1, BUNDLE_ARCHIVE, name);
+        check_class(name, true, 1, BUNDLE_DIRECTORY, name);
+        name[BUNDLE_NAME_MAX] = 'n';
+        name[BUNDLE_NAME_MAX + 1] = '\0';
+        snprintf(entry, sizeof(entry), "%s.tar.gz", name);
+        check_class(entry, false, -EINVAL, 0, NULL);
+        check_class(name, true, -EINVAL, 0, NULL);
+}
+END_TEST
+
 START_TEST(test_classify_empty_name) {
         /* "tar.gz" has no dot before the extension, so it is not an archive at all */
         check_class("tar.gz", false, -EINVAL, 0, NULL);
@@ -821,6 +845,7 @@ Suite *make_suite(void) {
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_classify);
         tcase_add_test(tc, test_classify_empty_name);
+        tcase_add_test(tc, test_classify_upload_and_reserved_names);
         tcase_add_test(tc, test_limits_default);
         tcase_add_test(tc, test_dir_ok);
         tcase_add_test(tc, test_dir_doc_choice);

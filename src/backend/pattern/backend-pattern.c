@@ -411,11 +411,6 @@ static int fail(char **ret_error, int r, const char *fmt, ...) {
         return r;
 }
 
-static bool ends_with(const char *s, const char *suffix) {
-        size_t a = strlen(s), b = strlen(suffix);
-        return a >= b && streq(s + a - b, suffix);
-}
-
 static int pattern_generate(const struct gen_request *req, struct strbuf *out,
                             struct gen_usage *usage, char **ret_error) {
         const struct atom *a = req->atom;
@@ -456,7 +451,7 @@ static int pattern_generate(const struct gen_request *req, struct strbuf *out,
         struct template_env env = {
                 .load = load_partial,
                 .userdata = &l,
-                .escape = ends_with(tmpl, ".py.tmpl") ? TEMPLATE_ESC_PYTHON : TEMPLATE_ESC_NONE,
+                .escape = endswith(tmpl, ".py.tmpl") ? TEMPLATE_ESC_PYTHON : TEMPLATE_ESC_NONE,
         };
         struct strbuf buf;
         strbuf_init(&buf, MAX_OUTPUT);
