@@ -97,9 +97,12 @@ expect sockj.job.json sockj intake "not a regular file" "$SOCKBUG"
 
 before=$(snapshot "$canary")
 outside_before=$(cd "$outer" && find . -path ./spool -prune -o -path ./staging -prune -o -print | sort)
-"$CODEGEND" --spool "$sp" --config "$WORK/codegend.yaml" --workers 2 >"$WORK/daemon.out" 2>"$WORK/daemon.err" &
-DAEMON_PID=$!
-wait_for "test -d '$sp/.codegend/jobs'" 50
+# through rusage.py, which reports the peak RSS of the daemon's children once it has exited
+"$PY" "$HOSTILE/rusage.py" "$WORK/rusage" "$CODEGEND" --spool "$sp" --config "$WORK/codegend.yaml" --workers 2 \
+        >"$WORK/daemon.out" 2>"$WORK/daemon.err" &
+WRAPPER_PID=$!
+wait_for "test -d '$sp/.codegend/jobs' && test -s '$WORK/rusage.pid'" 50
+DAEMON_PID=$(cat "$WORK/rusage.pid")
 for e in "$staging"/* "$staging"/.codegend; do mv "$e" "$in/"; done
 
 # ---- bundles deleted while they are read: gone before the claim, or processed once
@@ -176,8 +179,11 @@ check "the daemon is still running" kill -0 "$DAEMON_PID"
 hwm=$(vmhwm "$DAEMON_PID")
 echo "# daemon peak RSS (VmHWM): ${hwm} kB (bound ${RSS_MAX} kB)"
 check "the daemon's peak RSS stays under ${RSS_MAX} kB (${hwm} kB)" test "$hwm" -le "$RSS_MAX"
-kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; RC=$?; DAEMON_PID=
+kill -TERM "$DAEMON_PID"; wait "$WRAPPER_PID"; RC=$?; DAEMON_PID=
 check "SIGTERM after the corpus stops the daemon cleanly" test "$RC" -eq 0
+chwm=$(cat "$WORK/rusage")
+echo "# peak RSS of the largest of the daemon and its unpacking and worker children: ${chwm} kB (bound ${RSS_MAX} kB)"
+check "every child's peak RSS stays under ${RSS_MAX} kB too (${chwm} kB)" test "$chwm" -le "$RSS_MAX"
 check "the canary directory outside the spool is unchanged" test "$before" = "$(snapshot "$canary")"
 check "nothing was created outside the spool" test "$outside_before" = "$(cd "$outer" && find . -path ./spool -prune -o -path ./staging -prune -o -print | sort)"
 check "no member named evil was written anywhere in the spool or /tmp" sh -c "
@@ -223,7 +229,7 @@ fp="$WORK/fifos"
 mkdir -p "$fp/inbox"
 mkfifo "$fp/inbox/fifo-a.job.yaml" "$fp/inbox/fifo-b.tar.gz"
 tiny "$fp/inbox/after"
-timeout -k 5 20 "$CODEGEND" --spool "$fp" --once >"$fp.out" 2>"$fp.err"
+timeout -k 2 10 "$CODEGEND" --spool "$fp" --once >"$fp.out" 2>"$fp.err"
 RC=$?
 todo "a FIFO named x.job.yaml or x.tar.gz does not block the daemon (status $RC)" \
         "daemon bug: issue 12 defect 1, open() without O_NONBLOCK (intake.c:304), no timer on the unpacking child (job.c:350-366)" \
