@@ -44,6 +44,8 @@ for entry, e in sorted(m.items()):
     else:
         detail = "no outcome (inbox: %s)" % os.path.lexists(os.path.join(spool, "inbox", entry))
     if not wait:
-        print("%s|%s ends in failed/ with a clear error|%s|%s" % (status, shown, e.get("todo", ""), detail))
+        what = "ends once, in outbox/ or in failed/ with a clear error" if "ok" in e["stage"] else \
+            "ends in failed/ with a clear error"
+        print("%s|%s %s|%s|%s" % (status, shown, what, e.get("todo", ""), detail))
 if wait:
     sys.exit(0 if done >= needed else 1)

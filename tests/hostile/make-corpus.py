@@ -93,6 +93,18 @@ expect(tar("tar-blockdev", [tinfo("tiny/sda", tarfile.BLKTYPE, devmajor=8, devmi
        "tar-blockdev", INTAKE, "is a device")
 expect(tar("tar-dup", [tinfo("tiny/spec.yaml", data=b"format: 2\n")]), "tar-dup", ANY, "clashes|format")
 expect(tar("tar-longname", [tinfo("tiny/" + "n" * 255, data=b"x")]), "tar-longname", INTAKE + VALID + ["ok"], ".")
+# names a checker has to get right: 3,000 components, a 300-byte component, terminal escapes,
+# a folder member after a file below it, an empty name, the top itself
+expect(tar("tar-deep-member", [tinfo("tiny/" + "a/" * 3000 + "f", data=b"x")], mode="w", ext="tar"),
+       "tar-deep-member", INTAKE, "unsafe name")
+expect(tar("tar-longcomp", [tinfo("tiny/" + "n" * 300, data=b"x")], mode="w", ext="tar"),
+       "tar-longcomp", INTAKE, "unsafe name")
+expect(tar("tar-escapes", [tinfo("tiny/\x1b[2J\x07bell", data=b"x")]), "tar-escapes", INTAKE,
+       r"'tiny/\?\[2J\?bell' has an unsafe name")
+expect(tar("tar-clash-dir", [tinfo("tiny/d/x", data=b"x"), tinfo("tiny/d", data=b"x")]),
+       "tar-clash-dir", INTAKE, "clashes with another member")
+expect(tar("tar-empty-name", [tinfo("", data=b"x")]), "tar-empty-name", INTAKE, "unsafe name")
+expect(tar("tar-dotdot-last", [tinfo("tiny/..", data=b"x")]), "tar-dotdot-last", INTAKE, "leaves the bundle")
 # a member that is the daemon's own state folder, inside the bundle: harmless, it stays in scratch
 expect(tar("tar-dotcodegend", [tinfo("tiny/.codegend/jobs/evil/spec.yaml", data=b"x"),
                                tinfo("../.codegend/evil", data=b"x")]),
