@@ -26,13 +26,16 @@ once() {
 import collections, re, sys
 log, prefix, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 claims, ends = collections.Counter(), collections.Counter()
-for line in open(log, errors="replace"):
-    m = re.match(r"codegend: \w+: (%s[^:]*): (claimed|succeeded|failed)" % re.escape(prefix), line)
+lines = open(log, errors="replace").read().splitlines()
+for line in lines:
+    m = re.search(r"codegend: \w+: (%s[^: ]*): (claimed|succeeded|failed)" % re.escape(prefix), line)
     if m:
         name = re.sub(r"\.(job\.yaml|tar\.gz)$", "", m.group(1))
         (claims if m.group(2) == "claimed" else ends)[name] += 1
 bad = [k for k in set(claims) | set(ends) if claims[k] != 1 or ends[k] != 1]
 print("%d claimed, %d finished, %d not exactly once %s" % (len(claims), len(ends), len(bad), sorted(bad)[:10]))
+for k in sorted(bad)[:3]:
+    print("\n".join(l for l in lines if re.search(r"\b%s\b" % re.escape(k), l)))
 sys.exit(0 if len(claims) == n and len(ends) == n and not bad else 1)
 PYEOF
 }
@@ -60,6 +63,9 @@ atoms:
 YAML
 { echo "spec:"; sed 's/^/  /' "$stage/tiny/spec.yaml"; echo "dag:"; sed 's/^/  /' "$stage/tiny/dag.yaml"; } > "$stage/tiny.job.yaml"
 (cd "$stage" && tar -czf tiny.tar.gz tiny)
+# for the slow writers: the same bundle with 6 kB that do not compress
+mkdir -p "$stage/big" && cp -r "$stage/tiny" "$stage/big/" && head -c 6000 /dev/urandom > "$stage/big/tiny/padding.bin"
+(cd "$stage/big" && tar -czf ../big.tar.gz tiny)
 i=0
 while [ $i -lt "$N" ]; do cp "$stage/tiny.job.yaml" "$stage/files/j$i.job.yaml"; i=$((i + 1)); done
 
@@ -83,13 +89,22 @@ writer_mv() {
         i=0
         while [ $i -lt "$W" ]; do cp -r "$stage/tiny" "$stage/mv$i" && mv "$stage/mv$i" "$in/mv$i"; i=$((i + 1)); done
 }
-writer_rsync() { i=0; while [ $i -lt "$W" ]; do rsync "$stage/tiny.tar.gz" "$in/rs$i.tar.gz"; i=$((i + 1)); done; }
+# rsync and curl write slowly, all W at once, so that their temporary names are seen by
+# inotify and by rescans: rsync at 1 kB/s into its .NAME.XXXXXX, curl into NAME.part that
+# stays 3 s (past settle_time and a rescan) before it is renamed
+writer_rsync() {
+        i=0
+        while [ $i -lt "$W" ]; do rsync --bwlimit=1 "$stage/big.tar.gz" "$in/rs$i.tar.gz" & i=$((i + 1)); done
+        wait
+}
 writer_curl() {
         i=0
         while [ $i -lt "$W" ]; do
-                curl -sS -T "$stage/tiny.tar.gz" "file://$in/up$i.tar.gz.part" && mv "$in/up$i.tar.gz.part" "$in/up$i.tar.gz"
+                (curl -sS -T "$stage/big.tar.gz" "file://$in/up$i.tar.gz.part" && sleep 3 &&
+                        mv "$in/up$i.tar.gz.part" "$in/up$i.tar.gz") &
                 i=$((i + 1))
         done
+        wait
 }
 t0=$(now)
 writer_cp & p1=$!
