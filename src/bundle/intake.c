@@ -36,12 +36,8 @@ void intake_limits_default(struct intake_limits *l) {
 }
 
 
-int bundle_classify(const char *entry, bool is_dir, enum bundle_form *ret_form, char **ret_name) {
-        /* upload names of common tools (curl, browsers, WinSCP, FileZilla...): still written */
-        static const char *const leave_alone[] = { ".tmp", ".part", ".partial", ".filepart",
-                                                   ".crdownload", ".download", ".ready" };
-        /* names the daemon writes itself in failed/ and outbox/ */
-        static const char *const reserved[] = { ".error.yaml", ".metrics.yaml" };
+/* The length of entry's bundle-file extension with its form in *ret, or 0 for none. */
+static size_t form_extension(const char *entry, enum bundle_form *ret) {
         static const struct {
                 const char *ext;
                 enum bundle_form form;
@@ -52,6 +48,27 @@ int bundle_classify(const char *entry, bool is_dir, enum bundle_form *ret_form, 
                 { ".job.yaml", BUNDLE_SINGLE_FILE }, { ".job.yml", BUNDLE_SINGLE_FILE },
                 { ".job.json", BUNDLE_SINGLE_FILE },
         };
+        for (size_t i = 0; i < ELEMENTSOF(forms); i++)
+                if (endswith(entry, forms[i].ext)) {
+                        *ret = forms[i].form;
+                        return strlen(forms[i].ext);
+                }
+        return 0;
+}
+
+/* Names the daemon writes itself in failed/ and outbox/: the suffix, or NULL. */
+static const char *reserved_suffix(const char *entry) {
+        static const char *const reserved[] = { ".error.yaml", ".metrics.yaml" };
+        for (size_t i = 0; i < ELEMENTSOF(reserved); i++)
+                if (endswith(entry, reserved[i]))
+                        return reserved[i];
+        return NULL;
+}
+
+int bundle_classify(const char *entry, bool is_dir, enum bundle_form *ret_form, char **ret_name) {
+        /* upload names of common tools (curl, browsers, WinSCP, FileZilla...): still written */
+        static const char *const leave_alone[] = { ".tmp", ".part", ".partial", ".filepart",
+                                                   ".crdownload", ".download", ".ready" };
         enum bundle_form form;
         size_t len;
 
@@ -67,19 +84,14 @@ int bundle_classify(const char *entry, bool is_dir, enum bundle_form *ret_form, 
         if (is_dir)
                 form = BUNDLE_DIRECTORY;
         else {
-                size_t i;
-                for (i = 0; i < ELEMENTSOF(forms); i++)
-                        if (endswith(entry, forms[i].ext))
-                                break;
-                if (i == ELEMENTSOF(forms))
+                size_t ext = form_extension(entry, &form);
+                if (ext == 0)
                         return -EINVAL;
-                form = forms[i].form;
-                len -= strlen(forms[i].ext);
+                len -= ext;
         }
 
-        for (size_t i = 0; i < ELEMENTSOF(reserved); i++)
-                if (endswith(entry, reserved[i]))
-                        return -EINVAL;
+        if (reserved_suffix(entry))
+                return -EINVAL;
         if (len > BUNDLE_NAME_MAX)
                 return -EINVAL; /* NAME.error.yaml's temporary name must fit in NAME_MAX */
         _cleanup_free_ char *name = strndup(entry, len);
@@ -90,6 +102,30 @@ int bundle_classify(const char *entry, bool is_dir, enum bundle_form *ret_form, 
         *ret_form = form;
         *ret_name = TAKE_PTR(name);
         return 1;
+}
+
+char *bundle_refusal(const char *entry, bool is_dir) {
+        enum bundle_form form;
+        const char *suffix = reserved_suffix(entry);
+        size_t ext = is_dir ? 0 : form_extension(entry, &form), len = strlen(entry) - ext;
+        char *msg = NULL;
+        int r;
+
+        if (suffix)
+                r = asprintf(&msg, "'%s' ends in %s, the name of the daemon's own reports: rename "
+                             "the bundle", entry, suffix);
+        else if (!is_dir && ext == 0)
+                r = asprintf(&msg, "'%s' is not a job bundle: expected a directory, an archive (.tar, "
+                             ".tar.gz, .tgz, .tar.xz, .tar.zst, .zip) or a single file "
+                             "(.job.yaml, .job.json)", entry);
+        else if (len > BUNDLE_NAME_MAX)
+                r = asprintf(&msg, "the job name '%.40s...' has %zu bytes: at most %d are allowed "
+                             "(the daemon's report names must fit in a file name)", entry, len,
+                             BUNDLE_NAME_MAX);
+        else
+                r = asprintf(&msg, "'%s' is not a usable job name: it must be a plain file name "
+                             "without control characters", entry);
+        return r < 0 ? NULL : msg;
 }
 
 void bundle_free(struct bundle *b) {
@@ -312,6 +348,10 @@ static int open_bundle_file(const char *path, const char *label, const struct in
         if (fd < 0) {
                 if (errno == ELOOP)
                         return fail(d, label, "'%s' is a symbolic link", label);
+                if (errno == ENXIO) /* a socket: open() refuses before any type check */
+                        return fail(d, label, "'%s' is not a regular file", label);
+                if (errno == EACCES || errno == EPERM) /* the bundle's, not the daemon's, fault */
+                        return fail(d, label, "'%s' cannot be read: %s", label, strerror(errno));
                 return -errno;
         }
         if (fstat(fd, &st) < 0)

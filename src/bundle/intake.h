@@ -55,6 +55,9 @@ enum bundle_form {
  * archives (.tar .tar.gz .tgz .tar.xz .tar.zst .zip) or single files (.job.yaml .job.yml
  * .job.json). Outputs are untouched unless 1 is returned. */
 int bundle_classify(const char *entry, bool is_dir, enum bundle_form *ret_form, char **ret_name);
+/* Why bundle_classify() refuses entry (-EINVAL): one sentence for the error report,
+ * malloc'd; NULL on ENOMEM. */
+char *bundle_refusal(const char *entry, bool is_dir);
 
 struct bundle {
         enum bundle_form form;

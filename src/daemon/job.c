@@ -560,7 +560,8 @@ int job_start(struct job *j) {
                 j->name = strdup(j->entry);
                 if (!j->name)
                         return -ENOMEM;
-                r = report_not_a_bundle(&j->diags, j->entry);
+                _cleanup_free_ char *why = bundle_refusal(j->entry, is_dir_entry(j));
+                r = why ? report_not_a_bundle(&j->diags, j->entry, why) : -ENOMEM;
                 if (r < 0)
                         return r;
                 job_fail(j);

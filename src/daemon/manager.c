@@ -92,10 +92,10 @@ static void remove_ready_markers(struct manager *m, const char *entry, const cha
         }
 }
 
-static void reject_entry(struct manager *m, const char *entry) {
-        _cleanup_free_ char *report = NULL, *name = NULL;
+static void reject_entry(struct manager *m, const char *entry, bool is_dir) {
+        _cleanup_free_ char *report = NULL, *name = NULL, *why = bundle_refusal(entry, is_dir);
         size_t len = 0;
-        int r = report_reject(entry, &report, &len);
+        int r = why ? report_reject(entry, why, &report, &len) : -ENOMEM;
         if (r >= 0)
                 r = spool_reject(&m->spool, entry, report, len, &name);
         if (r < 0) {
@@ -126,6 +126,8 @@ static int look_entry(const struct fs_entry *e, void *userdata) {
         if (c > t->newest)
                 t->newest = c;
         t->bytes += (uint64_t) e->st->st_size;
+        if (S_ISREG(e->st->st_mode) && fs_file_being_written(e->dfd, e->name) > 0)
+                t->writing = true;
         if (++t->entries > SETTLE_MAX_ENTRIES)
                 return -E2BIG; /* intake refuses it anyway: what was seen is enough */
         return S_ISDIR(e->st->st_mode) ? FS_WALK_DESCEND : 0;
@@ -137,9 +139,11 @@ static void looks_free(struct look *v, size_t n) {
         free(v);
 }
 
-/* A rescan's entry is settled when nothing in its whole tree (the newest mtime or ctime
- * of any member) changed for settle_time, and the previous rescan saw the same tree (size,
- * member count, newest time): a writer that keeps a file open and pauses is not taken. */
+/* A rescan's entry is settled when no member is open for writing (where the daemon can
+ * tell: as the files' owner or with CAP_LEASE), nothing in its whole tree (the newest mtime
+ * or ctime of any member) changed for settle_time, and the previous rescan saw the same
+ * tree (size, member count, newest time): a writer that keeps a file open and pauses is
+ * not taken. */
 static bool entry_settled(struct manager *m, const char *entry, const char *path) {
         struct stat st;
         struct timespec now;
@@ -152,8 +156,9 @@ static bool entry_settled(struct manager *m, const char *entry, const char *path
                 _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (fd >= 0)
                         (void) fs_walk(fd, SETTLE_MAX_DEPTH, look_entry, &t, NULL);
-        }
-        if (now.tv_sec - t.newest >= (time_t) m->settings->settle_time) {
+        } else if (S_ISREG(st.st_mode))
+                t.writing = fs_file_being_written(AT_FDCWD, path) > 0;
+        if (!t.writing && now.tv_sec - t.newest >= (time_t) m->settings->settle_time) {
                 if (m->settings->settle_time == 0)
                         return true;
                 for (size_t i = 0; i < m->n_looks; i++)
@@ -189,7 +194,7 @@ static void manager_consider(struct manager *m, const char *entry, bool from_eve
         if (r == 0)
                 return; /* being written, a marker, or hidden */
         if (r < 0) {
-                reject_entry(m, entry);
+                reject_entry(m, entry, S_ISDIR(st.st_mode));
                 return;
         }
         if (m->settings->require_ready_marker && !ready_marker_present(m, entry, name))
@@ -653,6 +658,12 @@ int manager_new(const struct settings *s, bool once, struct manager **ret) {
         sigaddset(&mask, SIGHUP);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
                 r = log_error_errno(errno, "failed to block signals: %m");
+                goto fail;
+        }
+        /* the settle check's instant read leases (fs_file_being_written) may be broken by a
+         * writer opening the file: the kernel then raises SIGIO, which must not kill us */
+        if (signal(SIGIO, SIG_IGN) == SIG_ERR) {
+                r = log_error_errno(errno, "failed to ignore SIGIO: %m");
                 goto fail;
         }
         if ((r = sd_event_new(&m->event)) < 0) {

@@ -33,6 +33,7 @@ struct look {
         char *entry;
         time_t newest; /* the newest mtime or ctime of any member */
         uint64_t bytes, entries;
+        bool writing; /* a member is open for writing (fs_file_being_written) */
 };
 
 struct manager {

@@ -312,11 +312,8 @@ int report_errors_node(const struct diags *d, struct node **ret) {
         return 0;
 }
 
-int report_not_a_bundle(struct diags *d, const char *entry) {
-        return diags_add(d, entry, 0, 0, NULL,
-                         "'%s' is not a job bundle: expected a directory, an archive (.tar, "
-                         ".tar.gz, .tgz, .tar.xz, .tar.zst, .zip) or a single file "
-                         "(.job.yaml, .job.json)", entry);
+int report_not_a_bundle(struct diags *d, const char *entry, const char *why) {
+        return diags_add(d, entry, 0, 0, NULL, "%s", why);
 }
 
 static int add_errors(struct node *m, const struct diags *d) {
@@ -359,12 +356,12 @@ int report_error(const struct report_job *j, const char *stage, char **ret, size
         return emit(m, ret, ret_len);
 }
 
-int report_reject(const char *entry, char **ret, size_t *ret_len) {
+int report_reject(const char *entry, const char *why, char **ret, size_t *ret_len) {
         _cleanup_node_ struct node *m = node_new_map();
         struct diags d = DIAGS_INIT;
         int r = m ? 0 : -ENOMEM;
         if (r >= 0)
-                r = report_not_a_bundle(&d, entry);
+                r = report_not_a_bundle(&d, entry, why);
         if (r >= 0)
                 r = node_map_set_string(m, "job", entry);
         if (r >= 0)

@@ -5,7 +5,8 @@
  * report_error():   failed/NAME.error.yaml: job, status, stage, errors (every diagnostic
  *                   with message, file, line, column, path) and, once generation started,
  *                   the partial metrics.
- * report_reject():  the error report for an inbox entry that is no bundle at all.
+ * report_reject():  the error report for an inbox entry that is no bundle at all (why: the
+ *                   reason, from bundle_refusal()).
  * report_content_atoms(): the per-atom part of the tarball's .codegen/metrics.yaml.
  * Each returns 0 with a malloc'd YAML text, or a negative errno.
  */
@@ -64,12 +65,12 @@ void report_job_clear(struct report_job *rj);
 
 int report_metrics(const struct report_job *rj, char **ret, size_t *ret_len);
 int report_error(const struct report_job *rj, const char *stage, char **ret, size_t *ret_len);
-int report_reject(const char *entry, char **ret, size_t *ret_len);
+int report_reject(const char *entry, const char *why, char **ret, size_t *ret_len);
 
 /* [{message, file, line, column, path}] as in the error report. */
 int report_errors_node(const struct diags *d, struct node **ret);
 /* The diagnostic for an inbox entry that has none of the bundle forms. */
-int report_not_a_bundle(struct diags *d, const char *entry);
+int report_not_a_bundle(struct diags *d, const char *entry, const char *why);
 
 /* {calls, retries, input_tokens, ..., cost_usd} as in the report's api: key. */
 struct node *report_usage_node(const struct gen_usage *u, int cost_decimals);

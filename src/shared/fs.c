@@ -360,3 +360,13 @@ bool is_regular(const char *path) {
         struct stat st;
         return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
+
+int fs_file_being_written(int dirfd, const char *name) {
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fcntl(fd, F_SETLEASE, F_RDLCK) < 0)
+                return errno == EAGAIN ? 1 : -errno;
+        (void) fcntl(fd, F_SETLEASE, F_UNLCK);
+        return 0;
+}

@@ -58,6 +58,13 @@ typedef int (*fs_walk_fn)(const struct fs_entry *e, void *userdata);
  * *ret_failed (when not NULL) is the rel of the entry where it happened, or NULL. */
 int fs_walk(int dirfd, unsigned max_depth, fs_walk_fn fn, void *userdata, char **ret_failed);
 
+/* Whether some process has the regular file NAME (below dirfd) open for writing: 1 yes,
+ * 0 no, a negative errno when it cannot tell (-EACCES: not the file's owner and no
+ * CAP_LEASE; -EINVAL: not a regular file). It takes a read lease for an instant, which
+ * the kernel refuses while a writer has the file open; a lease break in that instant
+ * raises SIGIO, which the caller must ignore. */
+int fs_file_being_written(int dirfd, const char *name);
+
 /* A relative path that stays inside its root: not empty, not absolute, no "." or ".."
  * component, no empty component, no control characters or backslashes, at most 1024
  * bytes, each component at most 255 bytes. */

@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -118,6 +120,26 @@ START_TEST(test_strbuf_bounded) {
 }
 END_TEST
 
+/* The settle check's probe: a file open for writing is seen as such, closed it is not. */
+START_TEST(test_file_being_written) {
+        char *dir = test_tmpdir(), *p = path_join(dir, "f");
+        ck_assert(signal(SIGIO, SIG_IGN) != SIG_ERR);
+        int w = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        ck_assert_int_ge(w, 0);
+        ck_assert_int_eq(fs_file_being_written(AT_FDCWD, p), 1);
+        ck_assert_int_eq(close(w), 0);
+        ck_assert_int_eq(fs_file_being_written(AT_FDCWD, p), 0);
+        int r = open(p, O_RDONLY | O_CLOEXEC); /* a reader is no writer */
+        ck_assert_int_ge(r, 0);
+        ck_assert_int_eq(fs_file_being_written(AT_FDCWD, p), 0);
+        ck_assert_int_eq(close(r), 0);
+        ck_assert_int_eq(fs_file_being_written(AT_FDCWD, dir), -EINVAL); /* not a regular file */
+        rm_rf(dir);
+        free(p);
+        free(dir);
+}
+END_TEST
+
 Suite *make_suite(void) {
         Suite *s = suite_create("fs");
         TCase *tc = tcase_create("core");
@@ -126,6 +148,7 @@ Suite *make_suite(void) {
         tcase_add_test(tc, test_volatile_write_and_fifo_read);
         tcase_add_test(tc, test_mkdir_p_and_rm_rf);
         tcase_add_test(tc, test_strbuf_bounded);
+        tcase_add_test(tc, test_file_being_written);
         suite_add_tcase(s, tc);
         return s;
 }
