@@ -139,6 +139,8 @@ int job_report_view(const struct job *j, struct report_job *ret) {
                                 .syntax_errors_before = run->syntax_errors_before,
                                 .repair_calls = run->repair_calls,
                                 .refused = run->refused,
+                                .cache = run->cache,
+                                .cached_usage = run->cached_usage,
                         };
                 }
         }
@@ -149,7 +151,8 @@ int job_report_view(const struct job *j, struct report_job *ret) {
 /* What a child of this job needs of the daemon (worker.h). */
 static void worker_env_init(struct worker_env *env, const struct job *j) {
         const struct manager *m = j->manager;
-        *env = (struct worker_env) { .parent = m->pid, .lock_fd = m->spool.lock_fd };
+        *env = (struct worker_env) { .parent = m->pid, .lock_fd = m->spool.lock_fd,
+                                     .cache_dir = j->cache && j->backend && j->backend->cache_key ? m->spool.cache : NULL };
         settings_thresholds(j->settings, &env->thresholds);
 }
 
@@ -214,6 +217,7 @@ static int job_load_options(struct job *j, const struct settings *s) {
 
         j->budget = (struct gen_budget) { .max_cost_usd = s->max_cost_usd };
         j->repair = s->repair;
+        j->cache = s->cache;
         if (o && !node_is_null(o)) {
                 if (o->kind != NODE_MAP)
                         return diags_add(&j->diags, file, o->line, o->column, "options",
@@ -237,15 +241,20 @@ static int job_load_options(struct job *j, const struct settings *s) {
                                 r = option_number(j, k, v, true, &tokens);
                         else if (streq(k->value, "max_calls"))
                                 r = option_number(j, k, v, true, &calls);
-                        else if (streq(k->value, "repair")) {
-                                if (node_as_bool(v, &j->repair) < 0)
+                        else if (streq(k->value, "repair") || streq(k->value, "cache")) {
+                                bool b;
+                                if (node_as_bool(v, &b) < 0)
                                         r = diags_add(&j->diags, file, v->line, v->column, k->value,
-                                                      "'repair' must be true or false");
+                                                      "'%s' must be true or false", k->value);
+                                else if (streq(k->value, "repair"))
+                                        j->repair = b;
+                                else
+                                        j->cache = j->cache && b; /* --no-cache wins */
                         }
                         else if (strncmp(k->value, "x-", 2) != 0)
                                 r = diags_add(&j->diags, file, k->line, k->column, k->value,
                                               "unknown key '%s' in job options (known: backend, model, "
-                                              "model_backend, max_cost_usd, max_tokens, max_calls, repair)",
+                                              "model_backend, max_cost_usd, max_tokens, max_calls, repair, cache)",
                                               k->value);
                 }
         }

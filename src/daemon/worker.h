@@ -27,6 +27,7 @@ struct worker_env {
         pid_t parent;                         /* the daemon: a child dies with it */
         int lock_fd;                          /* the spool's lock, closed in the child (-1: none) */
         struct analyze_thresholds thresholds; /* the success criteria (packing child) */
+        const char *cache_dir;                /* the atom cache (cache.h), NULL: not for this job */
 };
 
 /* Exit statuses of the children. */
