@@ -831,6 +831,12 @@ void job_print_summary(const struct job *j, FILE *f) {
                                            u.cache_creation_input_tokens);
                 fprintf(f, "\n  Cost: $%.4f\n", u.cost_usd);
         }
+        if (j->dag && j->runs && j->cache) {
+                size_t hits = 0;
+                for (size_t i = 0; i < j->dag->n_atoms; i++)
+                        hits += j->runs[i].cache == CACHE_HIT;
+                fprintf(f, "  Cache hits: %zu of %zu atoms\n", hits, j->dag->n_atoms);
+        }
         if (j->dag && j->runs)
                 for (size_t w = 1; w <= j->dag->n_waves; w++) {
                         uint64_t start = UINT64_MAX, end = 0;

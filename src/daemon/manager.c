@@ -427,9 +427,9 @@ static void log_job_end(const struct job *j, const struct job_figures *f) {
                          f->atoms[ATOM_NOT_RUN];
         snprintf(figures, sizeof(figures),
                  "%.1f s, %" PRIu64 "/%" PRIu64 " atoms ok, %" PRIu64 " files, %" PRIu64 " LOC, backend %s, "
-                 "%u model calls, %" PRIu64 " tokens, $%.4f",
+                 "%u model calls, %" PRIu64 " tokens, $%.4f, %" PRIu64 " cache hits",
                  f->duration_s, f->atoms[ATOM_OK], atoms, f->files, f->loc, f->backend, f->usage.calls,
-                 f->usage.input_tokens + f->usage.output_tokens, f->usage.cost_usd);
+                 f->usage.input_tokens + f->usage.output_tokens, f->usage.cost_usd, f->cache_hits);
         if (j->succeeded)
                 log_job(LOG_INFO, name, "published", "%s: succeeded in %s: outbox/%s.tar.gz", name,
                         figures, name);

@@ -44,7 +44,8 @@ check "a hit keeps the atom's figures (loc, backend)" yq_true "$M" \
         "all(a['loc'] > 0 and a['backend'] == 'anthropic' for a in d['atoms'] if a['target'].endswith('.py') and a['id'] != 'src_pkg')"
 check "the tarball is byte-identical to the first run's" cmp "$WORK/first.tar.gz" "$SP/outbox/taskmanager.tar.gz"
 check "the textfile counts the hits" grep -qx 'codegend_cache_hits_total 49' "$WORK/second.prom"
-check "the --once summary says no call was made" grep -qx '  API Calls: 0' "$SP.out"
+check "the --once summary says no call was made and 49 hits" sh -c "grep -qx '  API Calls: 0' '$SP.out' && grep -qx '  Cache hits: 49 of 49 atoms' '$SP.out'"
+check "the job's end line counts the hits" grep -q 'taskmanager: succeeded in .* 0 model calls, 0 tokens, \$0.0000, 49 cache hits' "$SP.err"
 check "the key is written nowhere" no_key
 
 start_server optout '{"steps": []}' --key "$KEY"
