@@ -79,9 +79,14 @@ int backend_spec_excerpt(const struct spec *spec, const struct node *doc, const 
                 const struct entity *e = &spec->entities[i];
                 bool related = false;
                 for (size_t k = 0; self && k < self->n_rels && !related; k++)
-                        related = streq(self->rels[k].target, e->name);
+                        related = streq_ptr(self->rels[k].target, e->name);
                 for (size_t k = 0; k < e->n_rels && !related; k++)
-                        related = streq(e->rels[k].target, a->entity);
+                        related = streq_ptr(e->rels[k].target, a->entity);
+                /* a foreign key either way */
+                for (size_t k = 0; self && k < self->n_fields && !related; k++)
+                        related = streq_ptr(self->fields[k].target, e->name);
+                for (size_t k = 0; k < e->n_fields && !related; k++)
+                        related = streq_ptr(e->fields[k].target, a->entity);
                 if (related && !name_in(e->name, set, n))
                         set[n++] = e->name;
         }

@@ -109,7 +109,7 @@ extern const struct backend backend_pattern, backend_anthropic, backend_openai, 
 int backend_cache_key(const struct backend *b, const struct gen_request *req, uint8_t ret[32]);
 /* The part of the spec document an atom sees: for an atom of an entity, the document with
  * `entities` reduced to that entity and the entities it has a relationship with (either
- * way) and every other list of mappings with an `entity:` key (endpoints, validations)
+ * way, or a foreign key either way) and every other list of mappings with an `entity:` key (endpoints, validations)
  * reduced to those entities' items; the whole document for an atom of no entity. */
 int backend_spec_excerpt(const struct spec *spec, const struct node *doc, const struct atom *a,
                          struct node **ret);
