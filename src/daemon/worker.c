@@ -113,9 +113,11 @@ static int atom_result_node(const struct atom *a, const char *text, size_t len, 
 }
 
 /* A cache hit: the entry's text becomes the fragment, its result the atom's, with no call
- * made (api: zeros) and the entry's own usage as cached_api, for information. */
-static int atom_from_cache(struct job *j, const struct atom *a, const struct node *entry, const char *text,
-                           size_t len) {
+ * made (api: zeros) and the entry's own usage as cached_api, for information. The text's
+ * figures are measured again (cheap), since python_version may differ from the run that
+ * wrote the entry. */
+static int atom_from_cache(const struct worker_env *env, struct job *j, const struct atom *a,
+                           const struct node *entry, const char *text, size_t len) {
         _cleanup_free_ char *frag = job_path(j, "frags", a->id, ".frag");
         _cleanup_free_ char *result = job_path(j, "results", a->id, ".yaml");
         _cleanup_node_ struct node *res = node_new_map();
@@ -125,12 +127,15 @@ static int atom_from_cache(struct job *j, const struct atom *a, const struct nod
                 return -ENOMEM;
         for (size_t i = 0; i < entry->n; i++) {
                 const char *k = entry->keys[i]->value;
-                if (streq(k, "status") || streq(k, "api") || streq(k, "cache") || streq(k, "cached_api"))
+                if (streq(k, "status") || streq(k, "api") || streq(k, "cache") || streq(k, "cached_api") ||
+                    streq(k, "loc") || streq(k, "syntax_errors") || streq(k, "errors"))
                         continue;
                 if ((r = node_map_set(res, k, node_dup(entry->items[i]))) < 0)
                         return r;
         }
         const struct node *api = node_get(entry, "api");
+        if ((r = atom_result_node(a, text, len, env->thresholds.python_minor, res)) < 0)
+                return r;
         if ((r = node_map_set_string(res, "status", "ok")) < 0 ||
             (r = node_map_set(res, "api", report_usage_node(&none, 6))) < 0 ||
             (r = node_map_set(res, "cached_api", api ? node_dup(api) : report_usage_node(&none, 6))) < 0 ||
@@ -196,7 +201,7 @@ static int atom_main(const struct worker_env *env, struct job *j, size_t idx) {
                                 fprintf(stderr, "codegend: %s: atom %s: cache entry %s unreadable: %s\n", j->name,
                                         a->id, hex, strerror(-r));
                         if (r > 0) {
-                                r = atom_from_cache(j, a, entry, text, len);
+                                r = atom_from_cache(env, j, a, entry, text, len);
                                 if (r >= 0)
                                         return WORKER_OK;
                                 fprintf(stderr, "codegend: %s: atom %s: failed to use cache entry %s: %s\n", j->name,
