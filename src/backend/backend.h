@@ -17,6 +17,7 @@
 #include "format/dag.h"
 #include "format/diag.h"
 #include "format/node.h"
+#include "shared/sha256.h"
 #include "shared/strbuf.h"
 #include "format/spec.h"
 
@@ -81,6 +82,7 @@ struct gen_request {
         const struct backend_options *options;
         const char *work_dir;   /* the job's work area: frags/ATOM_ID.frag of finished atoms */
         const char *spec_text;  /* the whole spec as YAML (model prompts) */
+        const struct node *spec_doc; /* the spec document (the atom cache's spec excerpt), may be NULL */
         struct gen_usage spent; /* what the job's finished atoms used (budgets) */
         struct gen_notes *notes; /* filled by generate(), may be NULL */
 };
@@ -92,9 +94,28 @@ struct backend {
                      const struct dag *dag, const char *dag_file, struct diags *d);
         int (*generate)(const struct gen_request *req, struct strbuf *out,
                         struct gen_usage *usage, char **ret_error);
+        /* The atom cache (docs/cache.md): adds to c everything of the backend's own that
+         * decides the atom's output (its templates' or prompts' texts, the model and its
+         * settings); runs in the atom's worker before generate(). 0 or a negative errno. */
+        int (*cache_key)(const struct gen_request *req, struct sha256_ctx *c);
 };
 
 extern const struct backend backend_pattern, backend_anthropic, backend_openai, backend_hybrid;
+
+/* The atom cache's key of req's atom through b: a format version, PACKAGE_VERSION, the
+ * backend's name, the atom's own fields and its fragment position, the spec excerpt it
+ * sees (backend_spec_excerpt()), the SHA-256 of each dependency's fragment (read from
+ * req->work_dir/frags/) and b->cache_key(). 0 or a negative errno. */
+int backend_cache_key(const struct backend *b, const struct gen_request *req, uint8_t ret[32]);
+/* The part of the spec document an atom sees: for an atom of an entity, the document with
+ * `entities` reduced to that entity and the entities it has a relationship with (either
+ * way, or a foreign key either way) and every other list of mappings with an `entity:` key (endpoints, validations)
+ * reduced to those entities' items; the whole document for an atom of no entity. */
+int backend_spec_excerpt(const struct spec *spec, const struct node *doc, const struct atom *a,
+                         struct node **ret);
+/* Adds one labelled, length-prefixed field to a cache key (data may be NULL: absent). */
+void backend_key_add(struct sha256_ctx *c, const char *label, const void *data, size_t len);
+void backend_key_adds(struct sha256_ctx *c, const char *label, const char *s);
 
 /* NULL when no backend of that name is built in. */
 const struct backend *backend_find(const char *name);

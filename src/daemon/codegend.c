@@ -41,6 +41,7 @@ static void help(void) {
                "                       (exit 0 when every job succeeded, 1 otherwise)\n"
                "  -b, --backend NAME   default backend (pattern)\n"
                "  -j, --workers N      concurrent atom workers (default: CPUs)\n"
+               "      --no-cache       generate every atom: neither read nor write the atom cache\n"
                "      --log-target T   auto (the journal when stderr is the journal), stderr,\n"
                "                       or journal (structured fields; see codegend(8))\n"
                "  -v, --verbose        log debug messages\n"
@@ -79,6 +80,7 @@ struct cmdline {
         const char *spool, *backend;
         unsigned workers;
         bool verbose;
+        bool no_cache;
 };
 
 static const char *config_path(const struct cmdline *c) {
@@ -101,6 +103,8 @@ static int load_settings(const struct cmdline *c, struct settings *s, struct dia
                 s->workers = c->workers;
         if (c->verbose)
                 s->log_level = LOG_DEBUG;
+        if (c->no_cache)
+                s->cache = false;
         const char *datadir = getenv("CODEGEND_DATADIR");
         if (replace_string(&s->datadir, datadir && *datadir ? datadir : DATADIR) < 0)
                 return -ENOMEM;
@@ -171,6 +175,7 @@ int main(int argc, char **argv) {
                 { "once", no_argument, NULL, '1' },
                 { "backend", required_argument, NULL, 'b' },
                 { "workers", required_argument, NULL, 'j' },
+                { "no-cache", no_argument, NULL, 'C' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "log-target", required_argument, NULL, 'L' },
                 { "version", no_argument, NULL, 'V' },
@@ -201,6 +206,7 @@ int main(int argc, char **argv) {
                         }
                         break;
                 case 'v': cl.verbose = true; break;
+                case 'C': cl.no_cache = true; break;
                 case 'L':
                         if (log_target_from_string(optarg, &target) < 0) {
                                 log_error("--log-target takes auto, stderr or journal, not '%s'", optarg);

@@ -140,6 +140,8 @@ int job_report_view(const struct job *j, struct report_job *ret) {
                                 .syntax_errors_before = run->syntax_errors_before,
                                 .repair_calls = run->repair_calls,
                                 .refused = run->refused,
+                                .cache = run->cache,
+                                .cached_usage = run->cached_usage,
                         };
                 }
         }
@@ -156,6 +158,7 @@ static void worker_env_init(struct worker_env *env, const struct job *j) {
                 .cpu_seconds = j->settings->worker_cpu_seconds,
                 .memory = j->settings->worker_memory,
                 .output_bytes = j->settings->worker_output_bytes,
+                .cache_dir = j->cache && j->backend && j->backend->cache_key ? m->spool.cache : NULL,
         };
         settings_thresholds(j->settings, &env->thresholds);
 }
@@ -280,6 +283,7 @@ static int job_load_options(struct job *j, const struct settings *s) {
 
         j->budget = (struct gen_budget) { .max_cost_usd = s->max_cost_usd };
         j->repair = s->repair;
+        j->cache = s->cache;
         if (o && !node_is_null(o)) {
                 if (o->kind != NODE_MAP)
                         return diags_add(&j->diags, file, o->line, o->column, "options",
@@ -303,15 +307,20 @@ static int job_load_options(struct job *j, const struct settings *s) {
                                 r = option_number(j, k, v, true, &tokens);
                         else if (streq(k->value, "max_calls"))
                                 r = option_number(j, k, v, true, &calls);
-                        else if (streq(k->value, "repair")) {
-                                if (node_as_bool(v, &j->repair) < 0)
+                        else if (streq(k->value, "repair") || streq(k->value, "cache")) {
+                                bool b;
+                                if (node_as_bool(v, &b) < 0)
                                         r = diags_add(&j->diags, file, v->line, v->column, k->value,
-                                                      "'repair' must be true or false");
+                                                      "'%s' must be true or false", k->value);
+                                else if (streq(k->value, "repair"))
+                                        j->repair = b;
+                                else
+                                        j->cache = j->cache && b; /* --no-cache wins */
                         }
                         else if (strncmp(k->value, "x-", 2) != 0)
                                 r = diags_add(&j->diags, file, k->line, k->column, k->value,
                                               "unknown key '%s' in job options (known: backend, model, "
-                                              "model_backend, max_cost_usd, max_tokens, max_calls, repair)",
+                                              "model_backend, max_cost_usd, max_tokens, max_calls, repair, cache)",
                                               k->value);
                 }
         }
@@ -968,6 +977,12 @@ void job_print_summary(const struct job *j, FILE *f) {
                 print_thousands(f, u.input_tokens + u.output_tokens + u.cache_read_input_tokens +
                                            u.cache_creation_input_tokens);
                 fprintf(f, "\n  Cost: $%.4f\n", u.cost_usd);
+        }
+        if (j->dag && j->runs && j->cache) {
+                size_t hits = 0;
+                for (size_t i = 0; i < j->dag->n_atoms; i++)
+                        hits += j->runs[i].cache == CACHE_HIT;
+                fprintf(f, "  Cache hits: %zu of %zu atoms\n", hits, j->dag->n_atoms);
         }
         if (j->dag && j->runs)
                 for (size_t w = 1; w <= j->dag->n_waves; w++) {

@@ -43,6 +43,8 @@ struct atom_run {
         long syntax_errors_before; /* before repair calls; -1 when none were made */
         unsigned repair_calls;
         struct node *refused;      /* files the model's reply offered for other paths */
+        enum report_cache cache;   /* the atom cache: off, hit or miss */
+        struct gen_usage cached_usage; /* a hit: what the calls that wrote the entry used */
 };
 
 enum job_stage { STAGE_INTAKE, STAGE_VALIDATION, STAGE_GENERATION, STAGE_PACKAGING };
@@ -64,6 +66,7 @@ struct job {
         char *model;
         struct gen_budget budget;  /* model calls: job options over the daemon's defaults */
         bool repair;
+        bool cache;                /* the atom cache: settings, --no-cache, job option cache */
         const char *hybrid_model;  /* static: "anthropic" or "openai" */
         struct atom_run *runs;
         size_t n_running, n_finished;

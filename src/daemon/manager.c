@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "bundle/intake.h"
+#include "cache.h"
 #include "job.h"
 #include "manager.h"
 #include "backend/model/limits.h"
@@ -565,9 +566,9 @@ static void log_job_end(const struct job *j, const struct job_figures *f) {
                          f->atoms[ATOM_NOT_RUN];
         snprintf(figures, sizeof(figures),
                  "%.1f s, %" PRIu64 "/%" PRIu64 " atoms ok, %" PRIu64 " files, %" PRIu64 " LOC, backend %s, "
-                 "%u model calls, %" PRIu64 " tokens, $%.4f",
+                 "%u model calls, %" PRIu64 " tokens, $%.4f, %" PRIu64 " cache hits",
                  f->duration_s, f->atoms[ATOM_OK], atoms, f->files, f->loc, f->backend, f->usage.calls,
-                 f->usage.input_tokens + f->usage.output_tokens, f->usage.cost_usd);
+                 f->usage.input_tokens + f->usage.output_tokens, f->usage.cost_usd, f->cache_hits);
         if (j->succeeded)
                 log_job(LOG_INFO, name, "published", "%s: succeeded in %s: outbox/%s.tar.gz", name,
                         figures, name);
@@ -596,6 +597,20 @@ static void manager_write_textfile(struct manager *m) {
                 log_warning_errno(r, "failed to write the metrics textfile %s: %m", path);
 }
 
+/* The atom cache's size limit, after every job: least recently used entries go first;
+ * bounded work per pass (the rest waits for the next job's end). */
+#define CACHE_EVICT_MAX_ENTRIES 100000
+static void manager_evict_cache(struct manager *m) {
+        struct cache_evict_stats st;
+        int r = cache_evict(m->spool.cache, m->settings->cache_max_bytes, CACHE_EVICT_MAX_ENTRIES, &st);
+        if (r < 0)
+                log_warning_errno(r, "failed to evict from the atom cache %s: %m", m->spool.cache);
+        else if (st.removed > 0)
+                log_info("atom cache: removed %llu least recently used entries (%llu bytes); %llu entries, %llu bytes kept",
+                         (unsigned long long) st.removed, (unsigned long long) st.removed_bytes,
+                         (unsigned long long) st.entries, (unsigned long long) st.bytes);
+}
+
 void manager_job_done(struct manager *m, struct job *j) {
         struct job **pj = &m->jobs;
         while (*pj && *pj != j)
@@ -622,6 +637,7 @@ void manager_job_done(struct manager *m, struct job *j) {
         if (m->admission_blocked && !m->shutting_down)
                 manager_readmit(m);
         manager_write_textfile(m);
+        manager_evict_cache(m);
         manager_prune_generations(m);
         manager_update_status(m);
         manager_schedule(m);

@@ -48,6 +48,8 @@ static const struct key keys[] = {
         /* operations */
         K("drain_timeout", KEY_UINT, drain_timeout, 0, 86400),
         K("metrics_textfile", KEY_STRING, metrics_textfile, 0, 0),
+        K("cache", KEY_BOOL, cache, 0, 0),
+        K("cache_max_bytes", KEY_SIZE, cache_max_bytes, 0, UINT64_C(1) << 50),
 };
 
 static const struct key limit_keys[] = {
@@ -111,6 +113,8 @@ void settings_init(struct settings *s) {
         *s = (struct settings) {
                 .workers = n > 0 ? (unsigned) n : 1,
                 .atom_timeout = 300,
+                .cache = true,
+                .cache_max_bytes = UINT64_C(1) << 30,
                 .atom_attempts = 1,
                 .rescan_interval = 30,
                 .settle_time = 2,

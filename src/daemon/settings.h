@@ -49,6 +49,8 @@ struct settings {
         /* operations: stopping, monitoring */
         unsigned drain_timeout;    /* seconds running atoms get on SIGTERM before the kill */
         char *metrics_textfile;    /* node_exporter textfile written after every job */
+        bool cache;                /* the atom cache (docs/cache.md); --no-cache, job option cache */
+        uint64_t cache_max_bytes;  /* its size limit: least recently used entries go first */
         /* ---- model backends (docs/backends.md) ---- */
         struct model_settings anthropic, openai; /* the anthropic: and openai: sections */
         char *prompts_dir;         /* a user's prompt templates, searched before the built-in ones */

@@ -32,6 +32,7 @@ void spool_close(struct spool *s) {
         free(s->failed);
         free(s->jobs);
         free(s->cancel);
+        free(s->cache);
         if (s->lock_fd >= 0)
                 (void) close(s->lock_fd);
         *s = (struct spool) { .lock_fd = -1 };
@@ -88,12 +89,13 @@ int spool_open(struct spool *s, const char *root) {
         s->failed = path_join(root, "failed");
         s->jobs = path_join(root, ".codegend/jobs");
         s->cancel = path_join(root, ".codegend/cancel");
+        s->cache = path_join(root, ".codegend/cache");
         _cleanup_free_ char *lock = path_join(root, ".codegend/lock");
-        if (!s->root || !s->inbox || !s->outbox || !s->failed || !s->jobs || !s->cancel || !lock) {
+        if (!s->root || !s->inbox || !s->outbox || !s->failed || !s->jobs || !s->cancel || !s->cache || !lock) {
                 r = -ENOMEM;
                 goto fail;
         }
-        const char *dirs[] = { s->inbox, s->outbox, s->failed, s->jobs, s->cancel };
+        const char *dirs[] = { s->inbox, s->outbox, s->failed, s->jobs, s->cancel, s->cache };
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
                 if ((r = mkdir_p(dirs[i], 0755)) < 0)
                         goto fail;

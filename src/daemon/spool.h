@@ -9,6 +9,7 @@
  *                                 here by rename before any work), and the job's work
  *                                 area (scratch/, frags/, results/, project/, out/)
  *   SPOOL/.codegend/cancel/NAME   a request (codegenctl cancel) to stop the running job
+ *   SPOOL/.codegend/cache/KEY     an entry of the atom cache (cache.h)
  *                                 NAME; the daemon acts on it and removes it
  *
  * A claimed job lives only under .codegend/jobs until it is published or failed, so a
@@ -26,6 +27,7 @@ struct spool {
         char *failed;
         char *jobs;
         char *cancel;
+        char *cache;  /* SPOOL/.codegend/cache/: the atom cache (cache.h) */
         int lock_fd;
         /* test hook (CODEGEND_FAULT_INJECT=@publish=slow): a pause between the steps of a
          * claim, a publication or a failure, so that a crash test's random SIGKILLs land

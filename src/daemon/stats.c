@@ -44,6 +44,7 @@ void job_figures_get(const struct job *j, struct job_figures *ret) {
                         default: f.atoms[ATOM_NOT_RUN]++; break;
                         }
                         gen_usage_add(&f.usage, &r->usage);
+                        f.cache_hits += r->cache == CACHE_HIT;
                 }
         if (j->content) {
                 f.files = content_uint(j, "files", "total");
@@ -54,6 +55,7 @@ void job_figures_get(const struct job *j, struct job_figures *ret) {
 
 void stats_add(struct stats *s, const struct job_figures *f) {
         s->jobs[f->outcome]++;
+        s->cache_hits += f->cache_hits;
         unsigned b;
         for (b = 0; b < s->n_backends; b++)
                 if (streq(s->backends[b].name, f->backend))

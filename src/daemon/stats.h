@@ -26,6 +26,7 @@ struct job_figures {
         uint64_t atoms[_ATOM_STATUS_MAX];
         uint64_t files, loc;
         struct gen_usage usage;
+        uint64_t cache_hits; /* atoms taken from the atom cache */
 };
 
 #define STATS_BACKENDS_MAX 8

@@ -42,6 +42,7 @@
 #include "shared/macro.h"
 #include "shared/sha256.h"
 #include "shared/strbuf.h"
+#include "cache.h"
 #include "worker.h"
 
 #define MAX_ATOM_OUTPUT (16u << 20)
@@ -215,6 +216,40 @@ static int atom_result_node(const struct atom *a, const char *text, size_t len, 
         return r;
 }
 
+/* A cache hit: the entry's text becomes the fragment, its result the atom's, with no call
+ * made (api: zeros) and the entry's own usage as cached_api, for information. The text's
+ * figures are measured again (cheap), since python_version may differ from the run that
+ * wrote the entry. */
+static int atom_from_cache(const struct worker_env *env, struct job *j, const struct atom *a,
+                           const struct node *entry, const char *text, size_t len) {
+        _cleanup_free_ char *frag = job_path(j, "frags", a->id, ".frag");
+        _cleanup_free_ char *result = job_path(j, "results", a->id, ".yaml");
+        _cleanup_node_ struct node *res = node_new_map();
+        const struct gen_usage none = { 0 };
+        int r;
+        if (!frag || !result || !res)
+                return -ENOMEM;
+        for (size_t i = 0; i < entry->n; i++) {
+                const char *k = entry->keys[i]->value;
+                if (streq(k, "status") || streq(k, "api") || streq(k, "cache") || streq(k, "cached_api") ||
+                    streq(k, "loc") || streq(k, "syntax_errors") || streq(k, "errors"))
+                        continue;
+                if ((r = node_map_set(res, k, node_dup(entry->items[i]))) < 0)
+                        return r;
+        }
+        const struct node *api = node_get(entry, "api");
+        if ((r = atom_result_node(a, text, len, env->thresholds.python_minor, res)) < 0)
+                return r;
+        if ((r = node_map_set_string(res, "status", "ok")) < 0 ||
+            (r = node_map_set(res, "api", report_usage_node(&none, 6))) < 0 ||
+            (r = node_map_set(res, "cached_api", api ? node_dup(api) : report_usage_node(&none, 6))) < 0 ||
+            (r = node_map_set_string(res, "cache", "hit")) < 0)
+                return r;
+        if ((r = write_file_atomic(frag, text, len, 0644)) < 0)
+                return r;
+        return write_node(result, res);
+}
+
 /* Returns the child's exit status; everything it allocated is freed by then, so a leak
  * checker following the children sees only what the parent owns. */
 static int atom_main(const struct worker_env *env, struct job *j, size_t idx, int fault) {
@@ -247,9 +282,39 @@ static int atom_main(const struct worker_env *env, struct job *j, size_t idx, in
                 .options = &j->bopts,
                 .work_dir = j->dir,
                 .spec_text = strbuf_str(&spec_yaml),
+                .spec_doc = j->bundle->spec,
                 .spent = spent,
                 .notes = &notes,
         };
+
+        /* the atom cache: a hit makes no call; a key that cannot be made is a miss that is
+         * not stored */
+        char hex[65] = "";
+        if (env->cache_dir && fault >= 0) {
+                uint8_t key[32];
+                _cleanup_node_ struct node *entry = NULL;
+                _cleanup_free_ char *text = NULL;
+                size_t len = 0;
+                r = backend_cache_key(j->backend, &req, key);
+                if (r < 0)
+                        fprintf(stderr, "codegend: %s: atom %s: no cache key: %s\n", j->name, a->id, strerror(-r));
+                else {
+                        sha256_hex(key, hex);
+                        r = cache_lookup(env->cache_dir, hex, &entry, &text, &len);
+                        if (r < 0)
+                                fprintf(stderr, "codegend: %s: atom %s: cache entry %s unreadable: %s\n", j->name,
+                                        a->id, hex, strerror(-r));
+                        if (r > 0) {
+                                r = atom_from_cache(env, j, a, entry, text, len);
+                                if (r >= 0)
+                                        return WORKER_OK;
+                                fprintf(stderr, "codegend: %s: atom %s: failed to use cache entry %s: %s\n", j->name,
+                                        a->id, hex, strerror(-r));
+                                return WORKER_FAILED;
+                        }
+                }
+        }
+
         r = fault < 0 ? fault : j->backend->generate(&req, &out, &usage, &error);
         if (r == -ENOMEM && !error && env->memory &&
             asprintf(&error, "out of memory (limits.worker_memory: %llu bytes)",
@@ -281,6 +346,16 @@ static int atom_main(const struct worker_env *env, struct job *j, size_t idx, in
                     node_map_set_int(rep, "syntax_errors_before", notes.syntax_errors_before) < 0)
                         return WORKER_FAILED;
         }
+        /* never a failed atom, never a text with syntax errors left */
+        long long errors = 1;
+        if (r >= 0 && *hex && node_as_int(node_get(res, "syntax_errors"), &errors) == 0 && errors == 0) {
+                int k = cache_store(env->cache_dir, hex, res, out.buf ? out.buf : "", out.len);
+                if (k < 0)
+                        fprintf(stderr, "codegend: %s: atom %s: failed to write cache entry %s: %s\n", j->name, a->id,
+                                hex, strerror(-k));
+        }
+        if (*hex && node_map_set_string(res, "cache", "miss") < 0)
+                return WORKER_FAILED;
         return write_node(result, res) < 0 ? WORKER_FAILED : WORKER_OK;
 }
 
@@ -341,6 +416,19 @@ int worker_load_atom_result(struct job *j, size_t idx) {
                 run->backend = wrote->name;
         node_free(run->refused);
         run->refused = node_dup(node_get(res, "refused"));
+        const struct node *cache = node_get(res, "cache");
+        run->cache = !cache || cache->kind != NODE_SCALAR ? CACHE_OFF : streq(cache->value, "hit") ? CACHE_HIT : CACHE_MISS;
+        const struct node *capi = node_get(res, "cached_api");
+        run->cached_usage = (struct gen_usage) {
+                .calls = (unsigned) node_uint(node_get(capi, "calls")),
+                .retries = (unsigned) node_uint(node_get(capi, "retries")),
+                .input_tokens = node_uint(node_get(capi, "input_tokens")),
+                .output_tokens = node_uint(node_get(capi, "output_tokens")),
+                .cache_read_input_tokens = node_uint(node_get(capi, "cache_read_input_tokens")),
+                .cache_creation_input_tokens = node_uint(node_get(capi, "cache_creation_input_tokens")),
+        };
+        if (node_as_double(node_get(capi, "cost_usd"), &cost) == 0)
+                run->cached_usage.cost_usd = cost;
         const struct node *rep = node_get(res, "repair");
         if (rep) {
                 run->repair_calls += (unsigned) node_uint(node_get(rep, "calls"));

@@ -31,6 +31,7 @@ struct worker_env {
         uint64_t cpu_seconds;                 /* limits.worker_*: setrlimit in the child (0: none) */
         uint64_t memory;
         uint64_t output_bytes;
+        const char *cache_dir;                /* the atom cache (cache.h), NULL: not for this job */
 };
 
 /* Exit statuses of the children. */

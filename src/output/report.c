@@ -100,8 +100,13 @@ static struct node *atoms_node(const struct report_job *j, bool content_only) {
                 bool model = j->model_backend;
                 if (r >= 0 && model)
                         r = node_map_set_string(m, "backend", run->backend);
+                /* the tarball's copy names what wrote the text: a hit shows the entry's calls,
+                 * so that a re-run from the cache packs the same bytes */
                 if (r >= 0 && model)
-                        r = node_map_set(m, "api", report_usage_node(&run->usage, 6));
+                        r = node_map_set(m, "api", report_usage_node(content_only && run->cache == CACHE_HIT
+                                                                             ? &run->cached_usage : &run->usage, 6));
+                if (r >= 0 && !content_only && run->cache != CACHE_OFF)
+                        r = node_map_set_string(m, "cache", run->cache == CACHE_HIT ? "hit" : "miss");
                 if (r >= 0 && run->refused && run->refused->n > 0)
                         r = node_map_set(m, "refused", node_dup(run->refused));
                 if (r >= 0 && run->syntax_errors_before >= 0) {
@@ -187,11 +192,20 @@ struct node *report_usage_node(const struct gen_usage *u, int cost_decimals) {
         return m;
 }
 
+/* The job's calls (real ones only) and how many atoms came from the atom cache. */
 static struct node *api_node(const struct report_job *j) {
         struct gen_usage u = { 0 };
-        for (size_t i = 0; i < j->dag->n_atoms; i++)
+        uint64_t hits = 0;
+        for (size_t i = 0; j->atoms && i < j->dag->n_atoms; i++) {
                 gen_usage_add(&u, &j->atoms[i].usage);
-        return report_usage_node(&u, 4);
+                hits += j->atoms[i].cache == CACHE_HIT;
+        }
+        struct node *m = report_usage_node(&u, 4);
+        if (m && node_map_set(m, "cache_hits", node_new_uint(hits)) < 0) {
+                node_free(m);
+                return NULL;
+        }
+        return m;
 }
 
 static struct node *backend_node(const struct report_job *j) {

@@ -23,6 +23,8 @@
 #include "format/node.h"
 
 enum run_state { RUN_PENDING, RUN_RUNNING, RUN_OK, RUN_FAILED, RUN_SKIPPED };
+/* The atom cache (docs/cache.md): not used for the atom, its text came from it, or not. */
+enum report_cache { CACHE_OFF, CACHE_HIT, CACHE_MISS };
 
 /* One atom's run, as the reports show it. */
 struct report_atom {
@@ -38,6 +40,8 @@ struct report_atom {
         long syntax_errors_before;       /* before repair calls; -1 when none were made */
         unsigned repair_calls;
         const struct node *refused;      /* files a model's reply offered for other paths */
+        enum report_cache cache;
+        struct gen_usage cached_usage;   /* a hit: the usage of the calls that wrote the entry */
 };
 
 /* Everything the reports write about one job: plain figures, filled by the job that owns

@@ -73,9 +73,25 @@ static int hybrid_generate(const struct gen_request *req, struct strbuf *out, st
         return model_generate(p, req, draft.len ? strbuf_str(&draft) : NULL, out, usage, ret_error);
 }
 
+/* The bank's files, the plan and, for an atom a model writes, the model's part (with the
+ * draft's text given to it, which the bank's files and the spec excerpt decide too). */
+static int hybrid_key(const struct gen_request *req, struct sha256_ctx *c) {
+        const struct model_provider *p = model_provider_find(req->options->hybrid_model);
+        enum pattern_plan plan;
+        int r = pattern_atom_plan(req->options, req->spec, req->atom, &plan);
+        if (r < 0)
+                return r;
+        backend_key_adds(c, "hybrid.model_backend", req->options->hybrid_model);
+        backend_key_adds(c, "hybrid.plan", plan == PATTERN_WRITES ? "pattern" : plan == PATTERN_DRAFT ? "draft" : "model");
+        if ((r = pattern_cache_key(req->options, c)) < 0 || plan == PATTERN_WRITES || !p)
+                return r;
+        return model_cache_key(p, req, NULL, c);
+}
+
 const struct backend backend_hybrid = {
         .name = "hybrid",
         .deterministic = false,
         .check = hybrid_check,
         .generate = hybrid_generate,
+        .cache_key = hybrid_key,
 };

@@ -6,9 +6,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "backend/backend.h"
 #include "model.h"
+#include "prompt.h"
+#include "shared/macro.h"
 
 int model_check(const struct model_provider *p, const struct backend_options *o, const char *dag_file,
                  struct diags *d) {
@@ -50,11 +54,37 @@ static int generate_openai(const struct gen_request *req, struct strbuf *out, st
         return model_generate(&model_openai, req, NULL, out, usage, ret_error);
 }
 
+int model_cache_key(const struct model_provider *p, const struct gen_request *req, const char *draft,
+                    struct sha256_ctx *c) {
+        const struct backend_options *o = req->options;
+        const struct model_settings *ms = p == &model_anthropic ? o->anthropic : o->openai;
+        _cleanup_free_ char *error = NULL;
+        char num[128];
+        if (!ms)
+                return -EINVAL;
+        backend_key_adds(c, "model.provider", p->name);
+        backend_key_adds(c, "model.name", o->model ? o->model : ms->model);
+        (void) snprintf(num, sizeof(num), "%u %.17g %d %u", ms->max_tokens, ms->temperature, o->repair,
+                        o->repair ? o->repair_attempts : 0);
+        backend_key_adds(c, "model.settings", num);
+        backend_key_adds(c, "model.token_param", p == &model_openai ? ms->token_param : NULL);
+        return prompt_cache_key(req, draft, c, &error);
+}
+
+static int key_anthropic(const struct gen_request *req, struct sha256_ctx *c) {
+        return model_cache_key(&model_anthropic, req, NULL, c);
+}
+
+static int key_openai(const struct gen_request *req, struct sha256_ctx *c) {
+        return model_cache_key(&model_openai, req, NULL, c);
+}
+
 const struct backend backend_anthropic = {
         .name = "anthropic",
         .deterministic = false,
         .check = check_anthropic,
         .generate = generate_anthropic,
+        .cache_key = key_anthropic,
 };
 
 const struct backend backend_openai = {
@@ -62,4 +92,5 @@ const struct backend backend_openai = {
         .deterministic = false,
         .check = check_openai,
         .generate = generate_openai,
+        .cache_key = key_openai,
 };

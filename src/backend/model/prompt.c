@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backend/template.h"
+#include "format/doc.h"
 #include "prompt.h"
 #include "shared/fs.h"
 #include "shared/macro.h"
@@ -162,4 +163,36 @@ int prompt_repair(const struct gen_request *req, const char *text, const struct 
             node_map_set(ctx, "errors", errors ? node_dup(errors) : node_new_seq()) < 0)
                 return -ENOMEM;
         return render(req, "repair", ctx, ret, ret_error);
+}
+
+int prompt_cache_key(const struct gen_request *req, const char *draft, struct sha256_ctx *c, char **ret_error) {
+        static const char *const names[] = { "system", "atom", "repair" };
+        _cleanup_free_ char *user = NULL;
+        _cleanup_node_ struct node *layout = node_new_seq();
+        _cleanup_strbuf_ struct strbuf yaml = STRBUF_INIT;
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                _cleanup_free_ char *text = NULL;
+                size_t len = 0;
+                r = load((void *) req->options, names[i], &text, &len);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                backend_key_adds(c, "prompt.template", names[i]);
+                backend_key_add(c, "prompt.text", text, len);
+        }
+        /* the system part's layout; its spec is the excerpt in the common key */
+        if (!layout)
+                return -ENOMEM;
+        for (size_t i = 0; i < req->dag->n_atoms; i++)
+                if (node_seq_append(layout, atom_node(&req->dag->atoms[i])) < 0)
+                        return -ENOMEM;
+        strbuf_init(&yaml, 0);
+        if ((r = doc_emit_yaml(layout, &yaml)) < 0)
+                return r;
+        backend_key_add(c, "prompt.layout", yaml.buf ? yaml.buf : "", yaml.len);
+        if ((r = prompt_atom(req, draft, &user, ret_error)) < 0)
+                return r;
+        backend_key_adds(c, "prompt.user", user);
+        return 0;
 }

@@ -22,3 +22,7 @@ int prompt_repair(const struct gen_request *req, const char *text, const struct 
                   char **ret, char **ret_error);
 /* Keeps only a Python file's signature lines (malloc'd). */
 char *prompt_signatures(const char *text);
+/* The atom cache (backend.h): adds the three templates' texts, the project layout of the
+ * system part and the atom's own request text (prompt_atom() with draft) to c; the whole
+ * spec of the system part is not added (the common key has the atom's excerpt). */
+int prompt_cache_key(const struct gen_request *req, const char *draft, struct sha256_ctx *c, char **ret_error);

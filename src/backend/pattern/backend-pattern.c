@@ -17,6 +17,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -470,9 +471,53 @@ out:
         return r;
 }
 
+/* Every file of the bank's directories, by name, in the order they are searched (a user's
+ * pattern directory, then the built-in one): a change of any template changes the key of
+ * every atom the bank writes. */
+static int hash_dir(const char *dir, struct sha256_ctx *c) {
+        struct dirent **names = NULL;
+        int n = scandir(dir, &names, NULL, alphasort), r = 0;
+        if (n < 0)
+                return errno == ENOENT ? 0 : -errno;
+        backend_key_adds(c, "pattern.dir", dir);
+        for (int i = 0; i < n; i++) {
+                _cleanup_free_ char *path = NULL, *text = NULL;
+                size_t len = 0;
+                if (r >= 0 && names[i]->d_name[0] != '.' && (path = path_join(dir, names[i]->d_name))) {
+                        int k = read_file_bounded(path, MAX_TEMPLATE, &text, &len);
+                        if (k >= 0) {
+                                backend_key_adds(c, "pattern.file", names[i]->d_name);
+                                backend_key_add(c, "pattern.text", text, len);
+                        } else if (k != -EISDIR && k != -EINVAL && k != -ENOENT)
+                                r = k;
+                } else if (r >= 0 && names[i]->d_name[0] != '.')
+                        r = -ENOMEM;
+                free(names[i]);
+        }
+        free(names);
+        return r;
+}
+
+int pattern_cache_key(const struct backend_options *o, struct sha256_ctx *c) {
+        _cleanup_free_ char *builtin = o->datadir ? path_join(o->datadir, "patterns") : NULL;
+        int r = 0;
+        if (o->datadir && !builtin)
+                return -ENOMEM;
+        if (o->patterns_dir)
+                r = hash_dir(o->patterns_dir, c);
+        if (r >= 0 && builtin)
+                r = hash_dir(builtin, c);
+        return r;
+}
+
+static int pattern_key(const struct gen_request *req, struct sha256_ctx *c) {
+        return pattern_cache_key(req->options, c);
+}
+
 const struct backend backend_pattern = {
         .name = "pattern",
         .deterministic = true,
         .check = pattern_check,
         .generate = pattern_generate,
+        .cache_key = pattern_key,
 };

@@ -18,3 +18,5 @@ int pattern_atom_plan(const struct backend_options *o, const struct spec *spec, 
                       enum pattern_plan *ret);
 int pattern_check_hybrid(const struct backend_options *o, const struct spec *spec, const struct dag *dag,
                          const char *dag_file, struct diags *d);
+/* The atom cache: adds every file of the bank's directories to c (backend.h). */
+int pattern_cache_key(const struct backend_options *o, struct sha256_ctx *c);
