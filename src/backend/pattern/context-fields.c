@@ -83,8 +83,11 @@ static char *sa_type(const struct entity *e, const struct field *f) {
         int r;
         strbuf_init(&sb, 0);
         r = strbuf_adds(&sb, "sa.Enum(");
-        for (size_t i = 0; i < f->n_values && r >= 0; i++)
-                r = strbuf_addf(&sb, "%s\"%s\"", i ? ", " : "", f->values[i]);
+        for (size_t i = 0; i < f->n_values && r >= 0; i++) {
+                r = strbuf_adds(&sb, i ? ", " : "");
+                if (r >= 0)
+                        r = context_add_py_str(&sb, f->values[i]);
+        }
         if (r >= 0)
                 r = strbuf_addf(&sb, ", name=\"%s_%s\", native_enum=False)", e->table, f->name);
         if (r < 0) {
