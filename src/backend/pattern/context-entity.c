@@ -80,8 +80,10 @@ static int schema_imports(const struct spec *s, const struct layout *L, const st
                 TRY(context_imp_from(im, IMP_STDLIB, "typing", "Any"));
                 TRY(context_imp_from(im, IMP_STDLIB, "typing", "Dict"));
         }
-        if (entity_has_type(e, FT_ENUM))
+        if (entity_has_type(e, FT_ENUM)) {
                 TRY(context_imp_from(im, IMP_STDLIB, "typing", "Literal"));
+                TRY(context_imp_plain(im, IMP_STDLIB, "import enum"));
+        }
         if (entity_has_type(e, FT_DECIMAL))
                 TRY(context_imp_from(im, IMP_STDLIB, "decimal", "Decimal"));
         if (entity_has_type(e, FT_UUID))

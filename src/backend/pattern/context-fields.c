@@ -480,7 +480,11 @@ static int field_fill(const struct spec *s, const struct entity *e, const struct
                 _cleanup_node_ struct node *v = node_new_map();
                 if (!v)
                         return -ENOMEM;
+                _cleanup_free_ char *member = spec_enum_member(f->values[i]);
+                if (!member)
+                        return -ENOMEM;
                 TRY(put_str(v, "value", f->values[i]));
+                TRY(put_str(v, "member", member));
                 TRY(node_seq_append(values, TAKE_PTR(v)));
         }
         TRY(mark_last(values));

@@ -264,7 +264,6 @@ static int layout_ctx(const struct spec *s, const struct layout *L, struct node 
                 TRY(put_str(rm, "alias", alias));
                 TRY(node_seq_append(routes, TAKE_PTR(rm)));
         }
-        TRY(mark_last(routes));
         TRY(put(m, "route_modules", TAKE_PTR(routes)));
         for (size_t i = 0; i < s->n_entities; i++) {
                 _cleanup_free_ char *cls = context_class_name_of(&s->entities[i]);
@@ -275,13 +274,6 @@ static int layout_ctx(const struct spec *s, const struct layout *L, struct node 
         TRY(put(m, "model_classes", TAKE_PTR(models)));
         *ret = TAKE_PTR(m);
         return 0;
-}
-
-static bool dag_has_route_for(const struct dag *dag, const struct entity *e) {
-        for (size_t i = 0; dag && i < dag->n_atoms; i++)
-                if (dag->atoms[i].kind == AK_ROUTE && streq_ptr(dag->atoms[i].entity, e->name))
-                        return true;
-        return false;
 }
 
 static int project_ctx(const struct spec *s, struct node **ret) {
@@ -329,18 +321,16 @@ static int project_ctx(const struct spec *s, struct node **ret) {
         return 0;
 }
 
-static int context_build(const struct spec *spec, const struct dag *dag, const struct layout *L,
-                         struct node **ret) {
+static int context_build(const struct spec *spec, const struct layout *L, struct node **ret) {
         _cleanup_node_ struct node *root = node_new_map();
         _cleanup_node_ struct node *ents = node_new_seq(), *ordered = node_new_seq();
         _cleanup_node_ struct node *reversed = node_new_seq(), *assocs = node_new_seq();
         _cleanup_node_ struct node *eps = node_new_seq(), *rules = node_new_seq();
-        _cleanup_node_ struct node *routes = node_new_seq();
         _cleanup_free_ size_t *order = calloc(spec->n_entities + 1, sizeof(size_t));
         struct node *project = NULL;
         struct imports im = { .n = 0 };
 
-        if (!root || !ents || !ordered || !reversed || !assocs || !eps || !rules || !routes || !order)
+        if (!root || !ents || !ordered || !reversed || !assocs || !eps || !rules || !order)
                 return -ENOMEM;
         TRY(project_ctx(spec, &project));
         TRY(put(root, "project", project));
@@ -352,17 +342,6 @@ static int context_build(const struct spec *spec, const struct dag *dag, const s
                 const struct node *owned = node_get(ec, "association_tables");
                 for (size_t j = 0; owned && j < owned->n; j++)
                         TRY(node_seq_append(assocs, node_dup(owned->items[j])));
-                const struct entity *e = &spec->entities[i];
-                if (dag ? dag_has_route_for(dag, e) : node_get(ec, "endpoints")->n > 0) {
-                        _cleanup_node_ struct node *rm = node_new_map();
-                        if (!rm)
-                                return -ENOMEM;
-                        TRY(put_str(rm, "table", e->table));
-                        TRY(put_str(rm, "snake", e->snake));
-                        TRY(put_strf(rm, "router", "%s_router", e->table));
-                        TRY(put_str(rm, "entity", e->name));
-                        TRY(node_seq_append(routes, TAKE_PTR(rm)));
-                }
         }
         TRY(fk_order(spec, order));
         for (size_t i = 0; i < spec->n_entities; i++) {
@@ -384,7 +363,6 @@ static int context_build(const struct spec *spec, const struct dag *dag, const s
                 TRY(node_seq_append(rules, rc));
         }
         TRY(mark_last(ents));
-        TRY(mark_last(routes));
         TRY(put_int(root, "n_entities", (long long) ents->n));
         TRY(put_int(root, "n_endpoints", (long long) eps->n));
         TRY(put_int(root, "n_rules", (long long) rules->n));
@@ -395,14 +373,13 @@ static int context_build(const struct spec *spec, const struct dag *dag, const s
                 regex_rules = regex_rules || spec->rules[i].kind == RULE_REGEX;
         TRY(put_bool(root, "has_regex_rules", regex_rules));
         TRY(put_bool(root, "has_association_tables", assocs->n > 0));
-        TRY(put_bool(root, "has_routes", routes->n > 0));
+        TRY(put_bool(root, "has_routes", L->n_routes > 0));
         TRY(put(root, "entities", TAKE_PTR(ents)));
         TRY(put(root, "tables_in_order", TAKE_PTR(ordered)));
         TRY(put(root, "tables_in_reverse_order", TAKE_PTR(reversed)));
         TRY(put(root, "association_tables", TAKE_PTR(assocs)));
         TRY(put(root, "endpoints", TAKE_PTR(eps)));
         TRY(put(root, "rules", TAKE_PTR(rules)));
-        TRY(put(root, "route_modules", TAKE_PTR(routes)));
         TRY(context_with_imports(root, "conftest_imports", conftest_imports(spec, L, &im), &im));
         TRY(context_with_imports(root, "test_models_imports", test_models_imports(spec, L, &im), &im));
         TRY(context_with_imports(root, "test_rules_imports", test_rules_imports(spec, L, &im), &im));
@@ -420,7 +397,7 @@ int context_new(const struct spec *spec, const struct dag *dag, struct node **re
         int r = context_layout_init(spec, dag, &L);
         if (r < 0)
                 return r;
-        r = context_build(spec, dag, &L, ret);
+        r = context_build(spec, &L, ret);
         context_layout_clear(&L);
         return r;
 }
@@ -453,7 +430,7 @@ static int atom_build(const struct spec *spec, const struct dag *dag, const stru
         _cleanup_free_ char *desc = context_one_line(atom->description);
         if (!a || !desc)
                 return -ENOMEM;
-        TRY(context_build(spec, dag, L, &root));
+        TRY(context_build(spec, L, &root));
 
         TRY(put_str(a, "id", atom->id));
         TRY(put_str(a, "kind", atom_kind_name(atom->kind)));
