@@ -12,10 +12,11 @@
  * can be derived from, an endpoint path shape routes cannot serve, ...). file names the
  * spec in those diagnostics (may be NULL). It returns 0, -EINVAL (diagnostics added) or
  * -ENOMEM.
- * context_new() builds the whole-project context (keys: project, entities, endpoints,
- * rules, association_tables, tables_in_order, tables_in_reverse_order, route_modules);
- * context_for_atom() builds it and adds the atom's own keys (atom, entity and, for
- * route atoms, route_endpoints). Both return 0 with *ret or a negative errno.
+ * context_new() builds the whole-project context (keys: project, layout, entities,
+ * endpoints, rules, association_tables, tables_in_order, tables_in_reverse_order, import
+ * groups); every module path in it comes from the DAG's targets (context-layout.c).
+ * context_for_atom() builds it and adds the atom's own keys (atom, entity, package and,
+ * for route atoms, route_endpoints). Both return 0 with *ret or a negative errno.
  */
 #pragma once
 
@@ -25,11 +26,19 @@
 #include "format/spec.h"
 
 int context_check(const struct spec *spec, const char *file, struct diags *d);
+/* What the DAG's layout lacks for a working project (a module a file imports, a package
+ * atom, an importable target name) and route atoms claiming one endpoint, as
+ * diagnostics against file: 0, -EINVAL or -ENOMEM. */
+int context_layout_check(const struct spec *spec, const struct dag *dag, const char *file,
+                         struct diags *d);
 int context_new(const struct spec *spec, const struct dag *dag, struct node **ret);
 int context_for_atom(const struct spec *spec, const struct dag *dag, const struct atom *atom,
                      struct node **ret);
 
-/* The endpoints a route atom implements: those of its entity with its operation. */
+/* Whether a route atom writes ep: an endpoint of its entity with its operation, or any
+ * non-custom one of its entity when the atom has no operation. */
+bool context_route_claims(const struct atom *atom, const struct endpoint *ep);
+/* The endpoints a route atom implements (context_route_claims()). */
 size_t context_route_endpoints(const struct spec *spec, const struct atom *atom,
                                const struct endpoint **ret, size_t max);
 
