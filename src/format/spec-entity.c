@@ -125,12 +125,37 @@ static void parse_values(struct vctx *c, const struct node *v, const char *path,
                              node_kind_name(item));
                         continue;
                 }
-                if (!spec_check_ident(c, item, ipath, NULL, "enum value", item->value, ID_ENUM))
+                if (!*item->value || strlen(item->value) > ENUM_VALUE_MAX) {
+                        verr(c, item, ipath, NULL, "enum value must be a non-empty string of at most %d bytes",
+                             ENUM_VALUE_MAX);
                         continue;
+                }
                 if (lookup((const char *const *) f->values, f->n_values, item->value) >= 0) {
                         verr(c, item, ipath, NULL, "duplicate enum value '%s'", item->value);
                         continue;
                 }
+                /* the generated code names the values: two must not get one name */
+                _cleanup_free_ char *member = spec_enum_member(item->value);
+                if (!member) {
+                        c->oom = true;
+                        return;
+                }
+                bool clash = false;
+                for (size_t j = 0; j < f->n_values && !clash; j++) {
+                        _cleanup_free_ char *other = spec_enum_member(f->values[j]);
+                        if (!other) {
+                                c->oom = true;
+                                return;
+                        }
+                        if (streq(other, member)) {
+                                verr(c, item, ipath, NULL,
+                                     "enum values '%s' and '%s' both get the member name %s in the generated code",
+                                     f->values[j], item->value, member);
+                                clash = true;
+                        }
+                }
+                if (clash)
+                        continue;
                 f->values[f->n_values++] = spec_vdup(c, item->value);
         }
 }

@@ -103,7 +103,7 @@ const struct node *spec_get_seq(struct vctx *c, const struct node *map, const ch
 
 /* ID_FIELD: snake_case, and a Python keyword is allowed: field names become columns and
  * JSON keys as written, and the backend renames the Python attribute ("class" -> class_). */
-enum ident_style { ID_SNAKE, ID_PASCAL, ID_ENUM, ID_FIELD };
+enum ident_style { ID_SNAKE, ID_PASCAL, ID_FIELD };
 
 /* Checks a name that becomes a Python identifier; what is e.g. "field name". */
 bool spec_check_ident(struct vctx *c, const struct node *at, const char *path, const char *key,

@@ -77,6 +77,32 @@ const char *rule_kind_name(enum rule_kind k) {
 
 /* ---- naming ---- */
 
+char *spec_enum_member(const char *value) {
+        size_t len = strlen(value);
+        char *out = malloc(len + strlen("VALUE_") + 1), *p = out;
+        bool gap = false;
+        if (!out)
+                return NULL;
+        for (const char *s = value; *s; s++) {
+                char ch = *s;
+                bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+                if (!alnum) {
+                        gap = p > out;
+                        continue;
+                }
+                if (p == out && ch >= '0' && ch <= '9')
+                        p = stpcpy(p, "VALUE_");
+                else if (gap)
+                        *p++ = '_';
+                gap = false;
+                *p++ = ch >= 'a' && ch <= 'z' ? (char) (ch - 'a' + 'A') : ch;
+        }
+        if (p == out)
+                p = stpcpy(p, "VALUE");
+        *p = '\0';
+        return out;
+}
+
 char *snake_case(const char *pascal) {
         size_t len = strlen(pascal);
         char *out = malloc(len * 2 + 1), *p = out;
@@ -122,15 +148,6 @@ bool spec_is_pascal(const char *s) {
                 return false;
         for (; *s; s++)
                 if (!isascii((unsigned char) *s) || !isalnum((unsigned char) *s))
-                        return false;
-        return true;
-}
-
-static bool is_identifier(const char *s) {
-        if (!(isascii((unsigned char) *s) && (isalpha((unsigned char) *s) || *s == '_')))
-                return false;
-        for (; *s; s++)
-                if (!isascii((unsigned char) *s) || !(isalnum((unsigned char) *s) || *s == '_'))
                         return false;
         return true;
 }
@@ -269,11 +286,9 @@ const struct node *spec_get_seq(struct vctx *c, const struct node *map, const ch
 bool spec_check_ident(struct vctx *c, const struct node *at, const char *path, const char *key,
                       const char *what, const char *s, enum ident_style style) {
         static const char *const patterns[] = {
-                "[a-z][a-z0-9_]*", "[A-Z][A-Za-z0-9]*", "[A-Za-z_][A-Za-z0-9_]*", "[a-z][a-z0-9_]*",
+                "[a-z][a-z0-9_]*", "[A-Z][A-Za-z0-9]*", "[a-z][a-z0-9_]*",
         };
-        bool ok = style == ID_SNAKE || style == ID_FIELD ? is_snake(s)
-                  : style == ID_PASCAL                   ? spec_is_pascal(s)
-                                                         : is_identifier(s);
+        bool ok = style == ID_PASCAL ? spec_is_pascal(s) : is_snake(s);
         if (!ok) {
                 verr(c, at, path, key, "invalid %s '%s': must match %s", what, s, patterns[style]);
                 return false;

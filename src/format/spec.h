@@ -137,6 +137,13 @@ const char *rule_kind_name(enum rule_kind k);
 
 /* "TaskItem" -> "task_item"; NULL on ENOMEM. */
 char *snake_case(const char *pascal);
+/* The longest enum value, in bytes (the column is a VARCHAR of the longest value). */
+#define ENUM_VALUE_MAX 255
+/* The Python member name of an enum value: letters and digits upper-cased, every other
+ * run of characters one "_", no "_" at either end ("checked-in" -> "CHECKED_IN",
+ * "no show" -> "NO_SHOW"); "VALUE_" before a leading digit ("1st" -> "VALUE_1ST") and
+ * "VALUE" for a value without letters or digits. NULL on ENOMEM. */
+char *spec_enum_member(const char *value);
 /* "task_item" -> "task_items", "category" -> "categories", "box" -> "boxes". */
 char *plural(const char *snake);
 /* The candidate closest to word (edit distance at most 2, transpositions counting 1),

@@ -1,43 +1,86 @@
 #!/bin/sh
-# pattern-python.sh - the pattern backend's projects work: for the reference job and nine
-# more specs (tests/data/specs/pattern-*.yaml) the generated project passes its own pytest
-# suite, pyflakes and mypy, `alembic upgrade head` creates every table on SQLite, and the
-# app's OpenAPI document lists every endpoint of the spec. Uses Debian's python3 packages.
-# (In the sanitizer build only the generation runs: the Python checks do not depend on it.)
+# pattern-python.sh - the pattern backend's projects work, whatever the DAG's layout: for the
+# reference job and every spec of tests/data/specs/pattern-*.yaml the generated project
+# passes its own pytest suite, pyflakes and mypy, `alembic upgrade head` creates every table
+# on SQLite, and the app's OpenAPI document lists every endpoint of the spec.
+# Each spec runs with the planner's DAG, then with DAGs rewritten by dag-shapes.py into the
+# other shapes a user draws (per-entity routes with lowercased modules, a flat app/ package
+# with shared modules, a mixed one): in `make check` every spec gets the planner's shape and
+# the reference job gets every shape; `make check-shapes`
+# (PATTERN_SHAPES=all) gives every spec every shape. The projects are checked two at a
+# time. Uses Debian's python3 packages. (In the sanitizer build only the generation runs.)
 . "$(dirname "$0")/lib.sh"
 
-sp=$(new_spool py)
-cp -r "$REF" "$sp/inbox/taskmanager"
-for s in library clinic inventory social misc shop fieldnames rules stdnames; do
-        "$PY" -c 'import sys, yaml; yaml.safe_dump({"spec": yaml.safe_load(open(sys.argv[1]))}, open(sys.argv[2], "w"), sort_keys=False)' \
-                "$top_srcdir/tests/data/specs/pattern-$s.yaml" "$sp/inbox/$s.job.yaml"
-done
-run_once "$sp"
-check "ten specs generate (exit 0)" test "$RC" -eq 0
-[ "$RC" -eq 0 ] || diag < "$sp.err"
+specs="library clinic inventory social misc shop fieldnames rules stdnames enums"
+if [ "${PATTERN_SHAPES:-}" = all ]; then full="taskmanager $specs"; else full="taskmanager"; fi
 
-for job in taskmanager library clinic inventory social misc shop fieldnames rules stdnames; do
-        m="$sp/outbox/$job.metrics.yaml"
+planned=$(new_spool py)
+cp -r "$REF" "$planned/inbox/taskmanager"
+for s in $specs; do
+        "$PY" -c 'import sys, yaml; yaml.safe_dump({"spec": yaml.safe_load(open(sys.argv[1]))}, open(sys.argv[2], "w"), sort_keys=False)' \
+                "$top_srcdir/tests/data/specs/pattern-$s.yaml" "$planned/inbox/$s.job.yaml"
+done
+run_once "$planned"
+check "every spec generates with the planner's DAG (exit 0)" test "$RC" -eq 0
+[ "$RC" -eq 0 ] || diag < "$planned.err"
+
+# the other shapes, from the plans that ran
+shaped=$(new_spool shaped)
+jobs=""
+for job in $full; do
+        tar -xzf "$planned/outbox/$job.tar.gz" -C "$WORK" "$job/.codegen/dag.json" "$job/.codegen/spec.yaml" || continue
+        for shape in entity flat mixed; do
+                d="$shaped/inbox/$job-$shape"; mkdir -p "$d"
+                cp "$WORK/$job/.codegen/spec.yaml" "$d/spec.yaml"
+                "$PY" "$top_srcdir/tests/e2e/dag-shapes.py" "$shape" "$WORK/$job/.codegen/dag.json" \
+                        "$d/spec.yaml" "$d/dag.json" && jobs="$jobs $job-$shape"
+        done
+done
+run_once "$shaped"
+check "every shaped DAG generates (exit 0)" test "$RC" -eq 0
+[ "$RC" -eq 0 ] || diag < "$shaped.err"
+
+all=""
+for job in taskmanager $specs; do all="$all $planned/outbox/$job"; done
+for job in $jobs; do all="$all $shaped/outbox/$job"; done
+for out in $all; do
+        m="$out.metrics.yaml"; job=${out##*/}
         check "$job: every success criterion is true" yq_true "$m" "all(d['success_criteria'].values())"
         check "$job: every entity and endpoint found in the code" yq_true "$m" \
                 "d['quality']['entities']['found'] == d['quality']['entities']['expected'] > 0 and d['quality']['endpoints']['found'] == d['quality']['endpoints']['expected'] > 0"
 done
-check "the reference job has 40-60 files and at least 1,000 lines" yq_true "$sp/outbox/taskmanager.metrics.yaml" \
+check "the reference job has 40-60 files and at least 1,000 lines" yq_true "$planned/outbox/taskmanager.metrics.yaml" \
         "40 <= d['files']['total'] <= 60 and d['loc']['total'] >= 1000"
 
 if [ -n "${SANITIZERS:-}" ]; then finish; exit $?; fi
 
-for job in taskmanager library clinic inventory social misc shop fieldnames rules stdnames; do
-        x="$WORK/x-$job"; mkdir -p "$x"
-        tar -xzf "$sp/outbox/$job.tar.gz" -C "$x"
+# check_project OUT SLOT: the Python checks of one generated project, as lines "ok|not ok DESC"
+# in OUT.tap (with the failure's output after each "not ok" line, prefixed with "# ").
+# Projects checked one after the other share mypy's cache (SLOT): the stubs of FastAPI,
+# SQLAlchemy and Pydantic are analysed once per slot.
+check_project() {
+        out=$1; slot=$2; job=${out##*/}; x="$WORK/x-$job"; tap="$WORK/$job.tap"
+        : > "$tap"
+        mkdir -p "$x" && tar -xzf "$out.tar.gz" -C "$x"
         proj=$(echo "$x"/*)
-        check "$job: pytest passes" sh -c "cd '$proj' && '$PY' -m pytest -q -p no:cacheprovider > '$WORK/$job.pytest' 2>&1 || { tail -40 '$WORK/$job.pytest'; exit 1; }"
-        check "$job: pytest ran tests" grep -qE '^[0-9]+ passed' "$WORK/$job.pytest"
-        check "$job: pyflakes is clean" sh -c "cd '$proj' && '$PY' -m pyflakes ."
-        check "$job: mypy is clean" sh -c "cd '$proj' && '$PY' -m mypy --ignore-missing-imports --cache-dir '$WORK/mypy-cache' src"
-        check "$job: alembic upgrade head creates every table" sh -c "
-                cd '$proj/migrations' && rm -f *.db ../*.db &&
-                DATABASE_URL='sqlite:///$WORK/$job-alembic.db' '$PY' -m alembic -c alembic.ini upgrade head &&
+        # the project's own layout: the app module and the alembic.ini the DAG asked for
+        main=$("$PY" -c 'import json, sys; print(next(a["target"] for a in json.load(open(sys.argv[1]))["atoms"] if a["kind"] == "app" and "error" not in a["target"].rsplit("/", 1)[-1]))' "$proj/.codegen/dag.json")
+        ini=$("$PY" -c 'import json, sys; print(next(a["target"] for a in json.load(open(sys.argv[1]))["atoms"] if a["target"].endswith("alembic.ini")))' "$proj/.codegen/dag.json")
+        module=$(echo "${main%.py}" | tr / .)
+        pkg=${main%%/*}
+        pc() {
+                desc=$1; shift
+                if "$@" > "$WORK/$job.out" 2>&1; then echo "ok - $job: $desc" >> "$tap"; else
+                        echo "not ok - $job: $desc" >> "$tap"; sed 's/^/# /' "$WORK/$job.out" | head -40 >> "$tap"
+                fi
+        }
+        pc "pytest passes" sh -c "cd '$proj' && '$PY' -m pytest -q -p no:cacheprovider > '$WORK/$job.pytest' 2>&1 || { tail -40 '$WORK/$job.pytest'; exit 1; }"
+        pc "pytest ran tests" grep -qE '^[0-9]+ passed' "$WORK/$job.pytest"
+        pc "pyflakes is clean" sh -c "cd '$proj' && '$PY' -m pyflakes ."
+        pc "mypy is clean ($pkg)" sh -c "cd '$proj' && '$PY' -m mypy --ignore-missing-imports --cache-dir '$WORK/mypy-$slot' '$pkg'"
+        pc "alembic upgrade head creates every table ($ini)" sh -c "
+                cd '$proj' &&
+                DATABASE_URL='sqlite:///$WORK/$job-alembic.db' '$PY' -m alembic -c '$ini' upgrade head &&
                 '$PY' - '$WORK/$job-alembic.db' '$proj/.codegen/spec.yaml' <<'PYEOF'
 import re, sqlite3, sys, yaml
 db, spec = sys.argv[1], yaml.safe_load(open(sys.argv[2]))
@@ -51,18 +94,17 @@ want = {e.get('table') or plural(snake(e['name'])) for e in spec['entities']}
 missing = want - have
 assert not missing, 'missing tables: %s (have %s)' % (missing, have)
 PYEOF"
-        check "$job: the OpenAPI document lists every endpoint" sh -c "
-                cd '$proj' && '$PY' - '$proj/.codegen/spec.yaml' <<'PYEOF'
-import sys, yaml
-from src.main import app
+        pc "the OpenAPI document of $module lists every endpoint" sh -c "
+                cd '$proj' && '$PY' - '$proj/.codegen/spec.yaml' '$module' <<'PYEOF'
+import importlib, re, sys, yaml
 spec = yaml.safe_load(open(sys.argv[1]))
+app = importlib.import_module(sys.argv[2]).app
 prefix = (spec.get('config') or {}).get('api_prefix', '/api').rstrip('/')
 paths = app.openapi()['paths']
 defaults = {'list': 'GET', 'create': 'POST', 'get': 'GET', 'update': 'PATCH', 'delete': 'DELETE'}
 missing = []
 for e in spec.get('endpoints', []):
     table = next(x for x in spec['entities'] if x['name'] == e['entity'])
-    import re
     snake = re.sub(r'(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])', '_', table['name']).lower()
     t = table.get('table') or (snake[:-1] + 'ies' if re.search('[^aeiou]y$', snake) else snake + ('es' if re.search('(s|x|z|ch|sh)$', snake) else 's'))
     path = e.get('path') or ('/' + t + ('/{id}' if e['operation'] in ('get', 'update', 'delete') else ''))
@@ -72,5 +114,25 @@ for e in spec.get('endpoints', []):
         missing.append((method, full))
 assert not missing, 'missing: %s; have %s' % (missing, sorted(paths))
 PYEOF"
+}
+
+# two projects at a time (the machine's two cores); results in order afterwards
+set -- $all
+while [ $# -gt 0 ]; do
+        check_project "$1" a & p1=$!
+        p2=
+        if [ $# -gt 1 ]; then check_project "$2" b & p2=$!; fi
+        wait "$p1"; [ -n "$p2" ] && wait "$p2"
+        shift; [ $# -gt 0 ] && shift
+done
+for out in $all; do
+        job=${out##*/}
+        while IFS= read -r line; do
+                case $line in
+                "ok - "*) ok "${line#ok - }" ;;
+                "not ok - "*) not_ok "${line#not ok - }" ;;
+                *) echo "$line" ;;
+                esac
+        done < "$WORK/$job.tap"
 done
 finish

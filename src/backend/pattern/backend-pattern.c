@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,9 +35,13 @@
 #define MAX_INDEX (1u << 20)
 #define MAX_OUTPUT (16u << 20)
 
+enum tristate { ANY, NO, YES };
+
 struct pattern {
         enum atom_kind kind;
-        char *target;   /* with placeholders */
+        enum tristate entity, operation; /* whether the atom must (not) have one */
+        char *file;     /* glob on the target's file name, or NULL */
+        char *target;   /* with placeholders, or NULL */
         char *template; /* with placeholders */
 };
 
@@ -53,6 +58,7 @@ struct bank {
 
 static void bank_clear(struct bank *b) {
         for (size_t i = 0; i < b->n; i++) {
+                free(b->v[i].file);
                 free(b->v[i].target);
                 free(b->v[i].template);
         }
@@ -106,8 +112,19 @@ static bool placeholders_known(const char *s) {
         return true;
 }
 
+static int tristate_of(const struct node *n, enum tristate *ret) {
+        if (!n) {
+                *ret = ANY;
+                return 0;
+        }
+        if (n->kind != NODE_SCALAR || n->quoted || (!streq(n->value, "true") && !streq(n->value, "false")))
+                return -EINVAL;
+        *ret = streq(n->value, "true") ? YES : NO;
+        return 0;
+}
+
 static int bank_entry(struct bank *b, const struct node *item, size_t i, struct diags *d) {
-        static const char *const keys[] = { "kind", "target", "template" };
+        static const char *const keys[] = { "kind", "entity", "operation", "file", "target", "template" };
         const char *file = b->index_path;
         size_t before = d->n + d->dropped;
         char path[64];
@@ -124,29 +141,41 @@ static int bank_entry(struct bank *b, const struct node *item, size_t i, struct 
                         known = known || streq(key->value, keys[j]);
                 if (!known && strncmp(key->value, "x-", 2) != 0)
                         r = diags_add(d, file, key->line, key->column, path,
-                                      "unknown key '%s' (known: kind, target, template)", key->value);
+                                      "unknown key '%s' (known: kind, entity, operation, file, target, template)",
+                                      key->value);
         }
         const struct node *kind = node_get(item, "kind"), *target = node_get(item, "target");
-        const struct node *tmpl = node_get(item, "template");
+        const struct node *tmpl = node_get(item, "template"), *glob = node_get(item, "file");
+        const struct node *ent = node_get(item, "entity"), *op = node_get(item, "operation");
+        enum tristate te = ANY, to = ANY;
         int k = kind && node_is_string(kind) ? atom_kind_from_name(kind->value) : -EINVAL;
         if (r >= 0 && k < 0)
                 r = diags_add(d, file, kind ? kind->line : item->line,
                               kind ? kind->column : item->column, path,
                               "pattern needs a 'kind' that is an atom kind");
-        if (r >= 0 && (!node_is_string(target) || !placeholders_known(target->value)))
-                r = diags_add(d, file, target ? target->line : item->line,
-                              target ? target->column : item->column, path,
-                              "pattern needs a 'target' (placeholders: {entity}, {table}, {Entity}, {operation})");
+        if (r >= 0 && tristate_of(ent, &te) < 0)
+                r = diags_add(d, file, ent->line, ent->column, path, "'entity' must be true or false");
+        if (r >= 0 && tristate_of(op, &to) < 0)
+                r = diags_add(d, file, op->line, op->column, path, "'operation' must be true or false");
+        if (r >= 0 && glob && (!node_is_string(glob) || strchr(glob->value, '/')))
+                r = diags_add(d, file, glob->line, glob->column, path,
+                              "'file' must be a file name pattern (a glob without '/')");
+        if (r >= 0 && target && (!node_is_string(target) || !placeholders_known(target->value)))
+                r = diags_add(d, file, target->line, target->column, path,
+                              "'target' must be a path (placeholders: {entity}, {table}, {Entity}, {operation})");
         if (r >= 0 && (!node_is_string(tmpl) || !placeholders_known(tmpl->value) ||
                        strchr(tmpl->value, '/')))
                 r = diags_add(d, file, tmpl ? tmpl->line : item->line,
                               tmpl ? tmpl->column : item->column, path,
                               "pattern needs a 'template': a file name of the bank");
-        if (r < 0 || d->n + d->dropped > before || k < 0 || !node_is_string(target) || !node_is_string(tmpl))
+        if (r < 0 || d->n + d->dropped > before || k < 0 || !node_is_string(tmpl))
                 return r;
-        struct pattern p = { .kind = (enum atom_kind) k, .target = strdup(target->value),
+        struct pattern p = { .kind = (enum atom_kind) k, .entity = te, .operation = to,
+                             .file = glob ? strdup(glob->value) : NULL,
+                             .target = target ? strdup(target->value) : NULL,
                              .template = strdup(tmpl->value) };
-        if (!p.target || !p.template) {
+        if ((glob && !p.file) || (target && !p.target) || !p.template) {
+                free(p.file);
                 free(p.target);
                 free(p.template);
                 return -ENOMEM;
@@ -228,29 +257,70 @@ static int load_partial(void *userdata, const char *name, char **ret, size_t *re
         return load_file(userdata, file, ret, ret_len);
 }
 
-/* The pattern for an atom and its expanded template name; -ENOENT when none matches. */
+static const char *base_name(const char *path) {
+        const char *slash = strrchr(path, '/');
+        return slash ? slash + 1 : path;
+}
+
+static bool tristate_ok(enum tristate t, const char *value) {
+        return t == ANY || (t == YES) == (value != NULL);
+}
+
+/* The pattern for an atom and its expanded template name; -ENOENT when none matches.
+ * An entry matches an atom of its kind that has (or lacks) an entity and an operation
+ * as the entry says, whose file name matches its `file` glob, whose target is its
+ * `target` once filled in, and that can fill in the placeholders of its template. */
 static int find_pattern(const struct bank *b, const struct spec *spec, const struct atom *a,
                         char **ret_template) {
         for (size_t i = 0; i < b->n; i++) {
                 const struct pattern *p = &b->v[i];
                 int err;
-                if (p->kind != a->kind)
+                if (p->kind != a->kind || !tristate_ok(p->entity, a->entity) ||
+                    !tristate_ok(p->operation, a->operation))
                         continue;
-                _cleanup_free_ char *t = expand(p->target, spec, a, &err);
-                if (!t) {
+                if (p->file && fnmatch(p->file, base_name(a->target), 0) != 0)
+                        continue;
+                if (p->target) {
+                        _cleanup_free_ char *t = expand(p->target, spec, a, &err);
+                        if (!t && err != -ENOENT)
+                                return err;
+                        if (!t || !streq(t, a->target))
+                                continue;
+                }
+                char *tmpl = expand(p->template, spec, a, &err);
+                if (!tmpl) {
                         if (err == -ENOENT)
                                 continue;
                         return err;
                 }
-                if (!streq(t, a->target))
-                        continue;
-                char *tmpl = expand(p->template, spec, a, &err);
-                if (!tmpl)
-                        return err == -ENOENT ? -ENOENT : err;
                 *ret_template = tmpl;
                 return 0;
         }
         return -ENOENT;
+}
+
+/* What the bank writes for atoms of a kind, for the hint of "no pattern for atom". */
+static char *bank_hint(const struct bank *b, enum atom_kind kind) {
+        struct strbuf sb;
+        int r = 0;
+        strbuf_init(&sb, 4096);
+        for (size_t i = 0; i < b->n && r >= 0; i++) {
+                const struct pattern *p = &b->v[i];
+                if (p->kind != kind)
+                        continue;
+                r = strbuf_addf(&sb, "%s%s%s%s%s%s", sb.len ? "; " : "",
+                                p->entity == YES ? "an entity" : p->entity == NO ? "no entity" : "any entity",
+                                p->operation == YES ? " and an operation" : p->operation == NO ? " without operation" : "",
+                                p->file ? ", a file named " : "", p->file ? p->file : "",
+                                p->target ? ", the target " : "");
+                if (r >= 0 && p->target)
+                        r = strbuf_adds(&sb, p->target);
+        }
+        if (r >= 0 && sb.len == 0)
+                r = strbuf_adds(&sb, "none");
+        char *s = r >= 0 ? strbuf_detach(&sb, NULL) : NULL;
+        strbuf_free(&sb);
+        return s;
 }
 
 static bool is_custom_route(const struct spec *spec, const struct atom *a) {
@@ -284,8 +354,7 @@ static int pattern_check(const struct backend_options *o, const struct spec *spe
                         const struct endpoint *ep;
                         if (a->entity && is_custom_route(spec, a))
                                 continue; /* reported with its endpoint below */
-                        if (!a->entity || !a->operation ||
-                            context_route_endpoints(spec, a, &ep, 1) == 0) {
+                        if (!a->entity || context_route_endpoints(spec, a, &ep, 1) == 0) {
                                 r = diags_add(d, dag_file, a->pos.line, a->pos.column, path,
                                               "route atom '%s' has no endpoint in the spec (entity '%s', operation '%s')",
                                               a->id, a->entity ? a->entity : "", a->operation ? a->operation : "");
@@ -294,9 +363,16 @@ static int pattern_check(const struct backend_options *o, const struct spec *spe
                 }
                 r = find_pattern(&b, spec, a, &tmpl);
                 if (r == -ENOENT) {
+                        _cleanup_free_ char *hint = bank_hint(&b, a->kind);
+                        if (!hint) {
+                                r = -ENOMEM;
+                                break;
+                        }
                         r = diags_add(d, dag_file, a->pos.line, a->pos.column, path,
-                                      "no pattern for atom '%s' (kind %s, target '%s')", a->id,
-                                      atom_kind_name(a->kind), a->target);
+                                      "no pattern for atom '%s' (kind %s, entity '%s', operation '%s', target '%s'); the bank writes %s atoms with: %s",
+                                      a->id, atom_kind_name(a->kind), a->entity ? a->entity : "",
+                                      a->operation ? a->operation : "", a->target,
+                                      atom_kind_name(a->kind), hint);
                         continue;
                 }
                 if (r < 0)
@@ -339,6 +415,8 @@ static int pattern_check(const struct backend_options *o, const struct spec *spe
                               ru->entity ? ru->entity : "", ru->field ? " on field '" : "",
                               ru->field ? ru->field : "", ru->field ? "'" : "");
         }
+        if (r >= 0 || r == -EINVAL)
+                r = context_layout_check(spec, dag, dag_file, d);
         if (r >= 0 || r == -EINVAL)
                 r = context_check(spec, spec->file, d);
         loader_clear(&l);

@@ -23,7 +23,8 @@ static const char *const rule_flags[_RULE_MAX] = {
         "is_transitions", "is_custom",
 };
 
-/* check_<field>_<kind>, numbered when an entity has two such rules. */
+/* check_<entity>_<field>_<kind> (entities may share a validation module), numbered when
+ * an entity has two such rules. */
 static char *rule_func(const struct spec *s, const struct rule *r) {
         unsigned nth = 0, total = 0;
         for (size_t i = 0; i < s->n_rules; i++) {
@@ -35,9 +36,11 @@ static char *rule_func(const struct spec *s, const struct rule *r) {
                 if (o < r)
                         nth++;
         }
+        const struct entity *e = spec_find_entity(s, r->entity);
+        const char *snake = e ? e->snake : "";
         if (total > 1)
-                return strf("check_%s_%s_%u", r->field, rule_kind_name(r->kind), nth + 1);
-        return strf("check_%s_%s", r->field, rule_kind_name(r->kind));
+                return strf("check_%s_%s_%s_%u", snake, r->field, rule_kind_name(r->kind), nth + 1);
+        return strf("check_%s_%s_%s", snake, r->field, rule_kind_name(r->kind));
 }
 
 /* A value of the field's type as a Python expression, for range tests. */
@@ -187,10 +190,11 @@ static int rule_tests(const struct spec *s, const struct entity *e, const struct
                         af = at = f->values[0]; /* staying put is always allowed */
                 if (!rf)
                         rf = f->values[0], rt = "__not_a_state__";
-                rej = strf("\"%s\"", rt);
-                acc = strf("\"%s\"", at);
-                rej_cur = strf("%s(%s=\"%s\")", cls, attr, rf);
-                acc_cur = strf("%s(%s=\"%s\")", cls, attr, af);
+                _cleanup_free_ char *qrf = context_py_str(rf), *qaf = context_py_str(af);
+                rej = context_py_str(rt);
+                acc = context_py_str(at);
+                rej_cur = qrf ? strf("%s(%s=%s)", cls, attr, qrf) : NULL;
+                acc_cur = qaf ? strf("%s(%s=%s)", cls, attr, qaf) : NULL;
                 if (!rej_cur || !acc_cur)
                         return -ENOMEM;
                 break;
@@ -281,8 +285,11 @@ static int rule_fill(const struct spec *s, const struct rule *r, struct node *m)
                         return -ENOMEM;
                 strbuf_init(&sb, 0);
                 k = strbuf_addc(&sb, '(');
-                for (size_t j = 0; j < tr->n_to && k >= 0; j++)
-                        k = strbuf_addf(&sb, "%s\"%s\"", j ? ", " : "", tr->to[j]);
+                for (size_t j = 0; j < tr->n_to && k >= 0; j++) {
+                        k = strbuf_adds(&sb, j ? ", " : "");
+                        if (k >= 0)
+                                k = context_add_py_str(&sb, tr->to[j]);
+                }
                 if (k >= 0)
                         k = strbuf_adds(&sb, tr->n_to == 1 ? ",)" : ")");
                 if (k >= 0)
@@ -533,29 +540,29 @@ static int endpoint_fill(const struct spec *s, const struct entity *e, const str
 }
 
 /* The imports of one route fragment. */
-static int route_imports(const struct spec *s, const struct entity *e, const struct endpoint *ep,
-                         bool first, struct imports *im) {
+int context_route_imports(const struct spec *s, const struct layout *L, const struct entity *e,
+                          const struct endpoint *ep, bool first, struct imports *im) {
         _cleanup_free_ char *cls = context_class_name_of(e);
-        _cleanup_free_ char *schemas = strf("src.api.schemas.%s", e->snake);
-        _cleanup_free_ char *svc = strf("from src.services import %s as %s_service", e->snake, e->snake);
+        const char *schemas = context_layout_emodule(L, EROLE_SCHEMA, s, e);
+        _cleanup_free_ char *svc = strf("%s_service", e->snake);
         _cleanup_free_ char *read = strf("%sRead", cls), *create = strf("%sCreate", cls);
         _cleanup_free_ char *update = strf("%sUpdate", cls);
-        if (!cls || !schemas || !svc || !read || !create || !update)
+        if (!cls || !svc || !read || !create || !update)
                 return -ENOMEM;
 
         if (first)
                 TRY(context_imp_from(im, IMP_THIRD, "fastapi", "APIRouter"));
         TRY(context_imp_from(im, IMP_THIRD, "fastapi", "Depends"));
         TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
-        TRY(context_imp_from(im, IMP_LOCAL, "src.database", "get_db"));
-        TRY(context_imp_from(im, IMP_LOCAL, "src.errors", "DomainError"));
-        TRY(context_imp_from(im, IMP_LOCAL, "src.errors", "http_error"));
-        TRY(context_imp_plain(im, IMP_LOCAL, svc));
+        TRY(context_imp_local(im, L->module[ROLE_DATABASE], "get_db"));
+        TRY(context_imp_local(im, L->module[ROLE_ERRORS], "DomainError"));
+        TRY(context_imp_local(im, L->module[ROLE_ERRORS], "http_error"));
+        TRY(context_imp_module(im, context_layout_emodule(L, EROLE_SERVICE, s, e), svc));
         switch (ep->op) {
         case OP_LIST:
                 TRY(context_imp_from(im, IMP_STDLIB, "typing", "List"));
                 TRY(context_imp_from(im, IMP_THIRD, "fastapi", "Query"));
-                TRY(context_imp_from(im, IMP_LOCAL, schemas, read));
+                TRY(context_imp_local(im, schemas, read));
                 if (ep->n_filters > 0) {
                         TRY(context_imp_from(im, IMP_STDLIB, "typing", "Any"));
                         TRY(context_imp_from(im, IMP_STDLIB, "typing", "Dict"));
@@ -575,24 +582,24 @@ static int route_imports(const struct spec *s, const struct entity *e, const str
                                 struct field_parts p = { .attr = NULL };
                                 int r = context_field_parts_init(e, f, &p);
                                 if (r >= 0)
-                                        r = context_imp_from(im, IMP_LOCAL, schemas, p.enum_alias);
+                                        r = context_imp_local(im, schemas, p.enum_alias);
                                 context_field_parts_clear(&p);
                                 TRY(r);
                         }
                 }
                 break;
         case OP_CREATE:
-                TRY(context_imp_from(im, IMP_LOCAL, schemas, create));
-                TRY(context_imp_from(im, IMP_LOCAL, schemas, read));
+                TRY(context_imp_local(im, schemas, create));
+                TRY(context_imp_local(im, schemas, read));
                 break;
         case OP_GET:
                 TRY(context_imp_from(im, IMP_THIRD, "fastapi", "Path"));
-                TRY(context_imp_from(im, IMP_LOCAL, schemas, read));
+                TRY(context_imp_local(im, schemas, read));
                 break;
         case OP_UPDATE:
                 TRY(context_imp_from(im, IMP_THIRD, "fastapi", "Path"));
-                TRY(context_imp_from(im, IMP_LOCAL, schemas, update));
-                TRY(context_imp_from(im, IMP_LOCAL, schemas, read));
+                TRY(context_imp_local(im, schemas, update));
+                TRY(context_imp_local(im, schemas, read));
                 break;
         case OP_DELETE:
                 TRY(context_imp_from(im, IMP_THIRD, "fastapi", "Path"));
@@ -601,12 +608,11 @@ static int route_imports(const struct spec *s, const struct entity *e, const str
         default:
                 break;
         }
-        (void) s;
         return 0;
 }
 
-int context_endpoint_ctx(const struct spec *s, const struct endpoint *ep, bool with_imports,
-                         bool first, struct node **ret) {
+int context_endpoint_ctx(const struct spec *s, const struct layout *L, const struct endpoint *ep,
+                         bool with_imports, bool first, struct node **ret) {
         const struct entity *e = spec_find_entity(s, ep->entity);
         _cleanup_node_ struct node *m = node_new_map();
         if (!e)
@@ -616,7 +622,7 @@ int context_endpoint_ctx(const struct spec *s, const struct endpoint *ep, bool w
         TRY(endpoint_fill(s, e, ep, m));
         if (with_imports) {
                 struct imports im = { .n = 0 };
-                int r = route_imports(s, e, ep, first, &im);
+                int r = context_route_imports(s, L, e, ep, first, &im);
                 if (r < 0) {
                         context_imports_clear(&im);
                         return r;

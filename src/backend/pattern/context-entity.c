@@ -44,7 +44,7 @@ static bool entity_has_op(const struct spec *s, const struct entity *e, enum op_
         return false;
 }
 
-static int model_imports(const struct entity *e, struct imports *im) {
+static int model_imports(const struct layout *L, const struct entity *e, struct imports *im) {
         TRY(context_imp_plain(im, IMP_THIRD, "import sqlalchemy as sa"));
         if (e->n_rels > 0)
                 TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy", "orm"));
@@ -53,15 +53,17 @@ static int model_imports(const struct entity *e, struct imports *im) {
         /* module-qualified names only, so the class may have any entity name */
         if (entity_has_default_of(e, FT_DECIMAL))
                 TRY(context_imp_plain(im, IMP_STDLIB, "import decimal"));
-        return context_imp_from(im, IMP_LOCAL, "src", "database");
+        return context_imp_module(im, L->module[ROLE_DATABASE], "database");
 }
 
-static int schema_imports(const struct entity *e, struct imports *im) {
-        _cleanup_free_ char *cls = context_class_name_of(e), *mm = strf("src.models.%s", e->snake);
+static int schema_imports(const struct spec *s, const struct layout *L, const struct entity *e,
+                          struct imports *im) {
+        _cleanup_free_ char *cls = context_class_name_of(e);
+        const char *mm = context_layout_emodule(L, EROLE_MODEL, s, e);
         bool checks = false, pattern_checks = false;
-        if (!cls || !mm)
+        if (!cls)
                 return -ENOMEM;
-        TRY(context_imp_from(im, IMP_LOCAL, mm, cls));
+        TRY(context_imp_local(im, mm, cls));
         for (size_t i = 0; i < e->n_fields; i++) {
                 const struct field *f = &e->fields[i];
                 if ((f->type == FT_EMAIL || f->type == FT_URL) &&
@@ -78,8 +80,10 @@ static int schema_imports(const struct entity *e, struct imports *im) {
                 TRY(context_imp_from(im, IMP_STDLIB, "typing", "Any"));
                 TRY(context_imp_from(im, IMP_STDLIB, "typing", "Dict"));
         }
-        if (entity_has_type(e, FT_ENUM))
+        if (entity_has_type(e, FT_ENUM)) {
                 TRY(context_imp_from(im, IMP_STDLIB, "typing", "Literal"));
+                TRY(context_imp_plain(im, IMP_STDLIB, "import enum"));
+        }
         if (entity_has_type(e, FT_DECIMAL))
                 TRY(context_imp_from(im, IMP_STDLIB, "decimal", "Decimal"));
         if (entity_has_type(e, FT_UUID))
@@ -97,22 +101,23 @@ static int schema_imports(const struct entity *e, struct imports *im) {
         return 0;
 }
 
-static int rules_imports(const struct spec *s, const struct entity *e, struct imports *im) {
-        _cleanup_free_ char *cls = context_class_name_of(e), *mod = strf("src.models.%s", e->snake);
-        if (!cls || !mod)
+static int rules_imports(const struct spec *s, const struct layout *L, const struct entity *e,
+                         struct imports *im) {
+        _cleanup_free_ char *cls = context_class_name_of(e);
+        const char *mod = context_layout_emodule(L, EROLE_MODEL, s, e);
+        if (!cls)
                 return -ENOMEM;
         TRY(context_imp_from(im, IMP_STDLIB, "typing", "Any"));
         TRY(context_imp_from(im, IMP_STDLIB, "typing", "Dict"));
         TRY(context_imp_from(im, IMP_STDLIB, "typing", "Optional"));
         TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
-        TRY(context_imp_from(im, IMP_LOCAL, mod, cls));
+        TRY(context_imp_local(im, mod, cls));
         for (size_t i = 0; i < s->n_rules; i++) {
                 const struct rule *r = &s->rules[i];
                 if (!streq_ptr(r->entity, e->name) || r->kind == RULE_CUSTOM)
                         continue;
-                TRY(context_imp_from(im, IMP_LOCAL, "src.errors",
-                                     r->kind == RULE_UNIQUE ? "ConflictError"
-                                                            : "ValidationFailed"));
+                TRY(context_imp_local(im, L->module[ROLE_ERRORS],
+                                      r->kind == RULE_UNIQUE ? "ConflictError" : "ValidationFailed"));
                 if (r->kind == RULE_TRANSITIONS)
                         TRY(context_imp_from(im, IMP_STDLIB, "typing", "Tuple"));
                 else if (r->kind == RULE_REGEX)
@@ -129,36 +134,37 @@ static int rules_imports(const struct spec *s, const struct entity *e, struct im
                         if (!t)
                                 continue;
                         _cleanup_free_ char *tc = context_class_name_of(t);
-                        _cleanup_free_ char *tm = strf("src.models.%s", t->snake);
-                        if (!tc || !tm)
+                        if (!tc)
                                 return -ENOMEM;
-                        TRY(context_imp_from(im, IMP_LOCAL, tm, tc));
+                        TRY(context_imp_local(im, context_layout_emodule(L, EROLE_MODEL, s, t), tc));
                 }
         }
         return 0;
 }
 
-static int service_imports(const struct entity *e, struct imports *im) {
+static int service_imports(const struct spec *s, const struct layout *L, const struct entity *e,
+                           struct imports *im) {
         _cleanup_free_ char *cls = context_class_name_of(e);
-        _cleanup_free_ char *sm = strf("src.api.schemas.%s", e->snake);
-        _cleanup_free_ char *mm = strf("src.models.%s", e->snake);
-        _cleanup_free_ char *vm = strf("src.validations.%s", e->snake);
+        const char *sm = context_layout_emodule(L, EROLE_SCHEMA, s, e);
+        const char *mm = context_layout_emodule(L, EROLE_MODEL, s, e);
+        const char *vm = context_layout_emodule(L, EROLE_VALIDATION, s, e);
+        const char *em = L->module[ROLE_ERRORS];
         _cleanup_free_ char *vf = strf("validate_%s", e->snake);
         _cleanup_free_ char *cc = strf("%sCreate", cls ? cls : ""), *cu = strf("%sUpdate", cls ? cls : "");
-        if (!cls || !sm || !mm || !vm || !vf || !cc || !cu)
+        if (!cls || !vf || !cc || !cu)
                 return -ENOMEM;
         static const char *const typing[] = { "Any", "Dict", "List", "Optional", "Tuple" };
         for (size_t i = 0; i < ELEMENTSOF(typing); i++)
                 TRY(context_imp_from(im, IMP_STDLIB, "typing", typing[i]));
         TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.exc", "IntegrityError"));
         TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
-        TRY(context_imp_from(im, IMP_LOCAL, sm, cc));
-        TRY(context_imp_from(im, IMP_LOCAL, sm, cu));
-        TRY(context_imp_from(im, IMP_LOCAL, "src.errors", "ConflictError"));
-        TRY(context_imp_from(im, IMP_LOCAL, "src.errors", "NotFoundError"));
-        TRY(context_imp_from(im, IMP_LOCAL, "src.errors", "ValidationFailed"));
-        TRY(context_imp_from(im, IMP_LOCAL, mm, cls));
-        return context_imp_from(im, IMP_LOCAL, vm, vf);
+        TRY(context_imp_local(im, sm, cc));
+        TRY(context_imp_local(im, sm, cu));
+        TRY(context_imp_local(im, em, "ConflictError"));
+        TRY(context_imp_local(im, em, "NotFoundError"));
+        TRY(context_imp_local(im, em, "ValidationFailed"));
+        TRY(context_imp_local(im, mm, cls));
+        return context_imp_local(im, vm, vf);
 }
 
 static bool has_conflict_field(const struct spec *s, const struct entity *e) {
@@ -195,14 +201,16 @@ static const struct field *update_field(const struct spec *s, const struct entit
         return best;
 }
 
-static int test_imports(const struct spec *s, const struct entity *e, struct imports *im) {
-        _cleanup_free_ char *cls = context_class_name_of(e), *mm = strf("src.models.%s", e->snake);
+static int test_imports(const struct spec *s, const struct layout *L, const struct entity *e,
+                        struct imports *im) {
+        _cleanup_free_ char *cls = context_class_name_of(e);
+        const char *mm = context_layout_emodule(L, EROLE_MODEL, s, e), *ct = L->module[ROLE_CONFTEST];
         _cleanup_free_ char *mk = strf("make_%s", e->snake), *pl = context_payload_fn_of(e);
-        if (!cls || !mm || !mk || !pl)
+        if (!cls || !mk || !pl)
                 return -ENOMEM;
         TRY(context_imp_from(im, IMP_THIRD, "fastapi.testclient", "TestClient"));
         TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
-        TRY(context_imp_from(im, IMP_LOCAL, "tests.conftest", "API"));
+        TRY(context_imp_local(im, ct, "API"));
         /* make_x() stores the rows every test but a create test without conflicts needs */
         bool any_op = false;
         for (size_t i = 0; i < s->n_endpoints; i++)
@@ -210,9 +218,9 @@ static int test_imports(const struct spec *s, const struct entity *e, struct imp
         if (!any_op || entity_has_op(s, e, OP_LIST) || entity_has_op(s, e, OP_GET) ||
             entity_has_op(s, e, OP_UPDATE) || entity_has_op(s, e, OP_DELETE) ||
             (entity_has_op(s, e, OP_CREATE) && has_conflict_field(s, e)))
-                TRY(context_imp_from(im, IMP_LOCAL, "tests.conftest", mk));
+                TRY(context_imp_local(im, ct, mk));
         if (entity_has_op(s, e, OP_CREATE))
-                TRY(context_imp_from(im, IMP_LOCAL, "tests.conftest", pl));
+                TRY(context_imp_local(im, ct, pl));
         if (has_conflict_field(s, e) && (entity_has_op(s, e, OP_CREATE) || entity_has_op(s, e, OP_UPDATE))) {
                 TRY(context_imp_from(im, IMP_THIRD, "fastapi.encoders", "jsonable_encoder"));
                 /* the conflict tests give an optional unique foreign key a target */
@@ -226,17 +234,17 @@ static int test_imports(const struct spec *s, const struct entity *e, struct imp
                         if (t && !tm)
                                 return -ENOMEM;
                         if (tm)
-                                TRY(context_imp_from(im, IMP_LOCAL, "tests.conftest", tm));
+                                TRY(context_imp_local(im, ct, tm));
                 }
         }
         if (entity_has_op(s, e, OP_DELETE))
-                TRY(context_imp_from(im, IMP_LOCAL, mm, cls));
+                TRY(context_imp_local(im, mm, cls));
         for (size_t i = 0; i < s->n_endpoints; i++) {
                 const struct endpoint *ep = &s->endpoints[i];
                 if (!streq_ptr(ep->entity, e->name) || ep->op != OP_LIST)
                         continue;
                 if (ep->n_filters > 0)
-                        TRY(context_imp_from(im, IMP_LOCAL, "tests.conftest", "query_value"));
+                        TRY(context_imp_local(im, ct, "query_value"));
                 for (size_t j = 0; j < ep->n_filters; j++) {
                         const struct field *f = entity_find_field(e, ep->filters[j]);
                         const struct entity *t = f && f->type == FT_FOREIGN_KEY && !f->required
@@ -246,14 +254,15 @@ static int test_imports(const struct spec *s, const struct entity *e, struct imp
                                 _cleanup_free_ char *tm = strf("make_%s", t->snake);
                                 if (!tm)
                                         return -ENOMEM;
-                                TRY(context_imp_from(im, IMP_LOCAL, "tests.conftest", tm));
+                                TRY(context_imp_local(im, ct, tm));
                         }
                 }
         }
         return 0;
 }
 
-static int entity_fill(const struct spec *s, const struct entity *e, struct node *m) {
+static int entity_fill(const struct spec *s, const struct layout *L, const struct entity *e,
+                       struct node *m) {
         _cleanup_free_ char *cls = context_class_name_of(e), *words = context_title_words(e);
         _cleanup_free_ char *desc = context_one_line(e->description);
         struct imports im = { .n = 0 };
@@ -467,25 +476,41 @@ static int entity_fill(const struct spec *s, const struct entity *e, struct node
                 struct node *ec = NULL;
                 if (!streq_ptr(s->endpoints[i].entity, e->name) || s->endpoints[i].op == OP_CUSTOM)
                         continue;
-                TRY(context_endpoint_ctx(s, &s->endpoints[i], false, false, &ec));
+                TRY(context_endpoint_ctx(s, L, &s->endpoints[i], false, false, &ec));
                 TRY(node_seq_append(eps, ec));
         }
         TRY(put_bool(m, "has_endpoints", eps->n > 0));
         TRY(put(m, "endpoints", TAKE_PTR(eps)));
 
-        TRY(context_with_imports(m, "model_imports", model_imports(e, &im), &im));
-        TRY(context_with_imports(m, "schema_imports", schema_imports(e, &im), &im));
-        TRY(context_with_imports(m, "rules_imports", rules_imports(s, e, &im), &im));
-        TRY(context_with_imports(m, "service_imports", service_imports(e, &im), &im));
-        TRY(context_with_imports(m, "test_imports", test_imports(s, e, &im), &im));
+        TRY(put_bool(m, "defines_now_like", L->now_like_owner[e - s->entities]));
+        static const char *const module_keys[_ENTITY_ROLE_MAX] = {
+                [EROLE_MODEL] = "model_module", [EROLE_SCHEMA] = "schema_module",
+                [EROLE_VALIDATION] = "validation_module", [EROLE_SERVICE] = "service_module",
+        };
+        for (int i = 0; i < _ENTITY_ROLE_MAX; i++) {
+                const char *mod = context_layout_emodule(L, (enum entity_role) i, s, e);
+                const char *path = L->epath[i][e - s->entities];
+                _cleanup_free_ char *pk = strf("%.*spath", (int) (strlen(module_keys[i]) - strlen("module")),
+                                               module_keys[i]);
+                if (!pk)
+                        return -ENOMEM;
+                TRY(put_str(m, module_keys[i], mod ? mod : ""));
+                TRY(put_str(m, pk, path ? path : ""));
+        }
+        TRY(context_with_imports(m, "model_imports", model_imports(L, e, &im), &im));
+        TRY(context_with_imports(m, "schema_imports", schema_imports(s, L, e, &im), &im));
+        TRY(context_with_imports(m, "rules_imports", rules_imports(s, L, e, &im), &im));
+        TRY(context_with_imports(m, "service_imports", service_imports(s, L, e, &im), &im));
+        TRY(context_with_imports(m, "test_imports", test_imports(s, L, e, &im), &im));
         return 0;
 }
 
-int context_entity_ctx(const struct spec *s, const struct entity *e, struct node **ret) {
+int context_entity_ctx(const struct spec *s, const struct layout *L, const struct entity *e,
+                       struct node **ret) {
         _cleanup_node_ struct node *m = node_new_map();
         if (!m)
                 return -ENOMEM;
-        TRY(entity_fill(s, e, m));
+        TRY(entity_fill(s, L, e, m));
         *ret = TAKE_PTR(m);
         return 0;
 }

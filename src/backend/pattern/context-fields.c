@@ -83,8 +83,11 @@ static char *sa_type(const struct entity *e, const struct field *f) {
         int r;
         strbuf_init(&sb, 0);
         r = strbuf_adds(&sb, "sa.Enum(");
-        for (size_t i = 0; i < f->n_values && r >= 0; i++)
-                r = strbuf_addf(&sb, "%s\"%s\"", i ? ", " : "", f->values[i]);
+        for (size_t i = 0; i < f->n_values && r >= 0; i++) {
+                r = strbuf_adds(&sb, i ? ", " : "");
+                if (r >= 0)
+                        r = context_add_py_str(&sb, f->values[i]);
+        }
         if (r >= 0)
                 r = strbuf_addf(&sb, ", name=\"%s_%s\", native_enum=False)", e->table, f->name);
         if (r < 0) {
@@ -477,7 +480,11 @@ static int field_fill(const struct spec *s, const struct entity *e, const struct
                 _cleanup_node_ struct node *v = node_new_map();
                 if (!v)
                         return -ENOMEM;
+                _cleanup_free_ char *member = spec_enum_member(f->values[i]);
+                if (!member)
+                        return -ENOMEM;
                 TRY(put_str(v, "value", f->values[i]));
+                TRY(put_str(v, "member", member));
                 TRY(node_seq_append(values, TAKE_PTR(v)));
         }
         TRY(mark_last(values));

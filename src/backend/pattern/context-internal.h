@@ -147,6 +147,40 @@ int context_put_imports(struct node *m, const char *key, struct imports *im);
  * clears *im. */
 int context_with_imports(struct node *m, const char *key, int r, struct imports *im);
 
+/* ---- context-layout.c: module paths from the DAG's targets ---- */
+
+enum layout_role {
+        ROLE_CONFIG, ROLE_DATABASE, ROLE_ERRORS, ROLE_MAIN, ROLE_CONFTEST, ROLE_MIGRATION_ENV,
+        ROLE_ALEMBIC_INI, _ROLE_MAX,
+};
+
+enum entity_role { EROLE_MODEL, EROLE_SCHEMA, EROLE_VALIDATION, EROLE_SERVICE, _ENTITY_ROLE_MAX };
+
+struct layout {
+        char *path[_ROLE_MAX];   /* the target of each role, NULL when the DAG has none */
+        char *module[_ROLE_MAX]; /* its dotted module (Python roles) */
+        char **emodule[_ENTITY_ROLE_MAX]; /* per entity (spec order): its module or NULL */
+        char **epath[_ENTITY_ROLE_MAX];   /* and its target */
+        size_t n_entities;
+        char **routes;           /* the distinct route modules, in plan order */
+        char **route_paths;      /* and their targets */
+        size_t n_routes;
+        bool *now_like_owner;    /* per entity: its validation module defines _now_like() here */
+};
+
+int context_layout_init(const struct spec *s, const struct dag *dag, struct layout *L);
+void context_layout_clear(struct layout *L);
+const char *context_layout_emodule(const struct layout *L, enum entity_role r,
+                                   const struct spec *s, const struct entity *e);
+/* An import of a whole module under alias (nothing for a NULL module). */
+int context_imp_module(struct imports *im, const char *module, const char *alias);
+/* The context of a package atom: module, top_level, reexports ({module, name}: relative
+ * imports of the classes of its model or schema modules), has_reexports, all. */
+int context_package_ctx(const struct spec *s, const struct dag *dag, const struct layout *L,
+                        const struct atom *a, struct node **ret);
+/* context_imp_from() into the local group; nothing for a NULL module. */
+int context_imp_local(struct imports *im, const char *module, const char *name);
+
 /* ---- context-regex.c ---- */
 
 typedef bool (*sample_accept)(const char *s, const void *userdata);
@@ -231,9 +265,15 @@ int context_assoc_ctx(const struct relinfo *ri, struct node **ret);
 /* ---- context-api.c: rules and endpoints ---- */
 
 int context_rule_ctx(const struct spec *s, const struct rule *r, struct node **ret);
-int context_endpoint_ctx(const struct spec *s, const struct endpoint *ep, bool with_imports,
+int context_endpoint_ctx(const struct spec *s, const struct layout *L, const struct endpoint *ep,
+                         bool with_imports,
                          bool first, struct node **ret);
+
+/* Adds the imports of ep's handler (with APIRouter when first) to *im. */
+int context_route_imports(const struct spec *s, const struct layout *L, const struct entity *e,
+                          const struct endpoint *ep, bool first, struct imports *im);
 
 /* ---- context-entity.c ---- */
 
-int context_entity_ctx(const struct spec *s, const struct entity *e, struct node **ret);
+int context_entity_ctx(const struct spec *s, const struct layout *L, const struct entity *e,
+                       struct node **ret);

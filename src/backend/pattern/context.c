@@ -58,7 +58,7 @@ static int fk_order(const struct spec *s, size_t *order) {
         return 0;
 }
 
-static int conftest_imports(const struct spec *s, struct imports *im) {
+static int conftest_imports(const struct spec *s, const struct layout *L, struct imports *im) {
         bool varies = false;
         TRY(context_imp_from(im, IMP_STDLIB, "typing", "Any"));
         TRY(context_imp_from(im, IMP_STDLIB, "typing", "Dict"));
@@ -68,21 +68,19 @@ static int conftest_imports(const struct spec *s, struct imports *im) {
         TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy", "create_engine"));
         TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
         TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "sessionmaker"));
-        TRY(context_imp_from(im, IMP_LOCAL, "src.config", "settings"));
-        TRY(context_imp_from(im, IMP_LOCAL, "src.database", "get_db"));
-        TRY(context_imp_from(im, IMP_LOCAL, "src.main", "create_app"));
-        TRY(context_imp_from(im, IMP_LOCAL, "src.models", "Base"));
+        TRY(context_imp_local(im, L->module[ROLE_CONFIG], "settings"));
+        TRY(context_imp_local(im, L->module[ROLE_DATABASE], "get_db"));
+        TRY(context_imp_local(im, L->module[ROLE_DATABASE], "Base"));
+        TRY(context_imp_local(im, L->module[ROLE_MAIN], "create_app"));
         for (size_t i = 0; i < s->n_entities; i++) {
                 const struct entity *e = &s->entities[i];
                 _cleanup_free_ char *cls = context_class_name_of(e);
-                _cleanup_free_ char *mm = strf("src.models.%s", e->snake);
-                _cleanup_free_ char *sc = strf("from src.api.schemas import %s as %s_schemas", e->snake, e->snake);
-                _cleanup_free_ char *sv = strf("from src.services import %s as %s_service", e->snake, e->snake);
-                if (!cls || !mm || !sc || !sv)
+                _cleanup_free_ char *sc = strf("%s_schemas", e->snake), *sv = strf("%s_service", e->snake);
+                if (!cls || !sc || !sv)
                         return -ENOMEM;
-                TRY(context_imp_from(im, IMP_LOCAL, mm, cls));
-                TRY(context_imp_plain(im, IMP_LOCAL, sc));
-                TRY(context_imp_plain(im, IMP_LOCAL, sv));
+                TRY(context_imp_local(im, context_layout_emodule(L, EROLE_MODEL, s, e), cls));
+                TRY(context_imp_module(im, context_layout_emodule(L, EROLE_SCHEMA, s, e), sc));
+                TRY(context_imp_module(im, context_layout_emodule(L, EROLE_SERVICE, s, e), sv));
                 for (size_t j = 0; j < e->n_fields && !varies; j++) {
                         const struct field *f = &e->fields[j];
                         size_t distinct = 0;
@@ -97,31 +95,30 @@ static int conftest_imports(const struct spec *s, struct imports *im) {
         return 0;
 }
 
-static int test_models_imports(const struct spec *s, struct imports *im) {
+static int test_models_imports(const struct spec *s, const struct layout *L, struct imports *im) {
         TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
         for (size_t i = 0; i < s->n_entities; i++) {
                 const struct entity *e = &s->entities[i];
                 _cleanup_free_ char *cls = context_class_name_of(e);
-                _cleanup_free_ char *mm = strf("src.models.%s", e->snake);
                 _cleanup_free_ char *mk = strf("make_%s", e->snake);
-                if (!cls || !mm || !mk)
+                if (!cls || !mk)
                         return -ENOMEM;
-                TRY(context_imp_from(im, IMP_LOCAL, mm, cls));
-                TRY(context_imp_from(im, IMP_LOCAL, "tests.conftest", mk));
+                TRY(context_imp_local(im, context_layout_emodule(L, EROLE_MODEL, s, e), cls));
+                TRY(context_imp_local(im, L->module[ROLE_CONFTEST], mk));
         }
         return 0;
 }
 
-static int test_rules_imports(const struct spec *s, struct imports *im) {
+static int test_rules_imports(const struct spec *s, const struct layout *L, struct imports *im) {
         TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
         for (size_t i = 0; i < s->n_entities; i++) {
                 const struct entity *e = &s->entities[i];
-                _cleanup_free_ char *line = strf("from src.validations import %s as %s_rules", e->snake, e->snake);
+                _cleanup_free_ char *alias = strf("%s_rules", e->snake);
                 _cleanup_free_ char *mk = strf("make_%s", e->snake);
-                if (!line || !mk)
+                if (!alias || !mk)
                         return -ENOMEM;
-                TRY(context_imp_plain(im, IMP_LOCAL, line));
-                TRY(context_imp_from(im, IMP_LOCAL, "tests.conftest", mk));
+                TRY(context_imp_module(im, context_layout_emodule(L, EROLE_VALIDATION, s, e), alias));
+                TRY(context_imp_local(im, L->module[ROLE_CONFTEST], mk));
         }
         for (size_t i = 0; i < s->n_rules; i++) {
                 const struct rule *r = &s->rules[i];
@@ -130,9 +127,8 @@ static int test_rules_imports(const struct spec *s, struct imports *im) {
                 if (!f || r->kind == RULE_CUSTOM)
                         continue;
                 TRY(context_imp_plain(im, IMP_THIRD, "import pytest"));
-                TRY(context_imp_from(im, IMP_LOCAL, "src.errors",
-                                     r->kind == RULE_UNIQUE ? "ConflictError"
-                                                            : "ValidationFailed"));
+                TRY(context_imp_local(im, L->module[ROLE_ERRORS],
+                                      r->kind == RULE_UNIQUE ? "ConflictError" : "ValidationFailed"));
                 if (r->kind == RULE_NOT_IN_PAST || r->kind == RULE_NOT_IN_FUTURE)
                         TRY(context_imp_plain(im, IMP_STDLIB, "import datetime as dt"));
                 else if (r->kind == RULE_RANGE && f->type == FT_DECIMAL)
@@ -142,20 +138,142 @@ static int test_rules_imports(const struct spec *s, struct imports *im) {
                         TRY(context_imp_from(im, IMP_STDLIB, "typing", "Optional"));
                 } else if (r->kind == RULE_TRANSITIONS) {
                         _cleanup_free_ char *cls = context_class_name_of(e);
-                        _cleanup_free_ char *mm = strf("src.models.%s", e->snake);
-                        if (!cls || !mm)
+                        if (!cls)
                                 return -ENOMEM;
-                        TRY(context_imp_from(im, IMP_LOCAL, mm, cls));
+                        TRY(context_imp_local(im, context_layout_emodule(L, EROLE_MODEL, s, e), cls));
                 }
         }
         return 0;
 }
 
-static bool dag_has_route_for(const struct dag *dag, const struct entity *e) {
-        for (size_t i = 0; dag && i < dag->n_atoms; i++)
-                if (dag->atoms[i].kind == AK_ROUTE && streq_ptr(dag->atoms[i].entity, e->name))
-                        return true;
-        return false;
+/* The model classes, which the application and the migration environment import so that
+ * every table is on Base.metadata. */
+static int model_class_imports(const struct spec *s, const struct layout *L, struct imports *im) {
+        for (size_t i = 0; i < s->n_entities; i++) {
+                _cleanup_free_ char *cls = context_class_name_of(&s->entities[i]);
+                if (!cls)
+                        return -ENOMEM;
+                TRY(context_imp_local(im, context_layout_emodule(L, EROLE_MODEL, s, &s->entities[i]), cls));
+        }
+        return 0;
+}
+
+/* The route module's alias in the application module: <name>_routes, or its whole dotted
+ * path in snake_case when another route module has the same last name. */
+static char *route_alias(const struct layout *L, const char *module) {
+        const char *dot = strrchr(module, '.'), *last = dot ? dot + 1 : module;
+        size_t same = 0;
+        for (size_t i = 0; i < L->n_routes; i++) {
+                const char *d = strrchr(L->routes[i], '.');
+                same += streq(d ? d + 1 : L->routes[i], last);
+        }
+        char *a = strf("%s_routes", same > 1 ? module : last);
+        for (char *p = a; p && *p; p++)
+                if (*p == '.')
+                        *p = '_';
+        return a;
+}
+
+static int main_imports(const struct spec *s, const struct layout *L, struct imports *im) {
+        TRY(context_imp_from(im, IMP_STDLIB, "typing", "Dict"));
+        TRY(context_imp_from(im, IMP_THIRD, "fastapi", "FastAPI"));
+        TRY(context_imp_local(im, L->module[ROLE_CONFIG], "settings"));
+        TRY(context_imp_local(im, L->module[ROLE_DATABASE], "Base"));
+        TRY(context_imp_local(im, L->module[ROLE_DATABASE], "engine"));
+        TRY(context_imp_local(im, L->module[ROLE_ERRORS], "register_exception_handlers"));
+        for (size_t i = 0; i < L->n_routes; i++) {
+                _cleanup_free_ char *alias = route_alias(L, L->routes[i]);
+                if (!alias)
+                        return -ENOMEM;
+                TRY(context_imp_module(im, L->routes[i], alias));
+        }
+        return model_class_imports(s, L, im);
+}
+
+static int env_imports(const struct spec *s, const struct layout *L, struct imports *im) {
+        TRY(context_imp_from(im, IMP_STDLIB, "logging.config", "fileConfig"));
+        TRY(context_imp_from(im, IMP_THIRD, "alembic", "context"));
+        TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy", "engine_from_config"));
+        TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy", "pool"));
+        TRY(context_imp_local(im, L->module[ROLE_CONFIG], "settings"));
+        TRY(context_imp_local(im, L->module[ROLE_DATABASE], "Base"));
+        return model_class_imports(s, L, im);
+}
+
+/* The layout's keys: modules, paths and the commands that name them. */
+static int layout_ctx(const struct spec *s, const struct layout *L, struct node **ret) {
+        _cleanup_node_ struct node *m = node_new_map(), *routes = node_new_seq();
+        _cleanup_node_ struct node *models = node_new_seq();
+        if (!m || !routes || !models)
+                return -ENOMEM;
+        static const char *const keys[_ROLE_MAX] = {
+                [ROLE_CONFIG] = "config", [ROLE_DATABASE] = "database", [ROLE_ERRORS] = "errors",
+                [ROLE_MAIN] = "main", [ROLE_CONFTEST] = "conftest",
+                [ROLE_MIGRATION_ENV] = "migration_env", [ROLE_ALEMBIC_INI] = "alembic_ini",
+        };
+        for (int r = 0; r < _ROLE_MAX; r++) {
+                _cleanup_free_ char *pk = strf("%s_path", keys[r]), *mk = strf("%s_module", keys[r]);
+                _cleanup_free_ char *dir = L->path[r] && strrchr(L->path[r], '/')
+                                                   ? strndup(L->path[r], (size_t) (strrchr(L->path[r], '/') - L->path[r]))
+                                                   : strdup(".");
+                _cleanup_free_ char *dk = strf("%s_dir", keys[r]);
+                if (!pk || !mk || !dir || !dk)
+                        return -ENOMEM;
+                TRY(put_str(m, pk, L->path[r] ? L->path[r] : ""));
+                TRY(put_str(m, mk, L->module[r] ? L->module[r] : ""));
+                TRY(put_str(m, dk, dir));
+        }
+        /* alembic.ini's prepend_sys_path: the project root, relative to alembic.ini */
+        struct strbuf up;
+        strbuf_init(&up, 0);
+        int r = strbuf_adds(&up, "%(here)s");
+        for (const char *p = L->path[ROLE_ALEMBIC_INI]; r >= 0 && p && *p; p++)
+                if (*p == '/')
+                        r = strbuf_adds(&up, "/..");
+        _cleanup_free_ char *upstr = r >= 0 ? strbuf_detach(&up, NULL) : NULL;
+        strbuf_free(&up);
+        if (!upstr)
+                return -ENOMEM;
+        TRY(put_str(m, "root_from_alembic_ini", upstr));
+        /* script_location: the environment's directory, relative to alembic.ini's */
+        const char *ini = L->path[ROLE_ALEMBIC_INI], *env = L->path[ROLE_MIGRATION_ENV];
+        const char *ini_slash = ini ? strrchr(ini, '/') : NULL, *env_slash = env ? strrchr(env, '/') : NULL;
+        size_t ini_dir = ini_slash ? (size_t) (ini_slash - ini) : 0;
+        size_t env_dir = env_slash ? (size_t) (env_slash - env) : 0;
+        if (env && ini && env_dir >= ini_dir && strncmp(env, ini, ini_dir) == 0)
+                TRY(put_strf(m, "env_from_alembic_ini", "%s%.*s", ini_dir == 0 && env_dir > 0 ? "/" : "",
+                             (int) (env_dir - ini_dir), env + ini_dir));
+        else
+                TRY(put_str(m, "env_from_alembic_ini", ""));
+        /* the top-level packages and modules, for mypy and the Dockerfile */
+        _cleanup_free_ char *pkg = L->module[ROLE_MAIN] ? strdup(L->module[ROLE_MAIN]) : strdup("");
+        if (!pkg)
+                return -ENOMEM;
+        bool is_pkg = strchr(pkg, '.') != NULL;
+        if (strchr(pkg, '.'))
+                *strchr(pkg, '.') = '\0';
+        TRY(put_str(m, "package", pkg));
+        TRY(put_strf(m, "mypy_target", "%s%s", pkg, is_pkg ? "" : ".py"));
+        for (size_t i = 0; i < L->n_routes; i++) {
+                _cleanup_node_ struct node *rm = node_new_map();
+                _cleanup_free_ char *alias = route_alias(L, L->routes[i]);
+                if (!rm || !alias)
+                        return -ENOMEM;
+                TRY(put_str(rm, "module", L->routes[i]));
+                TRY(put_str(rm, "path", L->route_paths[i]));
+                TRY(put_str(rm, "alias", alias));
+                TRY(node_seq_append(routes, TAKE_PTR(rm)));
+        }
+        TRY(put(m, "route_modules", TAKE_PTR(routes)));
+        for (size_t i = 0; i < s->n_entities; i++) {
+                _cleanup_free_ char *cls = context_class_name_of(&s->entities[i]);
+                if (!cls)
+                        return -ENOMEM;
+                TRY(append_str(models, cls));
+        }
+        TRY(put(m, "model_classes", TAKE_PTR(models)));
+        *ret = TAKE_PTR(m);
+        return 0;
 }
 
 static int project_ctx(const struct spec *s, struct node **ret) {
@@ -203,39 +321,27 @@ static int project_ctx(const struct spec *s, struct node **ret) {
         return 0;
 }
 
-int context_new(const struct spec *spec, const struct dag *dag, struct node **ret) {
+static int context_build(const struct spec *spec, const struct layout *L, struct node **ret) {
         _cleanup_node_ struct node *root = node_new_map();
         _cleanup_node_ struct node *ents = node_new_seq(), *ordered = node_new_seq();
         _cleanup_node_ struct node *reversed = node_new_seq(), *assocs = node_new_seq();
         _cleanup_node_ struct node *eps = node_new_seq(), *rules = node_new_seq();
-        _cleanup_node_ struct node *routes = node_new_seq();
         _cleanup_free_ size_t *order = calloc(spec->n_entities + 1, sizeof(size_t));
         struct node *project = NULL;
         struct imports im = { .n = 0 };
 
-        if (!root || !ents || !ordered || !reversed || !assocs || !eps || !rules || !routes || !order)
+        if (!root || !ents || !ordered || !reversed || !assocs || !eps || !rules || !order)
                 return -ENOMEM;
         TRY(project_ctx(spec, &project));
         TRY(put(root, "project", project));
 
         for (size_t i = 0; i < spec->n_entities; i++) {
                 struct node *ec = NULL;
-                TRY(context_entity_ctx(spec, &spec->entities[i], &ec));
+                TRY(context_entity_ctx(spec, L, &spec->entities[i], &ec));
                 TRY(node_seq_append(ents, ec));
                 const struct node *owned = node_get(ec, "association_tables");
                 for (size_t j = 0; owned && j < owned->n; j++)
                         TRY(node_seq_append(assocs, node_dup(owned->items[j])));
-                const struct entity *e = &spec->entities[i];
-                if (dag ? dag_has_route_for(dag, e) : node_get(ec, "endpoints")->n > 0) {
-                        _cleanup_node_ struct node *rm = node_new_map();
-                        if (!rm)
-                                return -ENOMEM;
-                        TRY(put_str(rm, "table", e->table));
-                        TRY(put_str(rm, "snake", e->snake));
-                        TRY(put_strf(rm, "router", "%s_router", e->table));
-                        TRY(put_str(rm, "entity", e->name));
-                        TRY(node_seq_append(routes, TAKE_PTR(rm)));
-                }
         }
         TRY(fk_order(spec, order));
         for (size_t i = 0; i < spec->n_entities; i++) {
@@ -246,7 +352,7 @@ int context_new(const struct spec *spec, const struct dag *dag, struct node **re
                 struct node *ec = NULL;
                 if (spec->endpoints[i].op == OP_CUSTOM)
                         continue;
-                TRY(context_endpoint_ctx(spec, &spec->endpoints[i], false, false, &ec));
+                TRY(context_endpoint_ctx(spec, L, &spec->endpoints[i], false, false, &ec));
                 TRY(node_seq_append(eps, ec));
         }
         for (size_t i = 0; i < spec->n_rules; i++) {
@@ -257,7 +363,6 @@ int context_new(const struct spec *spec, const struct dag *dag, struct node **re
                 TRY(node_seq_append(rules, rc));
         }
         TRY(mark_last(ents));
-        TRY(mark_last(routes));
         TRY(put_int(root, "n_entities", (long long) ents->n));
         TRY(put_int(root, "n_endpoints", (long long) eps->n));
         TRY(put_int(root, "n_rules", (long long) rules->n));
@@ -268,19 +373,40 @@ int context_new(const struct spec *spec, const struct dag *dag, struct node **re
                 regex_rules = regex_rules || spec->rules[i].kind == RULE_REGEX;
         TRY(put_bool(root, "has_regex_rules", regex_rules));
         TRY(put_bool(root, "has_association_tables", assocs->n > 0));
-        TRY(put_bool(root, "has_routes", routes->n > 0));
+        TRY(put_bool(root, "has_routes", L->n_routes > 0));
         TRY(put(root, "entities", TAKE_PTR(ents)));
         TRY(put(root, "tables_in_order", TAKE_PTR(ordered)));
         TRY(put(root, "tables_in_reverse_order", TAKE_PTR(reversed)));
         TRY(put(root, "association_tables", TAKE_PTR(assocs)));
         TRY(put(root, "endpoints", TAKE_PTR(eps)));
         TRY(put(root, "rules", TAKE_PTR(rules)));
-        TRY(put(root, "route_modules", TAKE_PTR(routes)));
-        TRY(context_with_imports(root, "conftest_imports", conftest_imports(spec, &im), &im));
-        TRY(context_with_imports(root, "test_models_imports", test_models_imports(spec, &im), &im));
-        TRY(context_with_imports(root, "test_rules_imports", test_rules_imports(spec, &im), &im));
+        TRY(context_with_imports(root, "conftest_imports", conftest_imports(spec, L, &im), &im));
+        TRY(context_with_imports(root, "test_models_imports", test_models_imports(spec, L, &im), &im));
+        TRY(context_with_imports(root, "test_rules_imports", test_rules_imports(spec, L, &im), &im));
+        TRY(context_with_imports(root, "main_imports", main_imports(spec, L, &im), &im));
+        TRY(context_with_imports(root, "env_imports", env_imports(spec, L, &im), &im));
+        struct node *lc = NULL;
+        TRY(layout_ctx(spec, L, &lc));
+        TRY(put(root, "layout", lc));
         *ret = TAKE_PTR(root);
         return 0;
+}
+
+int context_new(const struct spec *spec, const struct dag *dag, struct node **ret) {
+        struct layout L;
+        int r = context_layout_init(spec, dag, &L);
+        if (r < 0)
+                return r;
+        r = context_build(spec, &L, ret);
+        context_layout_clear(&L);
+        return r;
+}
+
+bool context_route_claims(const struct atom *atom, const struct endpoint *ep) {
+        const char *op = ep->op == OP_CUSTOM ? ep->name : op_kind_name(ep->op);
+        if (!streq_ptr(ep->entity, atom->entity))
+                return false;
+        return atom->operation ? streq_ptr(op, atom->operation) : ep->op != OP_CUSTOM;
 }
 
 size_t context_route_endpoints(const struct spec *spec, const struct atom *atom,
@@ -288,8 +414,7 @@ size_t context_route_endpoints(const struct spec *spec, const struct atom *atom,
         size_t n = 0;
         for (size_t i = 0; i < spec->n_endpoints; i++) {
                 const struct endpoint *ep = &spec->endpoints[i];
-                const char *op = ep->op == OP_CUSTOM ? ep->name : op_kind_name(ep->op);
-                if (!streq_ptr(ep->entity, atom->entity) || !streq_ptr(op, atom->operation))
+                if (!context_route_claims(atom, ep))
                         continue;
                 if (n < max)
                         ret[n] = ep;
@@ -298,14 +423,14 @@ size_t context_route_endpoints(const struct spec *spec, const struct atom *atom,
         return n;
 }
 
-int context_for_atom(const struct spec *spec, const struct dag *dag, const struct atom *atom,
-                     struct node **ret) {
+static int atom_build(const struct spec *spec, const struct dag *dag, const struct layout *L,
+                      const struct atom *atom, struct node **ret) {
         _cleanup_node_ struct node *root = NULL;
         _cleanup_node_ struct node *a = node_new_map();
         _cleanup_free_ char *desc = context_one_line(atom->description);
         if (!a || !desc)
                 return -ENOMEM;
-        TRY(context_new(spec, dag, &root));
+        TRY(context_build(spec, L, &root));
 
         TRY(put_str(a, "id", atom->id));
         TRY(put_str(a, "kind", atom_kind_name(atom->kind)));
@@ -331,16 +456,46 @@ int context_for_atom(const struct spec *spec, const struct dag *dag, const struc
         if (!eps)
                 return -ENOMEM;
         if (atom->kind == AK_ROUTE && e) {
-                const struct endpoint *found[8];
-                size_t n = context_route_endpoints(spec, atom, found, ELEMENTSOF(found));
-                for (size_t i = 0; i < n && i < ELEMENTSOF(found); i++) {
+                /* one import list for the fragment, on its first endpoint */
+                struct imports im = { .n = 0 };
+                int r = 0;
+                for (size_t i = 0; r >= 0 && i < spec->n_endpoints; i++) {
+                        const struct endpoint *ep = &spec->endpoints[i];
                         struct node *ec = NULL;
-                        TRY(context_endpoint_ctx(spec, found[i], true,
-                                                 atom->fragment_index == 0 && i == 0, &ec));
-                        TRY(node_seq_append(eps, ec));
+                        if (!context_route_claims(atom, ep))
+                                continue;
+                        r = context_route_imports(spec, L, e, ep, atom->fragment_index == 0, &im);
+                        if (r >= 0)
+                                r = context_endpoint_ctx(spec, L, ep, false, false, &ec);
+                        if (r >= 0)
+                                r = node_seq_append(eps, ec) < 0 ? -ENOMEM : 0;
+                        if (r >= 0 && eps->n > 1)
+                                r = put(ec, "imports", node_new_seq());
                 }
+                if (r >= 0 && eps->n > 0)
+                        r = context_put_imports(eps->items[0], "imports", &im);
+                context_imports_clear(&im);
+                TRY(r);
+                TRY(mark_last(eps));
+                for (size_t i = 0; i < eps->n; i++)
+                        TRY(put_bool(eps->items[i], "opens_module", i == 0 && atom->fragment_index == 0));
         }
         TRY(put(root, "route_endpoints", TAKE_PTR(eps)));
+        struct node *pkg = NULL;
+        if (atom->kind == AK_PACKAGE)
+                TRY(context_package_ctx(spec, dag, L, atom, &pkg));
+        TRY(put(root, "package", pkg ? pkg : node_new_null()));
         *ret = TAKE_PTR(root);
         return 0;
+}
+
+int context_for_atom(const struct spec *spec, const struct dag *dag, const struct atom *atom,
+                     struct node **ret) {
+        struct layout L;
+        int r = context_layout_init(spec, dag, &L);
+        if (r < 0)
+                return r;
+        r = atom_build(spec, dag, &L, atom, ret);
+        context_layout_clear(&L);
+        return r;
 }

@@ -25,11 +25,19 @@
 #include "format/spec.h"
 
 int context_check(const struct spec *spec, const char *file, struct diags *d);
+/* What the DAG's layout lacks for a working project (a module a file imports, a package
+ * atom, an importable target name) and route atoms claiming one endpoint, as
+ * diagnostics against file: 0, -EINVAL or -ENOMEM. */
+int context_layout_check(const struct spec *spec, const struct dag *dag, const char *file,
+                         struct diags *d);
 int context_new(const struct spec *spec, const struct dag *dag, struct node **ret);
 int context_for_atom(const struct spec *spec, const struct dag *dag, const struct atom *atom,
                      struct node **ret);
 
-/* The endpoints a route atom implements: those of its entity with its operation. */
+/* Whether a route atom writes ep: an endpoint of its entity with its operation, or any
+ * non-custom one of its entity when the atom has no operation. */
+bool context_route_claims(const struct atom *atom, const struct endpoint *ep);
+/* The endpoints a route atom implements (context_route_claims()). */
 size_t context_route_endpoints(const struct spec *spec, const struct atom *atom,
                                const struct endpoint **ret, size_t max);
 
