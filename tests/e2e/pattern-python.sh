@@ -35,12 +35,15 @@ check "every spec generates with the planner's DAG (exit 0)" test "$RC" -eq 0
 shaped=$(new_spool shaped)
 jobs=""
 for job in $full; do
-        tar -xzf "$planned/outbox/$job.tar.gz" -C "$WORK" "$job/.codegen/dag.json" "$job/.codegen/spec.yaml" || continue
+        # the tarball's folder is the spec's name, which need not be the job's
+        plan="$WORK/plan-$job"; mkdir -p "$plan"
+        tar -xzf "$planned/outbox/$job.tar.gz" -C "$plan" --wildcards '*/.codegen/dag.json' '*/.codegen/spec.yaml'
         for shape in entity flat mixed; do
                 d="$shaped/inbox/$job-$shape"; mkdir -p "$d"
-                cp "$WORK/$job/.codegen/spec.yaml" "$d/spec.yaml"
-                "$PY" "$top_srcdir/tests/e2e/dag-shapes.py" "$shape" "$WORK/$job/.codegen/dag.json" \
-                        "$d/spec.yaml" "$d/dag.json" && jobs="$jobs $job-$shape"
+                cp "$plan"/*/.codegen/spec.yaml "$d/spec.yaml"
+                check "$job: the $shape shape is drawn from the plan" "$PY" "$top_srcdir/tests/e2e/dag-shapes.py" \
+                        "$shape" "$plan"/*/.codegen/dag.json "$d/spec.yaml" "$d/dag.json"
+                jobs="$jobs $job-$shape"
         done
 done
 run_once "$shaped"

@@ -73,6 +73,20 @@ static void job_load(struct job *j, const char *spec_file, const char *spec_text
         ck_assert_int_eq(r, 0);
 }
 
+/* The spec and DAG of a small job given as text; the DAG is checked with dag_check(). */
+static void job_load_text(struct job *j, const char *spec_text, const char *dag_json) {
+        memset(j, 0, sizeof(*j));
+        j->d = (struct diags) DIAGS_INIT;
+        ck_assert_int_eq(doc_parse_yaml(spec_text, strlen(spec_text), "spec.yaml", &j->spec_doc, &j->d), 0);
+        ck_assert_int_eq(spec_from_node(j->spec_doc, "spec.yaml", &j->spec, &j->d), 0);
+        ck_assert_int_eq(doc_parse_json(dag_json, strlen(dag_json), "dag.json", &j->dag_doc, &j->d), 0);
+        ck_assert_int_eq(dag_from_node(j->dag_doc, "dag.json", &j->dag, &j->d), 0);
+        int r = dag_check(j->dag, j->spec, "dag.json", 1000, &j->d);
+        if (r < 0)
+                dump_diags(&j->d);
+        ck_assert_int_eq(r, 0);
+}
+
 static struct backend_options builtin_options(void) {
         return (struct backend_options) { .datadir = test_srcdir() };
 }
@@ -744,6 +758,139 @@ START_TEST(test_context_keys) {
 }
 END_TEST
 
+
+#define LAYOUT_SPEC                                                                        \
+        "format: 1\nname: shop\nentities:\n"                                               \
+        "  - name: OrderItem\n    fields:\n"                                               \
+        "      - {name: state, type: enum, values: [checked-in, no show], default: no show}\n" \
+        "  - name: Tag\n    fields:\n      - {name: label, type: string}\n"               \
+        "endpoints:\n"                                                                     \
+        "  - {entity: OrderItem, operation: list, filters: [state]}\n"                    \
+        "  - {entity: OrderItem, operation: create}\n"                                     \
+        "  - {entity: OrderItem, operation: get}\n"                                        \
+        "  - {entity: Tag, operation: list}\n"                                             \
+        "  - {entity: Tag, operation: delete}\n"                                           \
+        "validations:\n"                                                                   \
+        "  - {entity: OrderItem, rule: transitions, field: state, message: m,\n"          \
+        "     allowed: {checked-in: [no show], no show: []}}\n"                            \
+        "  - {entity: Tag, rule: unique, field: label, message: taken}\n"
+
+#define A(id, kind, target, extra) \
+        "{\"id\": \"" id "\", \"kind\": \"" kind "\", \"target\": \"" target "\"" extra "},"
+
+/* a flat package app/: shared model, schema and rule modules, one route atom per entity
+ * (OrderItem) and per endpoint (Tag) */
+#define LAYOUT_ATOMS                                                                       \
+        A("pkg", "package", "app/__init__.py", "")                                         \
+        A("config", "config", "app/settings.py", "")                                       \
+        A("db", "database", "app/db.py", "")                                               \
+        A("errors", "app", "app/errors.py", "")                                            \
+        A("m_oi", "model", "app/models.py", ", \"entity\": \"OrderItem\"")                \
+        A("m_tag", "model", "app/models.py", ", \"entity\": \"Tag\"")                     \
+        A("s_oi", "schema", "app/schemas.py", ", \"entity\": \"OrderItem\"")              \
+        A("s_tag", "schema", "app/schemas.py", ", \"entity\": \"Tag\"")                   \
+        A("v_oi", "validation", "app/rules.py", ", \"entity\": \"OrderItem\"")            \
+        A("v_tag", "validation", "app/rules.py", ", \"entity\": \"Tag\"")                 \
+        A("svc_pkg", "package", "app/services/__init__.py", "")                            \
+        A("svc_oi", "service", "app/services/orderitem.py", ", \"entity\": \"OrderItem\"") \
+        A("svc_tag", "service", "app/services/tag.py", ", \"entity\": \"Tag\"")           \
+        A("r_oi", "route", "app/orderitem_api.py", ", \"entity\": \"OrderItem\"")         \
+        A("r_tag_list", "route", "app/tag_api.py", ", \"entity\": \"Tag\", \"operation\": \"list\"") \
+        A("r_tag_delete", "route", "app/tag_api.py", ", \"entity\": \"Tag\", \"operation\": \"delete\"")
+
+#define DAG_OF(atoms) "{\"format\": 1, \"name\": \"shop\", \"atoms\": [" atoms \
+        "{\"id\": \"main\", \"kind\": \"app\", \"target\": \"app/main.py\"}]}"
+
+START_TEST(test_layout_follows_targets) {
+        struct job j;
+        struct backend_options o = builtin_options();
+        int r;
+        char *err, *text;
+
+        job_load_text(&j, LAYOUT_SPEC, DAG_OF(LAYOUT_ATOMS));
+        ck_assert_int_eq(backend_pattern.check(&o, j.spec, j.dag, "dag.json", &j.d), 0);
+
+        /* the per-entity route atom writes every endpoint of OrderItem and opens its module */
+        text = gen(&j, &o, find_atom(j.dag, "r_oi"), &r, &err);
+        ck_assert_msg(r == 0, "%s", err ? err : "?");
+        ck_assert_ptr_nonnull(strstr(text, "def list_order_items("));
+        ck_assert_ptr_nonnull(strstr(text, "def create_order_item("));
+        ck_assert_ptr_nonnull(strstr(text, "def get_order_item("));
+        ck_assert_ptr_nonnull(strstr(text, "router = APIRouter("));
+        ck_assert_ptr_null(strstr(strstr(text, "router = APIRouter(") + 1, "router = APIRouter("));
+        ck_assert_ptr_nonnull(strstr(text, "from app.services import orderitem as order_item_service\n"));
+        ck_assert_ptr_nonnull(strstr(text, "from app.schemas import "));
+        ck_assert_ptr_nonnull(strstr(text, "from app.db import get_db\n"));
+        free(text);
+
+        /* the second per-endpoint fragment of a module does not open it again */
+        text = gen(&j, &o, find_atom(j.dag, "r_tag_delete"), &r, &err);
+        ck_assert_int_eq(r, 0);
+        ck_assert_ptr_null(strstr(text, "router = APIRouter("));
+        free(text);
+
+        /* imports follow the targets, whatever the package */
+        text = gen(&j, &o, find_atom(j.dag, "main"), &r, &err);
+        ck_assert_int_eq(r, 0);
+        ck_assert_ptr_nonnull(strstr(text, "from app import orderitem_api as orderitem_api_routes\n"));
+        ck_assert_ptr_nonnull(strstr(text, "app.include_router(orderitem_api_routes.router"));
+        ck_assert_ptr_nonnull(strstr(text, "app.include_router(tag_api_routes.router"));
+        ck_assert_ptr_nonnull(strstr(text, "from app.models import OrderItem, Tag\n"));
+        ck_assert_ptr_nonnull(strstr(text, "from app.settings import settings\n"));
+        free(text);
+
+        /* rule functions of entities sharing a module have distinct names */
+        text = gen(&j, &o, find_atom(j.dag, "v_tag"), &r, &err);
+        ck_assert_int_eq(r, 0);
+        ck_assert_ptr_nonnull(strstr(text, "def check_tag_label_unique("));
+        free(text);
+
+        /* enum values as written, member names derived */
+        text = gen(&j, &o, find_atom(j.dag, "s_oi"), &r, &err);
+        ck_assert_int_eq(r, 0);
+        ck_assert_ptr_nonnull(strstr(text, "OrderItemState = Literal[\"checked-in\", \"no show\"]"));
+        ck_assert_ptr_nonnull(strstr(text, "    CHECKED_IN = \"checked-in\"\n    NO_SHOW = \"no show\"\n"));
+        free(text);
+        job_clear(&j);
+}
+END_TEST
+
+START_TEST(test_layout_refused) {
+        struct job j;
+        struct backend_options o = builtin_options();
+
+        /* no package atom for app/services, no validation module for Tag, an endpoint
+         * claimed twice, a service module shared by two entities */
+        job_load_text(&j, LAYOUT_SPEC, DAG_OF(
+                A("pkg", "package", "app/__init__.py", "")
+                A("config", "config", "app/settings.py", "")
+                A("db", "database", "app/db.py", "")
+                A("errors", "app", "app/errors.py", "")
+                A("m_oi", "model", "app/models.py", ", \"entity\": \"OrderItem\"")
+                A("m_tag", "model", "app/models.py", ", \"entity\": \"Tag\"")
+                A("s_oi", "schema", "app/schemas.py", ", \"entity\": \"OrderItem\"")
+                A("s_tag", "schema", "app/schemas.py", ", \"entity\": \"Tag\"")
+                A("v_oi", "validation", "app/rules.py", ", \"entity\": \"OrderItem\"")
+                A("svc_oi", "service", "app/services/all.py", ", \"entity\": \"OrderItem\"")
+                A("svc_tag", "service", "app/services/all.py", ", \"entity\": \"Tag\"")
+                A("r_oi", "route", "app/orderitem_api.py", ", \"entity\": \"OrderItem\"")
+                A("r_oi_get", "route", "app/orderitem_api.py", ", \"entity\": \"OrderItem\", \"operation\": \"get\"")
+                A("r_tag", "route", "app/tag-api.py", ", \"entity\": \"Tag\"")));
+        ck_assert_int_eq(backend_pattern.check(&o, j.spec, j.dag, "dag.json", &j.d), -EINVAL);
+        ck_assert(has_diag(&j.d, "dag.json", "atoms[9]",
+                           "atom 'svc_oi' writes a module in 'app/services', which is not a package: add a package atom with target 'app/services/__init__.py'"));
+        ck_assert(has_diag(&j.d, "dag.json", "atoms[10]",
+                           "atom 'svc_tag' needs the validation module of 'Tag': add a validation atom with entity 'Tag'"));
+        ck_assert(has_diag(&j.d, "dag.json", "atoms[10]",
+                           "service atoms 'svc_oi' and 'svc_tag' share the target 'app/services/all.py': the bank writes one service module per entity"));
+        ck_assert(has_diag(&j.d, "dag.json", "atoms[12]",
+                           "route atom 'r_oi_get' claims the endpoint get /order_items/{id} of 'OrderItem' that atom 'r_oi' already writes"));
+        ck_assert(has_diag(&j.d, "dag.json", "atoms[13]",
+                           "atom 'r_tag' writes 'app/tag-api.py', which is not an importable module name (each part a Python identifier, not a keyword)"));
+        job_clear(&j);
+}
+END_TEST
+
 START_TEST(test_many_entities) {
         /* no fixed limits: 30 entities, each pointing at the previous one */
         struct strbuf sb;
@@ -792,6 +939,8 @@ Suite *make_suite(void) {
         tcase_add_test(tc, test_member_attrs);
         tcase_add_test(tc, test_context_keys);
         tcase_add_test(tc, test_many_entities);
+        tcase_add_test(tc, test_layout_follows_targets);
+        tcase_add_test(tc, test_layout_refused);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -1,19 +1,23 @@
 /* backend-pattern.c - the embedded default backend: files from a bank of templates.
  *
  * Interface: `const struct backend backend_pattern` (backend.h). The bank is a directory
- * of template files plus patterns/index.yaml, which maps an atom's kind and target to a
- * template; targets and template names may hold placeholders for the atom's entity and
- * operation ({entity}: snake_case name, {table}, {Entity}: the entity's name,
- * {operation}). The bank is searched in options->patterns_dir first (a team's
+ * of template files plus patterns/index.yaml, which maps an atom to a template by what
+ * the atom is: its kind, whether it has an entity and an operation, and for kinds with
+ * several files of their own a glob on the target's file name (optionally the whole
+ * target); template names may hold placeholders for the atom's entity and operation
+ * ({entity}: snake_case name, {table}, {Entity}: the entity's name, {operation}). Where
+ * a file goes is the DAG's business: the context (context*.c) derives every module path
+ * from the targets. The bank is searched in options->patterns_dir first (a team's
  * overrides), then in options->datadir/patterns; index.yaml is the first one found, each
  * template (and partial, "{{>name}}" = name.tmpl) too. Templates whose name ends in
- * ".py.tmpl" escape values for Python strings. The context comes from context.c.
+ * ".py.tmpl" escape values for Python strings.
  *
- * Diagnostics (check): an atom no pattern matches, a pattern whose template is missing,
- * a route atom with no endpoint behind it, every custom endpoint or rule (the pattern
- * backend cannot write code from prose), and everything context_check() finds; a broken
- * index.yaml is reported with its own file and position. generate() reports failures in
- * *ret_error. This module never logs.
+ * Diagnostics (check): an atom no pattern matches (with what the bank writes for its
+ * kind), a pattern whose template is missing, a route atom with no endpoint behind it,
+ * every custom endpoint or rule (the pattern backend cannot write code from prose), what
+ * context_layout_check() finds in the DAG's layout and what context_check() finds in the
+ * spec; a broken index.yaml is reported with its own file and position. generate()
+ * reports failures in *ret_error. This module never logs.
  */
 #include "config.h"
 

@@ -4,6 +4,7 @@
  * The module (interface: context.h) is one file per part of the context: context.c
  * (the project and the whole tree), context-entity.c, context-fields.c, context-rels.c
  * (relationships and association tables), context-api.c (rules and endpoints),
+ * context-layout.c (module paths from the DAG's targets),
  * context-values.c (test values), context-regex.c (strings derived from patterns),
  * context-python.c (literals, identifiers and import lists) and context-check.c (what the
  * generated code cannot express). Builders return 0 or a negative errno (-ENOMEM, or

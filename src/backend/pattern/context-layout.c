@@ -49,9 +49,9 @@ static bool is_ident(const char *s, size_t n) {
         return w && !context_is_py_keyword(w);
 }
 
-/* The dotted module of a Python target, NULL (errno EINVAL) when the target is not an
- * importable module, or ENOMEM. */
-static char *module_of(const char *target) {
+/* The dotted module of a Python target; NULL (errno EINVAL) when the target is not a .py
+ * file or, when strict, not an importable module name; or ENOMEM. */
+static char *module_name(const char *target, bool strict) {
         if (!ends_with(target, ".py")) {
                 errno = EINVAL;
                 return NULL;
@@ -63,7 +63,7 @@ static char *module_of(const char *target) {
                 m[strlen(m) - (streq(m, "__init__") ? 8 : 9)] = '\0';
         for (char *p = m, *seg = m;; p++) {
                 if (*p == '/' || *p == '\0') {
-                        if (!is_ident(seg, (size_t) (p - seg))) {
+                        if (strict && !is_ident(seg, (size_t) (p - seg))) {
                                 free(m);
                                 errno = EINVAL;
                                 return NULL;
@@ -75,6 +75,10 @@ static char *module_of(const char *target) {
                 }
         }
         return m;
+}
+
+static char *module_of(const char *target) {
+        return module_name(target, true);
 }
 
 static bool is_errors_app(const struct atom *a) {
@@ -164,7 +168,8 @@ int context_layout_init(const struct spec *s, const struct dag *dag, struct layo
         for (size_t k = 0; dag && k < dag->n_atoms; k++) {
                 const struct atom *a = &dag->atoms[dag->order ? dag->order[k] : k];
                 const struct entity *e = a->entity ? spec_find_entity(s, a->entity) : NULL;
-                _cleanup_free_ char *m = module_of(a->target);
+                /* a target that is no module name is reported once, by the check */
+                _cleanup_free_ char *m = module_name(a->target, false);
                 if (!m && errno == ENOMEM)
                         goto nomem;
                 for (int role = 0; role < _ROLE_MAX; role++)

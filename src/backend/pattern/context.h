@@ -12,10 +12,11 @@
  * can be derived from, an endpoint path shape routes cannot serve, ...). file names the
  * spec in those diagnostics (may be NULL). It returns 0, -EINVAL (diagnostics added) or
  * -ENOMEM.
- * context_new() builds the whole-project context (keys: project, entities, endpoints,
- * rules, association_tables, tables_in_order, tables_in_reverse_order, route_modules);
- * context_for_atom() builds it and adds the atom's own keys (atom, entity and, for
- * route atoms, route_endpoints). Both return 0 with *ret or a negative errno.
+ * context_new() builds the whole-project context (keys: project, layout, entities,
+ * endpoints, rules, association_tables, tables_in_order, tables_in_reverse_order, import
+ * groups); every module path in it comes from the DAG's targets (context-layout.c).
+ * context_for_atom() builds it and adds the atom's own keys (atom, entity, package and,
+ * for route atoms, route_endpoints). Both return 0 with *ret or a negative errno.
  */
 #pragma once
 
