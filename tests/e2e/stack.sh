@@ -51,7 +51,7 @@ for job in $jobs; do
         check "$job: mypy --strict is clean on the package" run "python3 -m mypy --strict --cache-dir /tmp/mypy-$job ${pkg:-.}"
         check "$job: black --check is clean" run "black --check -q ."
         check "$job: alembic upgrade head, then alembic check, on SQLite" run \
-                "cd migrations 2>/dev/null || true; DATABASE_URL=sqlite:////tmp/$job-alembic.db python3 -m alembic upgrade head && DATABASE_URL=sqlite:////tmp/$job-alembic.db python3 -m alembic check"
+                "cd migrations 2>/dev/null || true; DATABASE_URL=sqlite:///${RW#"$ROOT"}/$job-alembic.db python3 -m alembic upgrade head && DATABASE_URL=sqlite:///${RW#"$ROOT"}/$job-alembic.db python3 -m alembic check"
         if [ "$have_pg" = 1 ]; then
                 db="cg_$job"; pg_createdb "$db" >/dev/null
                 url=$(pg_url "$db")

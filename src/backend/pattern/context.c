@@ -65,7 +65,10 @@ static int conftest_imports(const struct spec *s, const struct layout *L, struct
         TRY(context_imp_from(im, IMP_STDLIB, "typing", "Iterator"));
         TRY(context_imp_plain(im, IMP_THIRD, "import pytest"));
         TRY(context_imp_from(im, IMP_THIRD, "fastapi.testclient", "TestClient"));
+        TRY(context_imp_plain(im, IMP_STDLIB, "import os"));
+        TRY(context_imp_from(im, IMP_STDLIB, "typing", "Optional"));
         TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy", "create_engine"));
+        TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.engine", "Engine"));
         TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
         TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "sessionmaker"));
         TRY(context_imp_local(im, L->module[ROLE_CONFIG], "settings"));
