@@ -6,7 +6,8 @@
 # `alembic upgrade head` then `alembic check` on SQLite and on a real PostgreSQL (lib-pg.sh),
 # and the project's own tests against PostgreSQL through TEST_DATABASE_URL (the test proves
 # the tests reached the database by its transaction count).
-# STACK_JOBS="taskmanager shop" runs only those jobs. Not yet part of `make check`: `make check-stack` runs it (it needs root for the chroot).
+# STACK_JOBS="taskmanager shop" runs only those jobs. `make check-stack` runs it (it needs root
+# for the chroot); pattern-python.sh, in make check, runs the same checks but black and PostgreSQL.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-pg.sh"
 
