@@ -8,8 +8,15 @@
 # with shared modules, a mixed one): in `make check` every spec gets the planner's shape and
 # the reference job gets every shape; `make check-shapes`
 # (PATTERN_SHAPES=all) gives every spec every shape. The projects are checked two at a
-# time. Uses Debian's python3 packages. (In the sanitizer build only the generation runs.)
+# time, on today's stack: in the Debian 13 root build-aux/make-trixie-root makes (Python
+# 3.13, Pydantic 2, SQLAlchemy 2.0; build-aux/install-deps calls it), with pytest -W error,
+# pyflakes, mypy --strict on the package and `alembic upgrade head` then `alembic check`.
+# Without that root (or without root rights for chroot) only the generation is checked;
+# so it is in the sanitizer build.
 . "$(dirname "$0")/lib.sh"
+
+ROOT=${CODEGEND_TRIXIE_ROOT:-/var/tmp/codegend-trixie}
+in_root() { chroot "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 "$@"; }
 
 specs="library clinic inventory social misc shop fieldnames rules stdnames enums"
 if [ "${PATTERN_SHAPES:-}" = all ]; then full="taskmanager $specs"; else full="taskmanager"; fi
@@ -56,35 +63,46 @@ check "the reference job has 40-60 files and at least 1,000 lines" yq_true "$pla
         "40 <= d['files']['total'] <= 60 and d['loc']['total'] >= 1000"
 
 if [ -n "${SANITIZERS:-}" ]; then finish; exit $?; fi
+if [ ! -x "$ROOT/usr/bin/python3" ] || [ "$(id -u)" -ne 0 ]; then
+        echo "# the projects' Python checks skipped: no Debian 13 root at $ROOT (build-aux/make-trixie-root)"
+        finish; exit $?
+fi
+# the chroot's scratch space, removed with the test's own
+RW=$(mktemp -d "$ROOT/tmp/codegend-py.XXXXXX")
+trap 'rm -rf "$RW"; cleanup' EXIT
 
 # check_project OUT SLOT: the Python checks of one generated project, as lines "ok|not ok DESC"
 # in OUT.tap (with the failure's output after each "not ok" line, prefixed with "# ").
 # Projects checked one after the other share mypy's cache (SLOT): the stubs of FastAPI,
 # SQLAlchemy and Pydantic are analysed once per slot.
 check_project() {
-        out=$1; slot=$2; job=${out##*/}; x="$WORK/x-$job"; tap="$WORK/$job.tap"
+        out=$1; slot=$2; job=${out##*/}; x="$RW/x-$job"; tap="$WORK/$job.tap"
         : > "$tap"
         mkdir -p "$x" && tar -xzf "$out.tar.gz" -C "$x"
-        proj=$(echo "$x"/*)
+        proj=$(echo "$x"/*); cproj=${proj#"$ROOT"}; ctmp=${RW#"$ROOT"}
         # the project's own layout: the app module and the alembic.ini the DAG asked for
         main=$("$PY" -c 'import json, sys; print(next(a["target"] for a in json.load(open(sys.argv[1]))["atoms"] if a["kind"] == "app" and "error" not in a["target"].rsplit("/", 1)[-1]))' "$proj/.codegen/dag.json")
         ini=$("$PY" -c 'import json, sys; print(next(a["target"] for a in json.load(open(sys.argv[1]))["atoms"] if a["target"].endswith("alembic.ini")))' "$proj/.codegen/dag.json")
         module=$(echo "${main%.py}" | tr / .)
         pkg=${main%%/*}
+        db="sqlite:///$ctmp/$job-alembic.db"
         pc() {
                 desc=$1; shift
                 if "$@" > "$WORK/$job.out" 2>&1; then echo "ok - $job: $desc" >> "$tap"; else
                         echo "not ok - $job: $desc" >> "$tap"; sed 's/^/# /' "$WORK/$job.out" | head -40 >> "$tap"
                 fi
         }
-        pc "pytest passes" sh -c "cd '$proj' && '$PY' -m pytest -q -p no:cacheprovider > '$WORK/$job.pytest' 2>&1 || { tail -40 '$WORK/$job.pytest'; exit 1; }"
+        # rc: a command in the project's directory, in the Debian 13 root
+        rc() { in_root sh -c "cd '$cproj' && $1"; }
+        pyt() { rc "python3 -m pytest -q -p no:cacheprovider -W error" > "$WORK/$job.pytest" 2>&1 || { tail -40 "$WORK/$job.pytest"; return 1; }; }
+        pc "pytest -W error passes" pyt
         pc "pytest ran tests" grep -qE '^[0-9]+ passed' "$WORK/$job.pytest"
-        pc "pyflakes is clean" sh -c "cd '$proj' && '$PY' -m pyflakes ."
-        pc "mypy is clean ($pkg)" sh -c "cd '$proj' && '$PY' -m mypy --ignore-missing-imports --cache-dir '$WORK/mypy-$slot' '$pkg'"
-        pc "alembic upgrade head creates every table ($ini)" sh -c "
-                cd '$proj' &&
-                DATABASE_URL='sqlite:///$WORK/$job-alembic.db' '$PY' -m alembic -c '$ini' upgrade head &&
-                '$PY' - '$WORK/$job-alembic.db' '$proj/.codegen/spec.yaml' <<'PYEOF'
+        pc "pyflakes is clean" rc "python3 -m pyflakes ."
+        pc "mypy --strict is clean ($pkg)" rc "python3 -m mypy --strict --cache-dir '$ctmp/mypy-$slot' '$pkg'"
+        pc "alembic upgrade head creates every table, alembic check finds no difference ($ini)" rc "
+                DATABASE_URL='$db' python3 -m alembic -c '$ini' upgrade head &&
+                DATABASE_URL='$db' python3 -m alembic -c '$ini' check &&
+                python3 - '$ctmp/$job-alembic.db' .codegen/spec.yaml <<'PYEOF'
 import re, sqlite3, sys, yaml
 db, spec = sys.argv[1], yaml.safe_load(open(sys.argv[2]))
 have = {r[0] for r in sqlite3.connect(db).execute(\"select name from sqlite_master where type='table'\")}
@@ -97,8 +115,8 @@ want = {e.get('table') or plural(snake(e['name'])) for e in spec['entities']}
 missing = want - have
 assert not missing, 'missing tables: %s (have %s)' % (missing, have)
 PYEOF"
-        pc "the OpenAPI document of $module lists every endpoint" sh -c "
-                cd '$proj' && '$PY' - '$proj/.codegen/spec.yaml' '$module' <<'PYEOF'
+        pc "the OpenAPI document of $module lists every endpoint" rc "
+                python3 - .codegen/spec.yaml '$module' <<'PYEOF'
 import importlib, re, sys, yaml
 spec = yaml.safe_load(open(sys.argv[1]))
 app = importlib.import_module(sys.argv[2]).app
@@ -109,7 +127,7 @@ missing = []
 for e in spec.get('endpoints', []):
     table = next(x for x in spec['entities'] if x['name'] == e['entity'])
     snake = re.sub(r'(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])', '_', table['name']).lower()
-    t = table.get('table') or (snake[:-1] + 'ies' if re.search('[^aeiou]y$', snake) else snake + ('es' if re.search('(s|x|z|ch|sh)$', snake) else 's'))
+    t = table.get('table') or (snake[:-1] + 'ies' if re.search('[^aeiou]y\$', snake) else snake + ('es' if re.search('(s|x|z|ch|sh)\$', snake) else 's'))
     path = e.get('path') or ('/' + t + ('/{id}' if e['operation'] in ('get', 'update', 'delete') else ''))
     method = (e.get('method') or defaults[e['operation']]).lower()
     full = prefix + path

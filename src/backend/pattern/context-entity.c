@@ -22,14 +22,6 @@ static bool entity_has_type(const struct entity *e, enum field_type t) {
         return false;
 }
 
-static bool entity_has_default_of(const struct entity *e, enum field_type t) {
-        for (size_t i = 0; i < e->n_fields; i++)
-                if (e->fields[i].type == t && e->fields[i].default_value &&
-                    !node_is_null(e->fields[i].default_value))
-                        return true;
-        return false;
-}
-
 static bool entity_has_rule(const struct spec *s, const struct entity *e, enum rule_kind k) {
         for (size_t i = 0; i < s->n_rules; i++)
                 if (streq_ptr(s->rules[i].entity, e->name) && (s->rules[i].kind == k || k == _RULE_MAX))
@@ -48,11 +40,15 @@ static int model_imports(const struct layout *L, const struct entity *e, struct 
         TRY(context_imp_plain(im, IMP_THIRD, "import sqlalchemy as sa"));
         if (e->n_rels > 0)
                 TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy", "orm"));
-        if (entity_has_default_of(e, FT_DATE) || entity_has_default_of(e, FT_DATETIME))
-                TRY(context_imp_plain(im, IMP_STDLIB, "import datetime as dt"));
+        TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Mapped"));
+        TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "mapped_column"));
+        /* created_at and updated_at are dt.datetime */
+        TRY(context_imp_plain(im, IMP_STDLIB, "import datetime as dt"));
         /* module-qualified names only, so the class may have any entity name */
-        if (entity_has_default_of(e, FT_DECIMAL))
+        if (entity_has_type(e, FT_DECIMAL))
                 TRY(context_imp_plain(im, IMP_STDLIB, "import decimal"));
+        if (entity_has_type(e, FT_JSON))
+                TRY(context_imp_from(im, IMP_STDLIB, "typing", "Any"));
         return context_imp_module(im, L->module[ROLE_DATABASE], "database");
 }
 
@@ -91,13 +87,14 @@ static int schema_imports(const struct spec *s, const struct layout *L, const st
         if (pattern_checks)
                 TRY(context_imp_plain(im, IMP_STDLIB, "import re"));
         TRY(context_imp_from(im, IMP_THIRD, "pydantic", "BaseModel"));
+        TRY(context_imp_from(im, IMP_THIRD, "pydantic", "ConfigDict"));
         TRY(context_imp_from(im, IMP_THIRD, "pydantic", "Field"));
         if (entity_has_type(e, FT_EMAIL))
                 TRY(context_imp_from(im, IMP_THIRD, "pydantic", "EmailStr"));
         if (entity_has_type(e, FT_URL))
                 TRY(context_imp_from(im, IMP_THIRD, "pydantic", "AnyUrl"));
         if (checks)
-                TRY(context_imp_from(im, IMP_THIRD, "pydantic", "validator"));
+                TRY(context_imp_from(im, IMP_THIRD, "pydantic", "field_validator"));
         return 0;
 }
 

@@ -72,6 +72,29 @@ static const char *sa_base_type(const struct field *f, char *buf, size_t size) {
         }
 }
 
+/* The Python type of a model attribute (Mapped[...]): what SQLAlchemy 2.0 loads. */
+static const char *model_py_type(enum field_type t) {
+        switch (t) {
+        case FT_INTEGER:
+        case FT_FOREIGN_KEY:
+                return "int";
+        case FT_FLOAT:
+                return "float";
+        case FT_DECIMAL:
+                return "decimal.Decimal";
+        case FT_BOOLEAN:
+                return "bool";
+        case FT_DATE:
+                return "dt.date";
+        case FT_DATETIME:
+                return "dt.datetime";
+        case FT_JSON:
+                return "Any";
+        default:
+                return "str";
+        }
+}
+
 /* sa.Enum("a", "b", name="table_field", native_enum=False), or the plain type. */
 static char *sa_type(const struct entity *e, const struct field *f) {
         char buf[64];
@@ -229,7 +252,7 @@ static int add_constraints(struct strbuf *sb, const struct field *f) {
                 if (f->has_max_length || f->type == FT_STRING)
                         TRY(strbuf_addf(sb, ", max_length=%lld", f->has_max_length ? f->max_length : 255));
                 if (f->pattern) {
-                        TRY(strbuf_adds(sb, ", regex="));
+                        TRY(strbuf_adds(sb, ", pattern="));
                         TRY(context_add_py_str(sb, f->pattern));
                 }
         }
@@ -418,6 +441,10 @@ static int field_fill(const struct spec *s, const struct entity *e, const struct
                 return -ENOMEM;
         TRY(put_str(m, "sa_type", st));
         TRY(put_strf(m, "column_def", "sa.Column(%s%s%s, nullable=%s%s%s%s%s)", qname, st, fkarg,
+                     f->required ? "False" : "True", f->unique ? ", unique=True" : "",
+                     f->index ? ", index=True" : "", mdef ? ", default=" : "", mdef ? mdef : ""));
+        TRY(put_strf(m, "model_type", "%s%s", model_py_type(f->type), f->required ? "" : " | None"));
+        TRY(put_strf(m, "mapped_def", "mapped_column(%s%s%s, nullable=%s%s%s%s%s)", qname, st, fkarg,
                      f->required ? "False" : "True", f->unique ? ", unique=True" : "",
                      f->index ? ", index=True" : "", mdef ? ", default=" : "", mdef ? mdef : ""));
         TRY(put_strf(m, "migration_column", "sa.Column(\"%s\", %s%s, nullable=%s%s)", f->name, st,

@@ -169,6 +169,10 @@ static const char *const py_reserved[] = {
         "sa", "orm", "dt", "re", "metadata", "registry", "query", "dict", "json", "copy",
         "parse_obj", "parse_raw", "parse_file", "from_orm", "construct", "schema",
         "schema_json", "validate", "update_forward_refs", "fields", "validator",
+        /* Pydantic 2's methods and attributes */
+        "model_config", "model_dump", "model_dump_json", "model_validate", "model_fields",
+        "model_copy", "model_construct", "model_json_schema", "model_extra",
+        "model_fields_set", "model_post_init", "model_computed_fields",
         /* builtins the class bodies use in annotations: a class attribute of that name
          * would shadow them for the annotations after it */
         "str", "int", "float", "bool", "list", "bytes",

@@ -65,7 +65,10 @@ static int conftest_imports(const struct spec *s, const struct layout *L, struct
         TRY(context_imp_from(im, IMP_STDLIB, "typing", "Iterator"));
         TRY(context_imp_plain(im, IMP_THIRD, "import pytest"));
         TRY(context_imp_from(im, IMP_THIRD, "fastapi.testclient", "TestClient"));
+        TRY(context_imp_plain(im, IMP_STDLIB, "import os"));
+        TRY(context_imp_from(im, IMP_STDLIB, "typing", "Optional"));
         TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy", "create_engine"));
+        TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.engine", "Engine"));
         TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
         TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "sessionmaker"));
         TRY(context_imp_local(im, L->module[ROLE_CONFIG], "settings"));
@@ -175,10 +178,12 @@ static char *route_alias(const struct layout *L, const char *module) {
 }
 
 static int main_imports(const struct spec *s, const struct layout *L, struct imports *im) {
-        TRY(context_imp_from(im, IMP_STDLIB, "typing", "Dict"));
+        TRY(context_imp_plain(im, IMP_STDLIB, "import logging"));
+        TRY(context_imp_from(im, IMP_STDLIB, "collections.abc", "AsyncIterator"));
+        TRY(context_imp_from(im, IMP_STDLIB, "contextlib", "asynccontextmanager"));
         TRY(context_imp_from(im, IMP_THIRD, "fastapi", "FastAPI"));
+        TRY(context_imp_from(im, IMP_THIRD, "fastapi.middleware.cors", "CORSMiddleware"));
         TRY(context_imp_local(im, L->module[ROLE_CONFIG], "settings"));
-        TRY(context_imp_local(im, L->module[ROLE_DATABASE], "Base"));
         TRY(context_imp_local(im, L->module[ROLE_DATABASE], "engine"));
         TRY(context_imp_local(im, L->module[ROLE_ERRORS], "register_exception_handlers"));
         for (size_t i = 0; i < L->n_routes; i++) {
