@@ -30,14 +30,16 @@ wait_for() {
 
 check "the fsorder shim was built" test -f "$SHIM"
 
-# a small job (two atoms) where the reference job's 49 are not needed
+# a small job (three atoms: a package's modules need its __init__.py) where the reference
+# job's 49 are not needed
 TINY="$WORK/tiny"
 mkdir -p "$TINY"
 printf 'format: 1\nname: tiny\ntitle: Tiny\nentities:\n  - name: Note\n    table: notes\n    fields:\n      - {name: text, type: string, required: true}\n' > "$TINY/spec.yaml"
 cat > "$TINY/dag.json" <<'EOF'
 {"format": 1, "name": "tiny", "atoms": [
-  {"id": "config", "kind": "config", "target": "src/config.py", "depends_on": []},
-  {"id": "readme", "kind": "doc", "target": "README.md", "depends_on": ["config"]}]}
+  {"id": "pkg", "kind": "package", "target": "src/__init__.py", "depends_on": []},
+  {"id": "config", "kind": "config", "target": "src/config.py", "depends_on": ["pkg"]},
+  {"id": "ignore", "kind": "infra", "target": ".gitignore", "depends_on": ["config"]}]}
 EOF
 
 # --- publication, claims and failures, in the order promised
@@ -131,7 +133,7 @@ if want settle; then
         cp "$TINY/dag.json" "$sp/inbox/copying/"
         check "settle: once settled it is taken" wait_for "test -s '$sp/outbox/copying.metrics.yaml'" 150
         check "settle: it ran with the DAG copied last (it was not taken half-copied)" yq_true \
-                "$sp/outbox/copying.metrics.yaml" "len(d['atoms']) == 2"
+                "$sp/outbox/copying.metrics.yaml" "len(d['atoms']) == 3"
         kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; DAEMON_PID=
 fi
 
