@@ -41,6 +41,8 @@ int job_new(struct manager *m, const char *jobdir, struct job **ret) {
                 return -ENOMEM;
         j->manager = m;
         j->settings = m->settings;
+        j->schedule = m->settings->schedule;
+        j->priority = SCHED_PRIORITY_DEFAULT;
         j->diags = (struct diags) DIAGS_INIT;
         j->started_realtime = now_usec(CLOCK_REALTIME);
         j->started_usec = now_usec(CLOCK_MONOTONIC);
@@ -69,6 +71,7 @@ void job_free(struct job *j) {
                 for (size_t i = 0; i < j->dag->n_atoms; i++)
                         atom_run_clear(&j->runs[i]);
         free(j->runs);
+        free(j->chain);
         sd_event_source_disable_unref(j->child_src);
         sd_event_source_disable_unref(j->kick);
         bundle_free(j->bundle);
@@ -106,6 +109,9 @@ int job_report_view(const struct job *j, struct report_job *ret) {
                 .model = j->model,
                 .dag = j->dag,
                 .started_realtime = j->started_realtime,
+                .started_usec = j->started_usec,
+                .schedule = schedule_mode_name(j->schedule),
+                .priority = j->priority,
                 .finished_realtime = j->finished_realtime,
                 .duration_s = j->finished_usec > j->started_usec ?
                         (double) (j->finished_usec - j->started_usec) / 1e6 : 0,
@@ -181,6 +187,26 @@ static int job_fault(struct job *j, int r, const char *what) {
         return r;
 }
 
+/* The scheduling options (sched.h): `schedule: dag|waves`, `priority: 1..100`. */
+static int job_sched_option(struct job *j, const char *file, const char *key, const struct node *v) {
+        if (streq(key, "schedule")) {
+                int mode = node_is_string(v) ? schedule_mode_from_name(v->value) : -EINVAL;
+                if (mode < 0)
+                        return diags_add(&j->diags, file, v->line, v->column, key,
+                                         "'schedule' must be dag or waves");
+                j->schedule = (enum schedule_mode) mode;
+                return 0;
+        }
+        long long p;
+        if (v->kind != NODE_SCALAR || node_as_int(v, &p) < 0 || p < SCHED_PRIORITY_MIN ||
+            p > SCHED_PRIORITY_MAX)
+                return diags_add(&j->diags, file, v->line, v->column, key,
+                                 "'priority' must be an integer from %d to %d", SCHED_PRIORITY_MIN,
+                                 SCHED_PRIORITY_MAX);
+        j->priority = (unsigned) p;
+        return 0;
+}
+
 static int job_load_options(struct job *j, const struct settings *s) {
         const struct node *o = j->bundle->options;
         const char *file = j->bundle->options_file;
@@ -203,10 +229,12 @@ static int job_load_options(struct job *j, const struct settings *s) {
                                         backend = v->value, where = v;
                                 else
                                         model = v->value;
-                        } else if (strncmp(k->value, "x-", 2) != 0)
+                        } else if (streq(k->value, "schedule") || streq(k->value, "priority"))
+                                r = job_sched_option(j, file, k->value, v);
+                        else if (strncmp(k->value, "x-", 2) != 0)
                                 r = diags_add(&j->diags, file, k->line, k->column, k->value,
-                                              "unknown key '%s' in job options (known: backend, model)",
-                                              k->value);
+                                              "unknown key '%s' in job options (known: backend, model, "
+                                              "schedule, priority)", k->value);
                 }
         }
         if (r < 0)
@@ -329,14 +357,15 @@ static void job_load(struct job *j, bool unpacked) {
         }
 
         j->runs = calloc(j->dag->n_atoms, sizeof(*j->runs));
-        if (!j->runs) {
+        if (!j->runs || sched_chains(j->dag, &j->manager->kind_times, &j->chain) < 0) {
                 job_fault(j, -ENOMEM, "failed to plan the job");
                 job_fail(j);
                 return;
         }
         j->stage = STAGE_GENERATION;
-        log_info("%s: %zu atoms in %zu waves, backend %s", j->name, j->dag->n_atoms,
-                 j->dag->n_waves, j->backend->name);
+        log_info("%s: %zu atoms in %zu waves, backend %s, schedule %s, priority %u", j->name,
+                 j->dag->n_atoms, j->dag->n_waves, j->backend->name, schedule_mode_name(j->schedule),
+                 j->priority);
 }
 
 static int on_unpack_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
@@ -424,18 +453,15 @@ int job_start(struct job *j) {
 long job_next_atom(struct job *j) {
         if (j->finished || j->failed || !j->runs || j->child_pid > 0)
                 return -1;
-        for (size_t k = 0; k < j->dag->n_atoms; k++) {
-                size_t i = j->dag->order[k];
-                const struct atom *a = &j->dag->atoms[i];
-                if (j->runs[i].state != RUN_PENDING)
-                        continue;
-                bool ready = true;
-                for (size_t d = 0; d < a->n_deps && ready; d++)
-                        ready = j->runs[a->dep_idx[d]].state == RUN_OK;
-                if (ready)
-                        return (long) i;
-        }
-        return -1;
+        return sched_pick(j->dag, j->runs, j->chain, j->schedule);
+}
+
+void job_share(const struct job *j, struct sched_share *ret) {
+        *ret = (struct sched_share) {
+                .running = (unsigned) j->n_running,
+                .started = j->n_started,
+                .priority = j->priority,
+        };
 }
 
 static void job_start_packing(struct job *j);
@@ -535,6 +561,7 @@ int job_spawn_atom(struct job *j, size_t idx) {
         run->pid = pid;
         run->state = RUN_RUNNING;
         j->n_running++;
+        j->n_started++;
         m->running++;
         r = sd_event_add_child(m->event, &run->child, pid, WEXITED, on_atom_exit, ref);
         if (r >= 0) {
@@ -617,6 +644,8 @@ static int on_atom_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
                 else {
                         run->state = RUN_OK;
                         j->n_finished++;
+                        sched_kind_times_add(&m->kind_times, j->dag->atoms[idx].kind,
+                                             (double) (run->end_usec - run->start_usec) / 1e6);
                 }
         }
         /* run->child stays until the job is freed or the atom runs again: sd-event reaps

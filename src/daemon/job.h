@@ -21,6 +21,7 @@
 #include "format/node.h"
 #include "format/spec.h"
 #include "output/report.h"
+#include "sched.h"
 
 struct manager;
 struct bundle;
@@ -74,6 +75,12 @@ struct job {
         struct node *content;      /* content metrics from the packing child */
         uint64_t tarball_bytes;
         char *tarball_sha256;
+        /* scheduling (sched.h): the job's options, the atoms' remaining chains, and the
+         * atoms started so far (the cross-job share) */
+        enum schedule_mode schedule;
+        unsigned priority;
+        double *chain;
+        uint64_t n_started;
 };
 
 int job_new(struct manager *m, const char *jobdir, struct job **ret);
@@ -84,9 +91,11 @@ void job_free(struct job *j);
  * them. Returns 0 (the job may have failed already: check j->finished) or a negative
  * errno for a fault of the daemon's own. */
 int job_start(struct job *j);
-/* The index of an atom whose dependencies all succeeded and that has not started, or -1. */
+/* The atom to start next (sched_pick() under the job's schedule and chains), or -1. */
 long job_next_atom(struct job *j);
 int job_spawn_atom(struct job *j, size_t idx);
+/* The job's claim on worker slots (sched_share_before()). */
+void job_share(const struct job *j, struct sched_share *ret);
 /* intake, validation, generation, packaging, or cancelled */
 const char *job_stage_name(const struct job *j);
 /* SIGTERM to every worker of the job (shutdown). */

@@ -406,14 +406,23 @@ void manager_schedule(struct manager *m) {
                         (void) sd_event_exit(m->event, 0);
                 return;
         }
-        for (struct job *j = m->jobs; j && m->running < m->settings->workers; j = j->next) {
-                long idx;
-                while (!j->finished && m->running < m->settings->workers &&
-                       (idx = job_next_atom(j)) >= 0) {
-                        int r = job_spawn_atom(j, (size_t) idx);
-                        if (r < 0)
-                                break; /* the job recorded the failure */
+        while (m->running < m->settings->workers) {
+                struct job *best = NULL;
+                long best_idx = -1;
+                struct sched_share best_share;
+                for (struct job *j = m->jobs; j; j = j->next) {
+                        long idx = j->finished ? -1 : job_next_atom(j);
+                        if (idx < 0)
+                                continue;
+                        struct sched_share share;
+                        job_share(j, &share);
+                        if (!best || sched_share_before(&share, &best_share))
+                                best = j, best_idx = idx, best_share = share;
                 }
+                if (!best)
+                        break;
+                if (job_spawn_atom(best, (size_t) best_idx) < 0)
+                        break; /* the job recorded the failure; its kick schedules again */
         }
 }
 

@@ -20,6 +20,7 @@
 #include <systemd/sd-event.h>
 
 #include "backend/backend.h"
+#include "sched.h"
 #include "settings.h"
 #include "spool.h"
 #include "stats.h"
@@ -39,10 +40,11 @@ struct manager {
         bool once;
         bool shutting_down;
         bool scanning; /* the start-up recovery and scan are still claiming jobs */
-        struct job *jobs; /* FIFO: atoms of older jobs start first */
+        struct job *jobs; /* oldest first; slots are shared between them (sched.h) */
         unsigned running;
         unsigned succeeded, failed;
         struct stats stats; /* totals since the start, for metrics_textfile */
+        struct sched_kind_times kind_times; /* atoms' seconds per kind: the chains' weights */
         sd_event_source *inotify, *cancel_watch, *rescan, *settle, *sigterm, *sigint, *sighup;
         sd_event_source *drain; /* SIGTERM: the running atoms' deadline */
 };

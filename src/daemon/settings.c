@@ -20,7 +20,8 @@
 #include "shared/fs.h"
 #include "shared/macro.h"
 
-enum key_type { KEY_STRING, KEY_UINT, KEY_SIZE, KEY_BOOL, KEY_RATIO, KEY_LOGLEVEL, KEY_PYVERSION };
+enum key_type { KEY_STRING, KEY_UINT, KEY_SIZE, KEY_BOOL, KEY_RATIO, KEY_LOGLEVEL, KEY_PYVERSION,
+                KEY_SCHEDULE };
 
 struct key {
         const char *name;
@@ -46,6 +47,8 @@ static const struct key keys[] = {
         /* operations */
         K("drain_timeout", KEY_UINT, drain_timeout, 0, 86400),
         K("metrics_textfile", KEY_STRING, metrics_textfile, 0, 0),
+        /* scheduling (issue 15) */
+        K("schedule", KEY_SCHEDULE, schedule, 0, 0),
 };
 
 static const struct key limit_keys[] = {
@@ -88,6 +91,7 @@ void settings_init(struct settings *s) {
                 .syntax_errors_max = 0,
                 .python_minor = PY_MINOR_DEFAULT,
                 .drain_timeout = 30,
+                .schedule = SCHEDULE_DAG,
         };
 }
 
@@ -194,6 +198,13 @@ static int set_key(struct settings *s, const struct key *k, const struct node *v
                         return BAD("'%s' must be a Python version from 3.%llu to 3.%llu, like 3.11",
                                    k->name, (unsigned long long) k->min, (unsigned long long) k->max);
                 return 0;
+        case KEY_SCHEDULE: {
+                int m = node_is_string(v) ? schedule_mode_from_name(v->value) : -EINVAL;
+                if (m < 0)
+                        return BAD("'%s' must be dag or waves", k->name);
+                *(enum schedule_mode *) dst = (enum schedule_mode) m;
+                return 0;
+        }
         }
 #undef BAD
         return -EINVAL;

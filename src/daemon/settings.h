@@ -12,6 +12,7 @@
 
 #include "analysis/analyze.h"
 #include "format/diag.h"
+#include "sched.h"
 
 struct settings {
         char *spool;
@@ -42,6 +43,8 @@ struct settings {
         /* operations: stopping, monitoring */
         unsigned drain_timeout;    /* seconds running atoms get on SIGTERM before the kill */
         char *metrics_textfile;    /* node_exporter textfile written after every job */
+        /* scheduling (issue 15): a job's `schedule` option overrides it */
+        enum schedule_mode schedule;
 };
 
 void settings_init(struct settings *s);
