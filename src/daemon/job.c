@@ -132,6 +132,7 @@ int job_report_view(const struct job *j, struct report_job *ret) {
                                 .attempts = run->attempts,
                                 .start_usec = run->start_usec,
                                 .end_usec = run->end_usec,
+                                .work_usec = run->work_usec,
                                 .error = run->error,
                                 .loc = run->loc,
                                 .syntax_errors = run->syntax_errors,

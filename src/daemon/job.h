@@ -35,6 +35,7 @@ struct atom_run {
         bool timed_out;
         unsigned attempts;
         uint64_t start_usec, end_usec; /* CLOCK_MONOTONIC */
+        uint64_t work_usec; /* the worker's own generation and analysis (its result) */
         char *error;
         uint64_t loc;
         uint64_t syntax_errors;

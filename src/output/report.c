@@ -88,6 +88,8 @@ static struct node *atoms_node(const struct report_job *j, bool content_only) {
                         r = node_map_set(m, "attempts", node_new_uint(run->attempts));
                 if (r >= 0 && !content_only)
                         r = node_map_set(m, "duration_s", node_new_real(run_seconds(run), 3));
+                if (r >= 0 && !content_only)
+                        r = node_map_set(m, "work_s", node_new_real((double) run->work_usec / USEC_PER_SEC, 3));
                 /* when it ran, in seconds from the job's start (the schedule made visible) */
                 if (r >= 0 && !content_only && run->start_usec >= j->started_usec && run->start_usec)
                         r = node_map_set(m, "start_s", node_new_real(

@@ -27,6 +27,7 @@ struct report_atom {
         enum run_state state;
         unsigned attempts;
         uint64_t start_usec, end_usec;   /* CLOCK_MONOTONIC; end 0 while not ended */
+        uint64_t work_usec;              /* the worker's own generation + analysis */
         const char *error;               /* why it failed, or NULL */
         uint64_t loc;
         uint64_t syntax_errors;
