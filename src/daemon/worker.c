@@ -10,11 +10,17 @@
  * "@pack=..." do the same to a job's unpacking and packing children; '@' is in no atom
  * id); it is how the end-to-end tests prove that such children fail the job with the
  * right reason.
+ *
+ * Benchmark hook: CODEGEND_ATOM_DELAY_MS="BASE[+JITTER]" makes every atom's worker sleep
+ * BASE plus (a hash of the atom's id modulo JITTER+1) milliseconds before it generates,
+ * the same for an atom in every run: a stand-in for a model's latency (bench/run uses it
+ * to compare `schedule: dag` with `waves`). The sleep is not part of the atom's work_s.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,9 +168,25 @@ static int atom_main(const struct worker_env *env, struct job *j, size_t idx) {
         return write_node(result, res) < 0 ? WORKER_FAILED : WORKER_OK;
 }
 
+/* CODEGEND_ATOM_DELAY_MS (see the top of this file); a malformed value is ignored. */
+static void bench_delay(const char *atom_id) {
+        const char *v = getenv("CODEGEND_ATOM_DELAY_MS");
+        unsigned base = 0, jitter = 0;
+        if (!v || sscanf(v, "%u+%u", &base, &jitter) < 1 || base > 600000 || jitter > 600000)
+                return;
+        uint32_t h = 2166136261u; /* FNV-1a */
+        for (const char *p = atom_id; *p; p++)
+                h = (h ^ (unsigned char) *p) * 16777619u;
+        uint64_t ms = base + h % ((uint32_t) jitter + 1);
+        struct timespec ts = { (time_t) (ms / 1000), (long) (ms % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
 _Noreturn void worker_atom_main(const struct worker_env *env, struct job *j, size_t idx) {
         child_setup(env);
         fault_inject(j->dag->atoms[idx].id);
+        bench_delay(j->dag->atoms[idx].id);
         _exit(atom_main(env, j, idx));
 }
 
