@@ -369,10 +369,23 @@ static void job_load(struct job *j, bool unpacked) {
                  j->priority);
 }
 
+/* From a child source's own handler: reaps the child and drops the source at once. A
+ * source kept until its job ends would hold the pid: once the kernel hands that pid to a
+ * new worker (pid_max wraps after some 30,000 forks; many long jobs do that),
+ * sd_event_add_child() refuses it with EBUSY. sd-event's reap after the handler then finds
+ * nothing to do; dropping a source from its own handler is allowed (sd_event_source_unref(3)). */
+static void child_source_release(sd_event_source **src, pid_t pid) {
+        siginfo_t si;
+        if (pid > 0)
+                (void) waitid(P_PID, (id_t) pid, &si, WEXITED | WNOHANG);
+        *src = sd_event_source_disable_unref(*src);
+}
+
 static int on_unpack_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
         struct job *j = userdata;
         struct manager *m = j->manager;
 
+        child_source_release(&j->child_src, si->si_pid);
         j->child_pid = 0;
         if (si->si_code == CLD_EXITED && si->si_status == WORKER_OK)
                 job_load(j, true);
@@ -649,8 +662,7 @@ static int on_atom_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
                                              (double) (run->end_usec - run->start_usec) / 1e6);
                 }
         }
-        /* run->child stays until the job is freed or the atom runs again: sd-event reaps
-         * the child after this handler returns */
+        child_source_release(&run->child, si->si_pid); /* ref is gone from here on */
         job_progress(j);
         manager_schedule(m);
         return 0;
