@@ -17,7 +17,7 @@
 #include "shared/macro.h"
 #include "shared/strbuf.h"
 
-#define CACHE_MAGIC "codegend-atom-cache 1 "
+#define CACHE_MAGIC "codegend-atom-cache 2 "
 #define MAX_ENTRY (40u << 20)
 #define STALE_TMP_SECONDS 3600
 
@@ -43,14 +43,18 @@ int cache_lookup(const char *dir, const char *hex, struct node **ret_result, cha
                 return 0;
         if (r < 0)
                 return r;
+        /* "MAGIC YAMLLEN TEXTLEN\n" YAML TEXT: both lengths must match what is there */
         size_t m = strlen(CACHE_MAGIC);
-        char *end = NULL;
-        unsigned long long rlen = 0;
+        char *end = NULL, *mid = NULL;
+        unsigned long long rlen = 0, tlen = 0;
         if (len > m && memcmp(data, CACHE_MAGIC, m) == 0) {
                 errno = 0;
-                rlen = strtoull(data + m, &end, 10);
+                rlen = strtoull(data + m, &mid, 10);
+                if (!errno && mid && *mid == ' ')
+                        tlen = strtoull(mid + 1, &end, 10);
         }
-        if (!end || errno || *end != '\n' || rlen > len - (size_t) (end + 1 - data)) {
+        if (!end || errno || *end != '\n' || rlen > len - (size_t) (end + 1 - data) ||
+            tlen != len - (size_t) (end + 1 - data) - rlen) {
                 (void) unlink(path); /* not one of ours, or cut short: generate again */
                 return 0;
         }
@@ -89,12 +93,14 @@ int cache_store(const char *dir, const char *hex, const struct node *result, con
         strbuf_init(&out, MAX_ENTRY);
         if ((r = doc_emit_yaml(result, &yaml)) < 0)
                 return r;
-        if ((r = strbuf_addf(&out, CACHE_MAGIC "%zu\n", yaml.len)) < 0 ||
+        if ((r = strbuf_addf(&out, CACHE_MAGIC "%zu %zu\n", yaml.len, len)) < 0 ||
             (r = strbuf_add(&out, yaml.buf, yaml.len)) < 0 || (r = strbuf_add(&out, text, len)) < 0)
                 return r;
         if ((r = mkdir_p(dir, 0755)) < 0)
                 return r;
-        return write_file_atomic(path, out.buf, out.len, 0644);
+        /* atomic, not fsynced: a crash can only cut an entry, which a lookup finds
+         * malformed, counts as a miss and removes */
+        return write_file_atomic_volatile(path, out.buf, out.len, 0644);
 }
 
 struct entry {

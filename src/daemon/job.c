@@ -42,6 +42,8 @@ int job_new(struct manager *m, const char *jobdir, struct job **ret) {
                 return -ENOMEM;
         j->manager = m;
         j->settings = m->settings;
+        j->schedule = m->settings->schedule;
+        j->priority = SCHED_PRIORITY_DEFAULT;
         j->diags = (struct diags) DIAGS_INIT;
         j->started_realtime = now_usec(CLOCK_REALTIME);
         j->started_usec = now_usec(CLOCK_MONOTONIC);
@@ -72,6 +74,7 @@ void job_free(struct job *j) {
                 for (size_t i = 0; i < j->dag->n_atoms; i++)
                         atom_run_clear(&j->runs[i]);
         free(j->runs);
+        free(j->chain);
         sd_event_source_disable_unref(j->child_src);
         sd_event_source_disable_unref(j->child_timer);
         sd_event_source_disable_unref(j->kick);
@@ -111,6 +114,9 @@ int job_report_view(const struct job *j, struct report_job *ret) {
                 .model = j->model,
                 .dag = j->dag,
                 .started_realtime = j->started_realtime,
+                .started_usec = j->started_usec,
+                .schedule = schedule_mode_name(j->schedule),
+                .priority = j->priority,
                 .finished_realtime = j->finished_realtime,
                 .duration_s = j->finished_usec > j->started_usec ?
                         (double) (j->finished_usec - j->started_usec) / 1e6 : 0,
@@ -131,6 +137,7 @@ int job_report_view(const struct job *j, struct report_job *ret) {
                                 .attempts = run->attempts,
                                 .start_usec = run->start_usec,
                                 .end_usec = run->end_usec,
+                                .work_usec = run->work_usec,
                                 .error = run->error,
                                 .loc = run->loc,
                                 .syntax_errors = run->syntax_errors,
@@ -270,6 +277,26 @@ static int option_number(struct job *j, const struct node *k, const struct node 
         return 0;
 }
 
+/* The scheduling options (sched.h): `schedule: dag|waves`, `priority: 1..100`. */
+static int job_sched_option(struct job *j, const char *file, const char *key, const struct node *v) {
+        if (streq(key, "schedule")) {
+                int mode = node_is_string(v) ? schedule_mode_from_name(v->value) : -EINVAL;
+                if (mode < 0)
+                        return diags_add(&j->diags, file, v->line, v->column, key,
+                                         "'schedule' must be dag or waves");
+                j->schedule = (enum schedule_mode) mode;
+                return 0;
+        }
+        long long p;
+        if (v->kind != NODE_SCALAR || node_as_int(v, &p) < 0 || p < SCHED_PRIORITY_MIN ||
+            p > SCHED_PRIORITY_MAX)
+                return diags_add(&j->diags, file, v->line, v->column, key,
+                                 "'priority' must be an integer from %d to %d", SCHED_PRIORITY_MIN,
+                                 SCHED_PRIORITY_MAX);
+        j->priority = (unsigned) p;
+        return 0;
+}
+
 static int job_load_options(struct job *j, const struct settings *s) {
         const struct node *o = j->bundle->options;
         const char *file = j->bundle->options_file;
@@ -317,11 +344,13 @@ static int job_load_options(struct job *j, const struct settings *s) {
                                 else
                                         j->cache = j->cache && b; /* --no-cache wins */
                         }
+                        else if (streq(k->value, "schedule") || streq(k->value, "priority"))
+                                r = job_sched_option(j, file, k->value, v);
                         else if (strncmp(k->value, "x-", 2) != 0)
                                 r = diags_add(&j->diags, file, k->line, k->column, k->value,
                                               "unknown key '%s' in job options (known: backend, model, "
-                                              "model_backend, max_cost_usd, max_tokens, max_calls, repair, cache)",
-                                              k->value);
+                                              "model_backend, max_cost_usd, max_tokens, max_calls, repair, "
+                                              "cache, schedule, priority)", k->value);
                 }
         }
         if (r < 0)
@@ -466,7 +495,7 @@ static void job_load(struct job *j, bool unpacked) {
         }
 
         j->runs = calloc(j->dag->n_atoms, sizeof(*j->runs));
-        if (!j->runs) {
+        if (!j->runs || sched_chains(j->dag, &j->manager->kind_times, &j->chain) < 0) {
                 job_fault(j, -ENOMEM, "failed to plan the job");
                 job_fail(j);
                 return;
@@ -474,13 +503,16 @@ static void job_load(struct job *j, bool unpacked) {
         for (size_t i = 0; i < j->dag->n_atoms; i++)
                 j->runs[i].syntax_errors_before = -1;
         j->stage = STAGE_GENERATION;
-        log_info("%s: %zu atoms in %zu waves, backend %s", j->name, j->dag->n_atoms,
-                 j->dag->n_waves, j->backend->name);
+        log_info("%s: %zu atoms in %zu waves, backend %s, schedule %s, priority %u", j->name,
+                 j->dag->n_atoms, j->dag->n_waves, j->backend->name, schedule_mode_name(j->schedule),
+                 j->priority);
 }
 
 /* Reaps an exited child now and drops its event source, so that the source's descriptor
- * (a pidfd) is released as the child ends, not when its job ends. sd-event's own reaping
- * after the handler then finds nothing. */
+ * (a pidfd) is released as the child ends, not when its job ends; a kept source would
+ * also hold the pid, and once the kernel hands that pid to a new worker (pid_max wraps),
+ * sd_event_add_child() refuses it with EBUSY. sd-event's own reaping after the handler
+ * then finds nothing. */
 static sd_event_source *child_release(sd_event_source *src, const siginfo_t *si) {
         siginfo_t reaped;
         if (si->si_pid > 0)
@@ -628,18 +660,15 @@ long job_next_atom(struct job *j) {
         if (j->finished || j->failed || j->superseded || !j->runs || j->child_pid > 0 ||
             j->unpack_pending || j->pack_pending)
                 return -1;
-        for (size_t k = 0; k < j->dag->n_atoms; k++) {
-                size_t i = j->dag->order[k];
-                const struct atom *a = &j->dag->atoms[i];
-                if (j->runs[i].state != RUN_PENDING)
-                        continue;
-                bool ready = true;
-                for (size_t d = 0; d < a->n_deps && ready; d++)
-                        ready = j->runs[a->dep_idx[d]].state == RUN_OK;
-                if (ready)
-                        return (long) i;
-        }
-        return -1;
+        return sched_pick(j->dag, j->runs, j->chain, j->schedule);
+}
+
+void job_share(const struct job *j, struct sched_share *ret) {
+        *ret = (struct sched_share) {
+                .running = (unsigned) j->n_running,
+                .started = j->n_started,
+                .priority = j->priority,
+        };
 }
 
 /* Called whenever an atom ends: start packing, or finish a failed job. */
@@ -745,6 +774,7 @@ int job_spawn_atom(struct job *j, size_t idx) {
         run->pid = pid;
         run->state = RUN_RUNNING;
         j->n_running++;
+        j->n_started++;
         m->running++;
         r = sd_event_add_child(m->event, &run->child, pid, WEXITED, on_atom_exit, ref);
         if (r >= 0) {
@@ -835,6 +865,8 @@ static int on_atom_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
                 else {
                         run->state = RUN_OK;
                         j->n_finished++;
+                        sched_kind_times_add(&m->kind_times, j->dag->atoms[idx].kind,
+                                             (double) (run->end_usec - run->start_usec) / 1e6);
                 }
         }
         job_progress(j);

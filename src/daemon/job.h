@@ -21,6 +21,7 @@
 #include "format/node.h"
 #include "format/spec.h"
 #include "output/report.h"
+#include "sched.h"
 
 struct manager;
 struct bundle;
@@ -34,6 +35,7 @@ struct atom_run {
         bool timed_out;
         unsigned attempts;
         uint64_t start_usec, end_usec; /* CLOCK_MONOTONIC */
+        uint64_t work_usec; /* the worker's own generation and analysis (its result) */
         char *error;
         uint64_t loc;
         uint64_t syntax_errors;
@@ -89,6 +91,12 @@ struct job {
         struct node *content;      /* content metrics from the packing child */
         uint64_t tarball_bytes;
         char *tarball_sha256;
+        /* scheduling (sched.h): the job's options, the atoms' remaining chains, and the
+         * atoms started so far (the cross-job share) */
+        enum schedule_mode schedule;
+        unsigned priority;
+        double *chain;
+        uint64_t n_started;
 };
 
 int job_new(struct manager *m, const char *jobdir, struct job **ret);
@@ -99,11 +107,13 @@ void job_free(struct job *j);
  * them. Returns 0 (the job may have failed already: check j->finished) or a negative
  * errno for a fault of the daemon's own. */
 int job_start(struct job *j);
-/* The index of an atom whose dependencies all succeeded and that has not started, or -1. */
+/* The atom to start next (sched_pick() under the job's schedule and chains), or -1. */
 long job_next_atom(struct job *j);
 /* Forks the atom's worker; a negative errno when that failed for now (the atom stays
  * pending and the manager tries again later). */
 int job_spawn_atom(struct job *j, size_t idx);
+/* The job's claim on worker slots (sched_share_before()). */
+void job_share(const struct job *j, struct sched_share *ret);
 /* intake, validation, generation, packaging, or cancelled */
 const char *job_stage_name(const struct job *j);
 /* Forks an archive's unpacking child (j->unpack_pending), or the packing child again

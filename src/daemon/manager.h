@@ -22,6 +22,7 @@
 #include <systemd/sd-event.h>
 
 #include "backend/backend.h"
+#include "sched.h"
 #include "settings.h"
 #include "spool.h"
 #include "stats.h"
@@ -50,7 +51,7 @@ struct manager {
         bool once;
         bool shutting_down;
         bool scanning; /* the start-up recovery and scan are still claiming jobs */
-        struct job *jobs; /* FIFO: atoms of older jobs start first */
+        struct job *jobs; /* oldest first; slots are shared between them (sched.h) */
         unsigned n_jobs;  /* in jobs: admission stops at settings->max_jobs */
         unsigned running; /* atom workers and unpacking children: at most settings->workers */
         unsigned succeeded, failed, superseded;
@@ -59,6 +60,7 @@ struct manager {
         unsigned n_claimed; /* entries claimed or rejected so far (a rescan's batches) */
         struct look *looks, *next_looks; /* the last full rescan's, the current one's */
         size_t n_looks, n_next_looks;
+        struct sched_kind_times kind_times; /* atoms' seconds per kind: the chains' weights */
         sd_event_source *inotify, *cancel_watch, *rescan, *settle, *sigterm, *sigint, *sighup;
         sd_event_source *drain;   /* SIGTERM: the running atoms' deadline */
         sd_event_source *retry;   /* a fork failed: schedule again a little later */

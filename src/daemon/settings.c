@@ -21,7 +21,7 @@
 #include "shared/macro.h"
 
 enum key_type { KEY_STRING, KEY_UINT, KEY_SIZE, KEY_BOOL, KEY_RATIO, KEY_LOGLEVEL, KEY_PYVERSION, KEY_USD,
-                KEY_TEMPERATURE, KEY_PRICES };
+                KEY_TEMPERATURE, KEY_PRICES, KEY_SCHEDULE };
 
 struct key {
         const char *name;
@@ -50,6 +50,8 @@ static const struct key keys[] = {
         K("metrics_textfile", KEY_STRING, metrics_textfile, 0, 0),
         K("cache", KEY_BOOL, cache, 0, 0),
         K("cache_max_bytes", KEY_SIZE, cache_max_bytes, 0, UINT64_C(1) << 50),
+        /* scheduling (issue 15) */
+        K("schedule", KEY_SCHEDULE, schedule, 0, 0),
 };
 
 static const struct key limit_keys[] = {
@@ -137,6 +139,7 @@ void settings_init(struct settings *s) {
                 .drain_timeout = 30,
                 .repair = true,
                 .repair_attempts = 2,
+                .schedule = SCHEDULE_DAG,
         };
         model_settings_init(&s->anthropic, "anthropic");
         model_settings_init(&s->openai, "openai");
@@ -302,6 +305,13 @@ static int set_key(struct settings *s, const struct key *k, const struct node *v
                         return BAD("'%s' must be a Python version from 3.%llu to 3.%llu, like 3.11",
                                    k->name, (unsigned long long) k->min, (unsigned long long) k->max);
                 return 0;
+        case KEY_SCHEDULE: {
+                int m = node_is_string(v) ? schedule_mode_from_name(v->value) : -EINVAL;
+                if (m < 0)
+                        return BAD("'%s' must be dag or waves", k->name);
+                *(enum schedule_mode *) dst = (enum schedule_mode) m;
+                return 0;
+        }
         }
 #undef BAD
         return -EINVAL;

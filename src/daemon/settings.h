@@ -13,6 +13,7 @@
 #include "analysis/analyze.h"
 #include "backend/model/model.h"
 #include "format/diag.h"
+#include "sched.h"
 
 struct settings {
         char *spool;
@@ -61,6 +62,8 @@ struct settings {
         bool repair;               /* model backends: repair calls for syntax errors (job option) */
         char *hybrid_model_backend; /* hybrid's model: anthropic (NULL) or openai */
         unsigned repair_attempts;
+        /* scheduling (issue 15): a job's `schedule` option overrides it */
+        enum schedule_mode schedule;
 };
 
 void settings_init(struct settings *s);

@@ -18,11 +18,17 @@
  * publications; '@' is in no atom id); it is how the end-to-end tests prove that such
  * children fail the job with the right reason, and that no dependent of a slow atom starts
  * before it ends.
+ *
+ * Benchmark hook: CODEGEND_ATOM_DELAY_MS="BASE[+JITTER]" makes every atom's worker sleep
+ * BASE plus (a hash of the atom's id modulo JITTER+1) milliseconds before it generates,
+ * the same for an atom in every run: a stand-in for a model's latency (bench/run uses it
+ * to compare `schedule: dag` with `waves`). The sleep is not part of the atom's work_s.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,7 +251,7 @@ static int atom_from_cache(const struct worker_env *env, struct job *j, const st
             (r = node_map_set(res, "cached_api", api ? node_dup(api) : report_usage_node(&none, 6))) < 0 ||
             (r = node_map_set_string(res, "cache", "hit")) < 0)
                 return r;
-        if ((r = write_file_atomic(frag, text, len, 0644)) < 0)
+        if ((r = write_file_atomic_volatile(frag, text, len, 0644)) < 0)
                 return r;
         return write_node(result, res);
 }
@@ -315,6 +321,9 @@ static int atom_main(const struct worker_env *env, struct job *j, size_t idx, in
                 }
         }
 
+        struct timespec t0, t1;
+        if (clock_gettime(CLOCK_MONOTONIC, &t0) < 0)
+                t0 = (struct timespec) { 0 };
         r = fault < 0 ? fault : j->backend->generate(&req, &out, &usage, &error);
         if (r == -ENOMEM && !error && env->memory &&
             asprintf(&error, "out of memory (limits.worker_memory: %llu bytes)",
@@ -333,7 +342,12 @@ static int atom_main(const struct worker_env *env, struct job *j, size_t idx, in
         }
         if (r < 0 && !error && asprintf(&error, "generation failed: %s", strerror(-r)) < 0)
                 error = NULL;
-        if (node_map_set_string(res, "status", r < 0 ? "error" : "ok") < 0 ||
+        /* the atom's own work (backend and analysis), apart from the daemon's fork, reap
+         * and bookkeeping: the benchmark's overhead per atom is the difference */
+        long long work_us = clock_gettime(CLOCK_MONOTONIC, &t1) == 0 && t0.tv_sec ?
+                (long long) (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000 : 0;
+        if (node_map_set_int(res, "work_us", work_us) < 0 ||
+            node_map_set_string(res, "status", r < 0 ? "error" : "ok") < 0 ||
             (r < 0 && node_map_set_string(res, "error", error ? error : "generation failed") < 0) ||
             node_map_set(res, "api", report_usage_node(&usage, 6)) < 0 ||
             node_map_set_string(res, "backend", notes.backend) < 0)
@@ -359,9 +373,25 @@ static int atom_main(const struct worker_env *env, struct job *j, size_t idx, in
         return write_node(result, res) < 0 ? WORKER_FAILED : WORKER_OK;
 }
 
+/* CODEGEND_ATOM_DELAY_MS (see the top of this file); a malformed value is ignored. */
+static void bench_delay(const char *atom_id) {
+        const char *v = getenv("CODEGEND_ATOM_DELAY_MS");
+        unsigned base = 0, jitter = 0;
+        if (!v || sscanf(v, "%u+%u", &base, &jitter) < 1 || base > 600000 || jitter > 600000)
+                return;
+        uint32_t h = 2166136261u; /* FNV-1a */
+        for (const char *p = atom_id; *p; p++)
+                h = (h ^ (unsigned char) *p) * 16777619u;
+        uint64_t ms = base + h % ((uint32_t) jitter + 1);
+        struct timespec ts = { (time_t) (ms / 1000), (long) (ms % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
 _Noreturn void worker_atom_main(const struct worker_env *env, struct job *j, size_t idx) {
         child_setup(env);
         int fault = fault_inject(j, j->dag->atoms[idx].id);
+        bench_delay(j->dag->atoms[idx].id);
         _exit(atom_main(env, j, idx, fault));
 }
 
@@ -395,6 +425,7 @@ int worker_load_atom_result(struct job *j, size_t idx) {
         }
         run->loc = node_uint(node_get(res, "loc"));
         run->syntax_errors = node_uint(node_get(res, "syntax_errors"));
+        run->work_usec = node_uint(node_get(res, "work_us"));
         node_free(run->syntax_list);
         run->syntax_list = node_dup(node_get(res, "errors"));
         const struct node *api = node_get(res, "api");

@@ -88,6 +88,15 @@ static struct node *atoms_node(const struct report_job *j, bool content_only) {
                         r = node_map_set(m, "attempts", node_new_uint(run->attempts));
                 if (r >= 0 && !content_only)
                         r = node_map_set(m, "duration_s", node_new_real(run_seconds(run), 3));
+                if (r >= 0 && !content_only)
+                        r = node_map_set(m, "work_s", node_new_real((double) run->work_usec / USEC_PER_SEC, 3));
+                /* when it ran, in seconds from the job's start (the schedule made visible) */
+                if (r >= 0 && !content_only && run->start_usec >= j->started_usec && run->start_usec)
+                        r = node_map_set(m, "start_s", node_new_real(
+                                (double) (run->start_usec - j->started_usec) / USEC_PER_SEC, 3));
+                if (r >= 0 && !content_only && run->end_usec >= j->started_usec && run->end_usec)
+                        r = node_map_set(m, "end_s", node_new_real(
+                                (double) (run->end_usec - j->started_usec) / USEC_PER_SEC, 3));
                 if (r >= 0)
                         r = node_map_set_string(m, "target", a->target);
                 if (r >= 0)
@@ -237,6 +246,16 @@ static int add_run_metrics(struct node *m, const struct report_job *j) {
                 r = set_content(m, j, "files");
         if (r >= 0 && j->content)
                 r = set_content(m, j, "loc");
+        if (r >= 0 && j->schedule) {
+                struct node *sc = node_new_map();
+                r = sc ? node_map_set_string(sc, "mode", j->schedule) : -ENOMEM;
+                if (r >= 0)
+                        r = node_map_set(sc, "priority", node_new_uint(j->priority));
+                if (r >= 0)
+                        r = node_map_set(m, "schedule", sc); /* frees sc on failure */
+                else
+                        node_free(sc);
+        }
         if (r >= 0)
                 r = node_map_set(m, "waves", waves_node(j));
         if (r >= 0)

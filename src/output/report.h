@@ -31,6 +31,7 @@ struct report_atom {
         enum run_state state;
         unsigned attempts;
         uint64_t start_usec, end_usec;   /* CLOCK_MONOTONIC; end 0 while not ended */
+        uint64_t work_usec;              /* the worker's own generation + analysis */
         const char *error;               /* why it failed, or NULL */
         uint64_t loc;
         uint64_t syntax_errors;
@@ -55,6 +56,9 @@ struct report_job {
         const struct dag *dag;           /* NULL before planning */
         struct report_atom *atoms;       /* one per dag atom (malloc'd); NULL before generation */
         uint64_t started_realtime;       /* usec since the epoch */
+        uint64_t started_usec;           /* CLOCK_MONOTONIC: the atoms' start_s/end_s count from it */
+        const char *schedule;            /* dag or waves (the daemon's scheduler), or NULL */
+        unsigned priority;
         uint64_t finished_realtime;
         double duration_s;
         const struct node *content;      /* content metrics from the packing child, or NULL */

@@ -88,6 +88,25 @@ START_TEST(test_values) {
         ck_assert_uint_eq(s.max_unpacked_bytes, UINT64_C(2) << 30);
         ck_assert_uint_eq(s.max_atoms, 10);
         ck_assert(s.type_hints_min > 0.49 && s.type_hints_min < 0.51);
+        ck_assert_int_eq(s.schedule, SCHEDULE_DAG); /* the default */
+        settings_clear(&s);
+        free(p);
+
+        p = write_config("schedule: waves\n");
+        settings_init(&s);
+        ck_assert_int_eq(settings_load(&s, p, &d), 0);
+        ck_assert_int_eq(s.schedule, SCHEDULE_WAVES);
+        settings_clear(&s);
+        free(p);
+
+        p = write_config("workers: 2\nschedule: fifo\n");
+        settings_init(&s);
+        ck_assert_int_eq(settings_load(&s, p, &d), -EINVAL);
+        ck_assert_uint_eq(d.n, 1);
+        ck_assert_uint_eq(d.v[0].line, 2);
+        ck_assert_uint_eq(d.v[0].column, 11);
+        ck_assert_ptr_nonnull(strstr(d.v[0].message, "'schedule' must be dag or waves"));
+        diags_clear(&d);
         settings_clear(&s);
         free(p);
 }
