@@ -108,8 +108,10 @@ int spool_open(struct spool *s, const char *root) {
                 r = errno == EWOULDBLOCK ? -EBUSY : -errno;
                 goto fail;
         }
-        /* the spool is ours: no other process writes these directories' temporary files */
-        if ((r = clean_temp_files(s->outbox)) < 0 || (r = clean_temp_files(s->failed)) < 0)
+        /* the spool is ours: no other process writes these directories' temporary files (the
+         * cache's are our workers', and none runs yet) */
+        if ((r = clean_temp_files(s->outbox)) < 0 || (r = clean_temp_files(s->failed)) < 0 ||
+            (r = clean_temp_files(s->cache)) < 0)
                 goto fail;
         return 0;
 fail:
