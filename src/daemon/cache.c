@@ -132,9 +132,14 @@ int cache_evict(const char *dir, uint64_t max_bytes, size_t max_entries, struct 
         }
         int dfd = dirfd(d);
         time_t now = time(NULL);
-        struct dirent *de;
-        errno = 0;
-        while (n < max_entries && (de = readdir(d))) {
+        while (n < max_entries) {
+                errno = 0;
+                struct dirent *de = readdir(d);
+                if (!de) {
+                        if (errno)
+                                r = -errno;
+                        break;
+                }
                 struct stat s;
                 if (fstatat(dfd, de->d_name, &s, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(s.st_mode))
                         continue;
@@ -161,10 +166,9 @@ int cache_evict(const char *dir, uint64_t max_bytes, size_t max_entries, struct 
                 st.bytes += e[n].bytes;
                 n++;
         }
-        if (r >= 0 && errno && n < max_entries)
-                r = -errno;
         if (r >= 0) {
-                qsort(e, n, sizeof(*e), by_use);
+                if (n > 0) /* qsort's array must not be NULL, even when empty */
+                        qsort(e, n, sizeof(*e), by_use);
                 for (size_t i = 0; i < n && st.bytes > max_bytes; i++) {
                         if (unlinkat(dfd, e[i].name, 0) < 0) {
                                 if (errno == ENOENT)

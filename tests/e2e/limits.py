@@ -29,10 +29,11 @@ entities:
     fields:
       - {name: text, type: string, required: true}
 """
+# (a module's package is in the DAG before it: validation refuses a module without one)
 ATOMS = [
     {"id": "requirements", "kind": "infra", "target": "requirements.txt", "depends_on": []},
-    {"id": "config", "kind": "config", "target": "src/config.py", "depends_on": []},
-    {"id": "readme", "kind": "doc", "target": "README.md", "depends_on": ["config"]},
+    {"id": "src_pkg", "kind": "package", "target": "src/__init__.py", "depends_on": []},
+    {"id": "config", "kind": "config", "target": "src/config.py", "depends_on": ["src_pkg"]},
 ]
 
 
