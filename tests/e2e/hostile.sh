@@ -18,13 +18,6 @@ wait_for() { # COND-COMMAND [TENTHS]
                 n=$((n + 1)); [ $n -ge $max ] && return 1; sleep 0.1
         done
 }
-# todo DESC REASON COMMAND...: a TAP result for a known, still open bug
-todo() {
-        desc=$1 reason=$2; shift 2
-        TAP_N=$((TAP_N + 1))
-        if "$@" >"$WORK/check.out" 2>&1; then echo "ok $TAP_N - $desc # TODO $reason"
-        else echo "not ok $TAP_N - $desc # TODO $reason"; sed 's/^/# /' "$WORK/check.out" | head -10; fi
-}
 skip() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1 # SKIP $2"; }
 # expect ENTRY JOB STAGES REGEX [TODO]: adds a run-time case to the manifest
 expect() {
