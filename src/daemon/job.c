@@ -78,6 +78,7 @@ void job_free(struct job *j) {
         sd_event_source_disable_unref(j->child_src);
         sd_event_source_disable_unref(j->child_timer);
         sd_event_source_disable_unref(j->kick);
+        sd_event_source_disable_unref(j->fail_retry);
         bundle_free(j->bundle);
         spec_free(j->spec);
         dag_free(j->dag);
@@ -209,6 +210,37 @@ static int supersede_older(struct job *j) {
         return 0;
 }
 
+static void job_fail(struct job *j);
+
+static int on_fail_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct job *j = userdata;
+        struct manager *m = j->manager;
+        j->fail_retry = sd_event_source_disable_unref(j->fail_retry);
+        job_fail(j);
+        if (j->finished)
+                manager_job_done(m, j);
+        return 0;
+}
+
+/* A fault of the machine (a full disk, an I/O error, no memory) keeps a failed job from
+ * being recorded: it waits, in memory and in the state area, and is tried again with a
+ * back-off from 1 s to a minute, so it ends as soon as the fault is gone rather than at
+ * the next start. manager_job_done() leaves a job that is not finished alone. */
+static void job_fail_later(struct job *j, int error, const char *what) {
+        j->finished = false;
+        j->fail_delay = j->fail_delay == 0 ? 1 : j->fail_delay >= 30 ? 60 : j->fail_delay * 2;
+        log_error_errno(error, "%s: %s; trying again in %u s: %m", j->name, what, j->fail_delay);
+        if (j->fail_retry)
+                return; /* armed already */
+        int r = sd_event_add_time_relative(j->manager->event, &j->fail_retry, CLOCK_MONOTONIC,
+                                           j->fail_delay * USEC_PER_SEC, 0, on_fail_retry, j);
+        if (r < 0) {
+                log_error_errno(r, "%s: cannot arm the retry; the job stays in the state area and "
+                                "runs again at the next start: %m", j->name);
+                j->finished = true;
+        }
+}
+
 /* Ends the job in failed/ with everything known about why. */
 static void job_fail(struct job *j) {
         struct manager *m = j->manager;
@@ -230,13 +262,12 @@ static void job_fail(struct job *j) {
                 report_job_clear(&rj);
         }
         if (r < 0) {
-                log_error_errno(r, "%s: failed to build the error report: %m", j->name);
-                return; /* the job stays in the state area and runs again at the next start */
+                job_fail_later(j, r, "failed to build the error report");
+                return;
         }
         r = supersede_older(j);
         if (r < 0) {
-                log_error_errno(r, "%s: failed to stop older jobs of the same name; the job "
-                                "stays in the state area and runs again at the next start: %m", j->name);
+                job_fail_later(j, r, "failed to stop older jobs of the same name");
                 return;
         }
         _cleanup_free_ char *other = NULL;
@@ -248,8 +279,7 @@ static void job_fail(struct job *j) {
                 _cleanup_free_ char *src = job_bundle_path(j);
                 r = src ? spool_fail_unique(&m->spool, src, j->entry, report, len, &other) : -ENOMEM;
                 if (r < 0) {
-                        log_error_errno(r, "%s: failed to move the job to failed/; it stays in the "
-                                        "state area and runs again at the next start: %m", j->name);
+                        job_fail_later(j, r, "failed to move the job to failed/");
                         return;
                 }
                 log_warning("%s: placed in failed/ as %s (the manager logs the job's end)", j->name, other);

@@ -86,6 +86,8 @@ struct job {
         bool pack_pending;   /* its packing child could not be forked yet */
         bool superseded;     /* a newer job of the same name ended first: this one is dropped */
         sd_event_source *kick; /* deferred progress after a failure to fork */
+        sd_event_source *fail_retry; /* job_fail() again after a fault of the machine */
+        unsigned fail_delay;         /* its current back-off, seconds */
         uint64_t started_realtime, finished_realtime; /* usec */
         uint64_t started_usec, finished_usec;          /* CLOCK_MONOTONIC */
         struct node *content;      /* content metrics from the packing child */

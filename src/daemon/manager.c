@@ -627,6 +627,8 @@ static void manager_evict_cache(struct manager *m) {
 }
 
 void manager_job_done(struct manager *m, struct job *j) {
+        if (!j->finished)
+                return; /* job_fail() could not record it yet and tries again (a timer) */
         struct job **pj = &m->jobs;
         while (*pj && *pj != j)
                 pj = &(*pj)->next;
