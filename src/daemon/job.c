@@ -529,6 +529,14 @@ static int on_child_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* A child we failed to watch could never be reaped: kill it and stop the daemon loudly;
+ * what is "child" or "worker". */
+static int watch_failed(struct job *j, pid_t pid, const char *what, int r) {
+        (void) kill(pid, SIGKILL);
+        log_error_errno(r, "%s: failed to watch %s %ld: %m", j->name, what, (long) pid);
+        return sd_event_exit(j->manager->event, r);
+}
+
 /* Watches the job's own child (unpacking or packing): exit and limits.unpack_timeout. */
 static int watch_child(struct job *j, pid_t pid, sd_event_child_handler_t handler) {
         struct manager *m = j->manager;
@@ -539,12 +547,8 @@ static int watch_child(struct job *j, pid_t pid, sd_event_child_handler_t handle
                 r = sd_event_add_time_relative(m->event, &j->child_timer, CLOCK_MONOTONIC,
                                                j->settings->unpack_timeout * USEC_PER_SEC, 0,
                                                on_child_timeout, j);
-        if (r < 0) {
-                /* without a child source we could never reap it: stop the daemon loudly */
-                (void) kill(pid, SIGKILL);
-                log_error_errno(r, "%s: failed to watch child %ld: %m", j->name, (long) pid);
-                return sd_event_exit(m->event, r);
-        }
+        if (r < 0)
+                return watch_failed(j, pid, "child", r);
         return 0;
 }
 
@@ -787,12 +791,8 @@ int job_spawn_atom(struct job *j, size_t idx) {
                 r = sd_event_add_time_relative(m->event, &run->timer, CLOCK_MONOTONIC,
                                                j->settings->atom_timeout * USEC_PER_SEC, 0,
                                                on_atom_timeout, run);
-        if (r < 0) {
-                /* without a child source we could never reap it: stop the daemon loudly */
-                (void) kill(pid, SIGKILL);
-                log_error_errno(r, "%s: failed to watch worker %ld: %m", j->name, (long) pid);
-                return sd_event_exit(m->event, r);
-        }
+        if (r < 0)
+                return watch_failed(j, pid, "worker", r);
         log_debug("%s: atom %s started (pid %ld)", j->name, j->dag->atoms[idx].id, (long) pid);
         return 0;
 }
