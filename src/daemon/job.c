@@ -639,18 +639,27 @@ int job_start(struct job *j) {
         return 0;
 }
 
-int job_start_unpack(struct job *j) {
-        struct manager *m = j->manager;
+/* Forks one of the job's processes (what: "the packing process", "a worker", ...) with
+ * env set up for it; when fork() fails, logs and has the manager try again later. */
+static pid_t fork_child(struct job *j, struct worker_env *env, const char *what) {
         (void) fflush(NULL);
-        struct worker_env env;
-        worker_env_init(&env, j);
+        worker_env_init(env, j);
         pid_t pid = fork();
         if (pid < 0) {
                 int r = -errno;
-                log_warning_errno(r, "%s: failed to fork the unpacking process (trying again): %m", j->name);
-                manager_retry_later(m);
+                log_warning_errno(r, "%s: failed to fork %s (trying again): %m", j->name, what);
+                manager_retry_later(j->manager);
                 return r;
         }
+        return pid;
+}
+
+int job_start_unpack(struct job *j) {
+        struct manager *m = j->manager;
+        struct worker_env env;
+        pid_t pid = fork_child(j, &env, "the unpacking process");
+        if (pid < 0)
+                return pid;
         if (pid == 0) {
                 const struct intake_limits lim = job_limits(j);
                 worker_unpack_main(&env, j, &lim);
@@ -759,18 +768,13 @@ int job_spawn_atom(struct job *j, size_t idx) {
         run->attempts++;
         run->timed_out = false;
         run->start_usec = now_usec(CLOCK_MONOTONIC);
-        (void) fflush(NULL);
         struct worker_env env;
-        worker_env_init(&env, j);
-        pid_t pid = fork();
+        pid_t pid = fork_child(j, &env, "a worker");
         if (pid < 0) {
                 /* EAGAIN (process limit) or ENOMEM pass: the atom waits, it does not fail */
-                r = -errno;
                 free(ref);
                 run->attempts--;
-                log_warning_errno(r, "%s: failed to fork a worker (trying again): %m", j->name);
-                manager_retry_later(m);
-                return r;
+                return pid;
         }
         if (pid == 0)
                 worker_atom_main(&env, j, idx);
@@ -948,19 +952,12 @@ static int on_pack_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
 }
 
 int job_start_packing(struct job *j) {
-        struct manager *m = j->manager;
-
         j->stage = STAGE_PACKAGING;
-        (void) fflush(NULL);
         struct worker_env env;
-        worker_env_init(&env, j);
-        pid_t pid = fork();
+        pid_t pid = fork_child(j, &env, "the packing process");
         if (pid < 0) {
-                int r = -errno;
-                log_warning_errno(r, "%s: failed to fork the packing process (trying again): %m", j->name);
                 j->pack_pending = true;
-                manager_retry_later(m);
-                return r;
+                return pid;
         }
         if (pid == 0)
                 worker_pack_main(&env, j);
