@@ -28,6 +28,7 @@
 
 #include "ctl-ops.h"
 #include "ctl-spool.h"
+#include "format/bundle-name.h"
 #include "format/conffile.h"
 #include "format/diag.h"
 #include "format/doc.h"
@@ -172,7 +173,7 @@ static int cmd_list(const struct ctl_spool *sp) {
 }
 
 static int find_job(const struct ctl_spool *sp, const char *name, struct ctl_job *ret) {
-        if (!ctl_name_is_valid(name)) {
+        if (!bundle_name_is_valid(name)) {
                 log_error("'%s' is not a job name", name);
                 return -EINVAL;
         }
@@ -238,7 +239,7 @@ static int cmd_submit(const struct ctl_spool *sp, char **paths, size_t n) {
                         continue;
                 }
                 bool dir = is_dir(paths[i]);
-                if (ctl_bundle_name(entry, dir, &name) <= 0)
+                if (bundle_classify(entry, dir, NULL, &name) <= 0)
                         name = strdup(entry);
                 if (!name)
                         return log_error_errno(ENOMEM, "out of memory"), EXIT_FAILED;
@@ -280,7 +281,7 @@ static int cmd_submit_dir(const struct ctl_spool *sp, const char *dir) {
                 struct stat st;
                 _cleanup_free_ char *name = NULL;
                 if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
-                    ctl_bundle_name(de->d_name, S_ISDIR(st.st_mode), &name) <= 0)
+                    bundle_classify(de->d_name, S_ISDIR(st.st_mode), NULL, &name) <= 0)
                         continue;
                 char **v = realloc(paths, (n + 1) * sizeof(*v));
                 if (!v || !(v[n] = path_join(dir, de->d_name))) {
@@ -394,7 +395,7 @@ static int report_waited(struct ctl_job *v, char **names, size_t n, bool timed_o
 
 static int cmd_wait(const struct ctl_spool *sp, char **names, size_t n) {
         for (size_t i = 0; i < n; i++)
-                if (!ctl_name_is_valid(names[i]))
+                if (!bundle_name_is_valid(names[i]))
                         return log_error("'%s' is not a job name", names[i]), EXIT_USAGE;
         struct ctl_job *v = calloc(n, sizeof(*v));
         if (!v)
