@@ -262,12 +262,21 @@ static void check_headers(const struct model_provider *p, const struct model_set
         }
 }
 
-/* p's reading of the reply json, which must succeed. */
-static void parse_reply(const struct model_provider *p, const char *json, struct model_reply *ret) {
+/* p reads the reply json as text with stop and usage's token counts. */
+static void check_reply(const struct model_provider *p, const char *json, const char *text,
+                        enum model_stop stop, struct gen_usage usage) {
         _cleanup_node_ struct node *rep = parse(json);
+        struct model_reply r;
         char *err = NULL;
-        ck_assert_int_eq(p->parse(rep, ret, &err), 0);
+        ck_assert_int_eq(p->parse(rep, &r, &err), 0);
         ck_assert_ptr_null(err);
+        ck_assert_str_eq(r.text, text);
+        ck_assert_int_eq(r.stop, stop);
+        ck_assert_uint_eq(r.usage.input_tokens, usage.input_tokens);
+        ck_assert_uint_eq(r.usage.output_tokens, usage.output_tokens);
+        ck_assert_uint_eq(r.usage.cache_read_input_tokens, usage.cache_read_input_tokens);
+        ck_assert_uint_eq(r.usage.cache_creation_input_tokens, usage.cache_creation_input_tokens);
+        model_reply_clear(&r);
 }
 
 START_TEST(test_anthropic_wire) {
@@ -284,19 +293,15 @@ START_TEST(test_anthropic_wire) {
                       (const char *const[]) { "anthropic-version: 2023-06-01",
                                               "Content-Type: application/json", "x-api-key: sekrit", NULL });
 
-        struct model_reply r;
-        char *err = NULL;
-        parse_reply(&model_anthropic,
+        check_reply(&model_anthropic,
                     "{\"content\":[{\"type\":\"text\",\"text\":\"a\"},{\"type\":\"text\",\"text\":\"b\"}],"
                     "\"stop_reason\":\"max_tokens\",\"usage\":{\"input_tokens\":10,\"output_tokens\":20,"
-                    "\"cache_creation_input_tokens\":30,\"cache_read_input_tokens\":40}}", &r);
-        ck_assert_str_eq(r.text, "ab");
-        ck_assert_int_eq(r.stop, MODEL_STOP_LENGTH);
-        ck_assert_uint_eq(r.usage.input_tokens, 10);
-        ck_assert_uint_eq(r.usage.output_tokens, 20);
-        ck_assert_uint_eq(r.usage.cache_creation_input_tokens, 30);
-        ck_assert_uint_eq(r.usage.cache_read_input_tokens, 40);
-        model_reply_clear(&r);
+                    "\"cache_creation_input_tokens\":30,\"cache_read_input_tokens\":40}}",
+                    "ab", MODEL_STOP_LENGTH,
+                    (struct gen_usage) { .input_tokens = 10, .output_tokens = 20,
+                                         .cache_creation_input_tokens = 30, .cache_read_input_tokens = 40 });
+        struct model_reply r;
+        char *err = NULL;
         _cleanup_node_ struct node *bad = parse("{\"type\":\"message\"}");
         ck_assert_int_eq(model_anthropic.parse(bad, &r, &err), -EBADMSG);
         free(err);
@@ -319,23 +324,16 @@ START_TEST(test_openai_wire) {
         check_headers(&model_openai, &ms,
                       (const char *const[]) { "Content-Type: application/json", NULL, NULL, NULL });
 
-        struct model_reply r;
-        parse_reply(&model_openai,
+        check_reply(&model_openai,
                     "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"x\",\"refusal\":null},"
                     "\"finish_reason\":\"length\"}],\"usage\":{\"prompt_tokens\":100,\"completion_tokens\":7,"
-                    "\"prompt_tokens_details\":{\"cached_tokens\":60}}}", &r);
-        ck_assert_str_eq(r.text, "x");
-        ck_assert_int_eq(r.stop, MODEL_STOP_LENGTH);
-        ck_assert_uint_eq(r.usage.input_tokens, 40);
-        ck_assert_uint_eq(r.usage.cache_read_input_tokens, 60);
-        ck_assert_uint_eq(r.usage.output_tokens, 7);
-        model_reply_clear(&r);
-        parse_reply(&model_openai,
+                    "\"prompt_tokens_details\":{\"cached_tokens\":60}}}",
+                    "x", MODEL_STOP_LENGTH,
+                    (struct gen_usage) { .input_tokens = 40, .cache_read_input_tokens = 60, .output_tokens = 7 });
+        check_reply(&model_openai,
                     "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":null,\"refusal\":\"No.\"},"
-                    "\"finish_reason\":\"stop\"}]}", &r);
-        ck_assert_int_eq(r.stop, MODEL_STOP_REFUSAL);
-        ck_assert_str_eq(r.text, "No.");
-        model_reply_clear(&r);
+                    "\"finish_reason\":\"stop\"}]}",
+                    "No.", MODEL_STOP_REFUSAL, (struct gen_usage) { 0 });
 
         _cleanup_node_ struct node *e = parse("{\"error\":{\"message\":\"quota\",\"type\":\"insufficient_quota\"}}");
         char *msg = NULL;
