@@ -149,7 +149,8 @@ static int reload_settings(void *userdata, struct settings **ret) {
         int r = load_settings(c, s, &d);
         if (r == -EINVAL) {
                 log_diags(&d);
-                log_error("invalid configuration in %s: keeping the current one", conffile_path(c->config));
+                log_error("invalid configuration in %s: keeping the current one",
+                          conffile_path(c->config));
         } else if (r < 0)
                 log_error_errno(r, "failed to read %s: %m; keeping the current configuration",
                                 conffile_path(c->config));
