@@ -1,7 +1,7 @@
 /* intake.h - what a dropped job bundle is and how it is read (job-format.md section 1).
  *
- * bundle_classify() names an inbox entry's form from its name alone; bundle_load() reads a
- * claimed bundle into its documents: a directory as it is, an archive after unpacking it
+ * An inbox entry's form and job name come from its name alone (format/bundle-name.h,
+ * shared with codegenctl); bundle_load() reads a claimed bundle into its documents: a directory as it is, an archive after unpacking it
  * under limits into a scratch directory, a single file by splitting its `spec:`, `dag:`
  * and `options:` keys. Nothing is validated beyond the bundle's shape; the spec and DAG
  * validators take the documents from here.
@@ -31,33 +31,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "format/bundle-name.h"
 #include "format/diag.h"
 #include "format/node.h"
 #include "limits.h"
-
-enum bundle_form {
-        BUNDLE_DIRECTORY,
-        BUNDLE_ARCHIVE,
-        BUNDLE_SINGLE_FILE,
-};
-
-/* The longest job name: NAME.metrics.yaml's temporary name ".NAME.metrics.yaml.PID.N.tmp"
- * must fit in NAME_MAX (255). */
-#define BUNDLE_NAME_MAX 200
-
-/* Classifies an inbox entry by its name. Returns 1 with *ret_form and *ret_name (the job
- * name: the entry's name without the form's extension; malloc'd) for a bundle; 0 for an
- * entry to leave alone (a name starting with '.', ending with .tmp, .part, .partial,
- * .filepart, .crdownload or .download, or a NAME.ready marker); -EINVAL for anything else
- * (no recognised form, an empty job name or one longer than BUNDLE_NAME_MAX, a name with
- * '/' or control characters, a name ending in .error.yaml or .metrics.yaml, which are the
- * daemon's own); -ENOMEM. A directory may have any name; files are
- * archives (.tar .tar.gz .tgz .tar.xz .tar.zst .zip) or single files (.job.yaml .job.yml
- * .job.json). Outputs are untouched unless 1 is returned. */
-int bundle_classify(const char *entry, bool is_dir, enum bundle_form *ret_form, char **ret_name);
-/* Why bundle_classify() refuses entry (-EINVAL): one sentence for the error report,
- * malloc'd; NULL on ENOMEM. */
-char *bundle_refusal(const char *entry, bool is_dir);
 
 struct bundle {
         enum bundle_form form;

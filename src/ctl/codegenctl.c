@@ -28,6 +28,8 @@
 
 #include "ctl-ops.h"
 #include "ctl-spool.h"
+#include "format/bundle-name.h"
+#include "format/conffile.h"
 #include "format/diag.h"
 #include "format/doc.h"
 #include "format/node.h"
@@ -70,25 +72,19 @@ static void help(void) {
 }
 
 /* The `spool:` key of the daemon's configuration; 0 with *ret NULL when there is none. */
-static int config_spool(const char *path, bool explicit, char **ret) {
-        _cleanup_free_ char *text = NULL;
+/* The spool the configuration file names (path, or NULL for the default one), or NULL. */
+static int config_spool(const char *path, char **ret) {
         _cleanup_node_ struct node *root = NULL;
         struct diags d = DIAGS_INIT;
-        size_t len;
-        *ret = NULL;
-        int r = read_file_bounded(path, 1 << 20, &text, &len);
-        if (r == -ENOENT && !explicit)
-                return 0;
-        if (r < 0)
-                return log_error_errno(r, "failed to read %s: %m", path);
-        r = doc_parse_yaml(text, len, path, &root, &d);
-        if (r < 0) {
-                diags_print(&d, stderr);
-                diags_clear(&d);
-                return log_error_errno(r, "failed to parse %s", path);
-        }
+        int r = conffile_read(path, &root, &d);
+        diags_print(&d, stderr);
         diags_clear(&d);
-        const struct node *s = root && root->kind == NODE_MAP ? node_get(root, "spool") : NULL;
+        if (r == -EINVAL)
+                return log_error_errno(r, "failed to parse %s", conffile_path(path));
+        if (r < 0)
+                return log_error_errno(r, "failed to read %s: %m", conffile_path(path));
+        const struct node *s = node_get(root, "spool");
+        *ret = NULL;
         if (s && node_is_string(s) && !(*ret = strdup(s->value)))
                 return log_error_errno(ENOMEM, "out of memory");
         return 0;
@@ -177,7 +173,7 @@ static int cmd_list(const struct ctl_spool *sp) {
 }
 
 static int find_job(const struct ctl_spool *sp, const char *name, struct ctl_job *ret) {
-        if (!ctl_name_is_valid(name)) {
+        if (!bundle_name_is_valid(name)) {
                 log_error("'%s' is not a job name", name);
                 return -EINVAL;
         }
@@ -243,7 +239,7 @@ static int cmd_submit(const struct ctl_spool *sp, char **paths, size_t n) {
                         continue;
                 }
                 bool dir = is_dir(paths[i]);
-                if (ctl_bundle_name(entry, dir, &name) <= 0)
+                if (bundle_classify(entry, dir, NULL, &name) <= 0)
                         name = strdup(entry);
                 if (!name)
                         return log_error_errno(ENOMEM, "out of memory"), EXIT_FAILED;
@@ -285,7 +281,7 @@ static int cmd_submit_dir(const struct ctl_spool *sp, const char *dir) {
                 struct stat st;
                 _cleanup_free_ char *name = NULL;
                 if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
-                    ctl_bundle_name(de->d_name, S_ISDIR(st.st_mode), &name) <= 0)
+                    bundle_classify(de->d_name, S_ISDIR(st.st_mode), NULL, &name) <= 0)
                         continue;
                 char **v = realloc(paths, (n + 1) * sizeof(*v));
                 if (!v || !(v[n] = path_join(dir, de->d_name))) {
@@ -399,7 +395,7 @@ static int report_waited(struct ctl_job *v, char **names, size_t n, bool timed_o
 
 static int cmd_wait(const struct ctl_spool *sp, char **names, size_t n) {
         for (size_t i = 0; i < n; i++)
-                if (!ctl_name_is_valid(names[i]))
+                if (!bundle_name_is_valid(names[i]))
                         return log_error("'%s' is not a job name", names[i]), EXIT_USAGE;
         struct ctl_job *v = calloc(n, sizeof(*v));
         if (!v)
@@ -564,14 +560,12 @@ int main(int argc, char **argv) {
 
         _cleanup_free_ char *from_config = NULL;
         if (!spool) {
-                if (config_spool(config ? config : SYSCONFDIR "/codegend.yaml", config != NULL,
-                                 &from_config) < 0)
+                if (config_spool(config, &from_config) < 0)
                         return EXIT_USAGE;
                 spool = from_config;
         }
         if (!spool) {
-                log_error("no spool: use --spool DIR or set 'spool:' in %s",
-                          config ? config : SYSCONFDIR "/codegend.yaml");
+                log_error("no spool: use --spool DIR or set 'spool:' in %s", conffile_path(config));
                 return EXIT_USAGE;
         }
         struct ctl_spool sp;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ctl-ops.h"
+#include "format/bundle-name.h"
 #include "shared/fs.h"
 #include "shared/macro.h"
 #include "shared/strbuf.h"
@@ -154,7 +155,7 @@ int ctl_submit(const struct ctl_spool *sp, const char *path, char **ret_entry, c
                 return -ELOOP;
         if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
                 return -EPERM;
-        int r = ctl_bundle_name(entry, S_ISDIR(st.st_mode), &name);
+        int r = bundle_classify(entry, S_ISDIR(st.st_mode), NULL, &name);
         if (r <= 0)
                 return r == 0 ? -EINVAL : r;
         r = S_ISDIR(st.st_mode) ? submit_dir(sp, clean, entry, ret_failed) : submit_file(sp, clean, entry);

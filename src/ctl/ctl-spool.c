@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "ctl-spool.h"
+#include "format/bundle-name.h"
 #include "format/diag.h"
 #include "format/doc.h"
 #include "format/node.h"
@@ -51,44 +52,6 @@ int ctl_spool_open(struct ctl_spool *sp, const char *root) {
                 return -ENOTDIR;
         }
         return 0;
-}
-
-/* The same rules as the daemon's intake (job-format.md section 1). */
-int ctl_bundle_name(const char *entry, bool is_dir, char **ret_name) {
-        static const char *const leave_alone[] = { ".tmp", ".part", ".partial", ".ready" };
-        static const char *const exts[] = { ".tar.gz", ".tar.xz", ".tar.zst", ".tar", ".tgz",
-                                            ".zip", ".job.yaml", ".job.yml", ".job.json" };
-        size_t len = strlen(entry);
-
-        if (len == 0)
-                return -EINVAL;
-        if (entry[0] == '.')
-                return 0;
-        for (size_t i = 0; i < ELEMENTSOF(leave_alone); i++)
-                if (endswith(entry, leave_alone[i]))
-                        return 0;
-        if (!is_dir) {
-                size_t i;
-                for (i = 0; i < ELEMENTSOF(exts); i++)
-                        if (endswith(entry, exts[i]))
-                                break;
-                if (i == ELEMENTSOF(exts))
-                        return -EINVAL;
-                len -= strlen(exts[i]);
-        }
-        char *name = strndup(entry, len);
-        if (!name)
-                return -ENOMEM;
-        if (!ctl_name_is_valid(name)) {
-                free(name);
-                return -EINVAL;
-        }
-        *ret_name = name;
-        return 1;
-}
-
-bool ctl_name_is_valid(const char *name) {
-        return name[0] != '.' && path_is_safe(name) && !strchr(name, '/');
 }
 
 void ctl_job_clear(struct ctl_job *j) {
@@ -153,7 +116,7 @@ static int scan_inbox(const struct ctl_spool *sp, const char *only, struct jobve
                 char *name = NULL;
                 if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         continue; /* claimed meanwhile */
-                if (ctl_bundle_name(de->d_name, S_ISDIR(st.st_mode), &name) <= 0)
+                if (bundle_classify(de->d_name, S_ISDIR(st.st_mode), NULL, &name) <= 0)
                         continue;
                 if (only && !streq(name, only)) {
                         free(name);
@@ -191,7 +154,7 @@ static int scan_running(const struct ctl_spool *sp, const char *only, struct job
                             fstatat(dirfd(b), be->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                                 continue;
                         /* a claimed entry that is no bundle fails at once: it keeps its name */
-                        if (ctl_bundle_name(be->d_name, S_ISDIR(st.st_mode), &name) <= 0 &&
+                        if (bundle_classify(be->d_name, S_ISDIR(st.st_mode), NULL, &name) <= 0 &&
                             !(name = strdup(be->d_name))) {
                                 r = -ENOMEM;
                                 break;
@@ -354,7 +317,7 @@ int ctl_failed_entry(const struct ctl_spool *sp, const char *name, char **ret_en
                 struct stat st;
                 _cleanup_free_ char *n = NULL;
                 if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-                    ctl_bundle_name(de->d_name, S_ISDIR(st.st_mode), &n) <= 0 || !streq(n, name))
+                    bundle_classify(de->d_name, S_ISDIR(st.st_mode), NULL, &n) <= 0 || !streq(n, name))
                         continue;
                 *ret_entry = strdup(de->d_name);
                 r = *ret_entry ? 0 : -ENOMEM;

@@ -42,11 +42,6 @@ const char *ctl_state_name(enum ctl_state s);
 int ctl_spool_open(struct ctl_spool *sp, const char *root);
 void ctl_spool_close(struct ctl_spool *sp);
 
-/* The job name of an inbox entry: 1 and *ret_name, 0 for entries that are being
- * written, hidden or markers, -EINVAL for names that are no bundle form. */
-int ctl_bundle_name(const char *entry, bool is_dir, char **ret_name);
-/* A job name as codegenctl accepts it on the command line (no '/', not hidden). */
-bool ctl_name_is_valid(const char *name);
 
 /* Every job of the spool, sorted by state then name. */
 int ctl_list(const struct ctl_spool *sp, struct ctl_job **ret, size_t *ret_n);

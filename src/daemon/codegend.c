@@ -18,6 +18,7 @@
 
 #include "analyze-cmd.h"
 #include "backend/backend.h"
+#include "format/conffile.h"
 #include "format/diag.h"
 #include "manager.h"
 #include "settings.h"
@@ -83,17 +84,11 @@ struct cmdline {
         bool no_cache;
 };
 
-static const char *config_path(const struct cmdline *c) {
-        return c->config ? c->config : SYSCONFDIR "/codegend.yaml";
-}
-
 /* The file (defaults when the default file is missing), then the command line's flags.
  * 0, -EINVAL (diagnostics in d, or an unknown backend or no spool), or a negative errno. */
 static int load_settings(const struct cmdline *c, struct settings *s, struct diags *d) {
-        const char *path = config_path(c);
-        int r = settings_load(s, path, d);
-        if (r == -ENOENT && !c->config)
-                r = 0; /* no configuration file installed: the defaults */
+        const char *path = conffile_path(c->config);
+        int r = settings_load(s, c->config, d);
         if (r < 0)
                 return r;
         if ((c->spool && replace_string(&s->spool, c->spool) < 0) ||
@@ -154,10 +149,11 @@ static int reload_settings(void *userdata, struct settings **ret) {
         int r = load_settings(c, s, &d);
         if (r == -EINVAL) {
                 log_diags(&d);
-                log_error("invalid configuration in %s: keeping the current one", config_path(c));
+                log_error("invalid configuration in %s: keeping the current one",
+                          conffile_path(c->config));
         } else if (r < 0)
                 log_error_errno(r, "failed to read %s: %m; keeping the current configuration",
-                                config_path(c));
+                                conffile_path(c->config));
         diags_clear(&d);
         if (r < 0) {
                 settings_clear(s);
@@ -227,9 +223,9 @@ int main(int argc, char **argv) {
         r = load_settings(&cl, &s, &d);
         if (r == -EINVAL) {
                 diags_print(&d, stderr);
-                log_error("invalid configuration in %s", config_path(&cl));
+                log_error("invalid configuration in %s", conffile_path(cl.config));
         } else if (r < 0)
-                log_error_errno(r, "failed to read %s: %m", config_path(&cl));
+                log_error_errno(r, "failed to read %s: %m", conffile_path(cl.config));
         diags_clear(&d);
         if (r < 0) {
                 settings_clear(&s);

@@ -559,6 +559,14 @@ static int on_child_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* A child we failed to watch could never be reaped: kill it and stop the daemon loudly;
+ * what is "child" or "worker". */
+static int watch_failed(struct job *j, pid_t pid, const char *what, int r) {
+        (void) kill(pid, SIGKILL);
+        log_error_errno(r, "%s: failed to watch %s %ld: %m", j->name, what, (long) pid);
+        return sd_event_exit(j->manager->event, r);
+}
+
 /* Watches the job's own child (unpacking or packing): exit and limits.unpack_timeout. */
 static int watch_child(struct job *j, pid_t pid, sd_event_child_handler_t handler) {
         struct manager *m = j->manager;
@@ -569,12 +577,8 @@ static int watch_child(struct job *j, pid_t pid, sd_event_child_handler_t handle
                 r = sd_event_add_time_relative(m->event, &j->child_timer, CLOCK_MONOTONIC,
                                                j->settings->unpack_timeout * USEC_PER_SEC, 0,
                                                on_child_timeout, j);
-        if (r < 0) {
-                /* without a child source we could never reap it: stop the daemon loudly */
-                (void) kill(pid, SIGKILL);
-                log_error_errno(r, "%s: failed to watch child %ld: %m", j->name, (long) pid);
-                return sd_event_exit(m->event, r);
-        }
+        if (r < 0)
+                return watch_failed(j, pid, "child", r);
         return 0;
 }
 
@@ -665,18 +669,27 @@ int job_start(struct job *j) {
         return 0;
 }
 
-int job_start_unpack(struct job *j) {
-        struct manager *m = j->manager;
+/* Forks one of the job's processes (what: "the packing process", "a worker", ...) with
+ * env set up for it; when fork() fails, logs and has the manager try again later. */
+static pid_t fork_child(struct job *j, struct worker_env *env, const char *what) {
         (void) fflush(NULL);
-        struct worker_env env;
-        worker_env_init(&env, j);
+        worker_env_init(env, j);
         pid_t pid = fork();
         if (pid < 0) {
                 int r = -errno;
-                log_warning_errno(r, "%s: failed to fork the unpacking process (trying again): %m", j->name);
-                manager_retry_later(m);
+                log_warning_errno(r, "%s: failed to fork %s (trying again): %m", j->name, what);
+                manager_retry_later(j->manager);
                 return r;
         }
+        return pid;
+}
+
+int job_start_unpack(struct job *j) {
+        struct manager *m = j->manager;
+        struct worker_env env;
+        pid_t pid = fork_child(j, &env, "the unpacking process");
+        if (pid < 0)
+                return pid;
         if (pid == 0) {
                 const struct intake_limits lim = job_limits(j);
                 worker_unpack_main(&env, j, &lim);
@@ -785,18 +798,13 @@ int job_spawn_atom(struct job *j, size_t idx) {
         run->attempts++;
         run->timed_out = false;
         run->start_usec = now_usec(CLOCK_MONOTONIC);
-        (void) fflush(NULL);
         struct worker_env env;
-        worker_env_init(&env, j);
-        pid_t pid = fork();
+        pid_t pid = fork_child(j, &env, "a worker");
         if (pid < 0) {
                 /* EAGAIN (process limit) or ENOMEM pass: the atom waits, it does not fail */
-                r = -errno;
                 free(ref);
                 run->attempts--;
-                log_warning_errno(r, "%s: failed to fork a worker (trying again): %m", j->name);
-                manager_retry_later(m);
-                return r;
+                return pid;
         }
         if (pid == 0)
                 worker_atom_main(&env, j, idx);
@@ -817,12 +825,8 @@ int job_spawn_atom(struct job *j, size_t idx) {
                 r = sd_event_add_time_relative(m->event, &run->timer, CLOCK_MONOTONIC,
                                                j->settings->atom_timeout * USEC_PER_SEC, 0,
                                                on_atom_timeout, run);
-        if (r < 0) {
-                /* without a child source we could never reap it: stop the daemon loudly */
-                (void) kill(pid, SIGKILL);
-                log_error_errno(r, "%s: failed to watch worker %ld: %m", j->name, (long) pid);
-                return sd_event_exit(m->event, r);
-        }
+        if (r < 0)
+                return watch_failed(j, pid, "worker", r);
         log_debug("%s: atom %s started (pid %ld)", j->name, j->dag->atoms[idx].id, (long) pid);
         return 0;
 }
@@ -978,19 +982,12 @@ static int on_pack_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
 }
 
 int job_start_packing(struct job *j) {
-        struct manager *m = j->manager;
-
         j->stage = STAGE_PACKAGING;
-        (void) fflush(NULL);
         struct worker_env env;
-        worker_env_init(&env, j);
-        pid_t pid = fork();
+        pid_t pid = fork_child(j, &env, "the packing process");
         if (pid < 0) {
-                int r = -errno;
-                log_warning_errno(r, "%s: failed to fork the packing process (trying again): %m", j->name);
                 j->pack_pending = true;
-                manager_retry_later(m);
-                return r;
+                return pid;
         }
         if (pid == 0)
                 worker_pack_main(&env, j);

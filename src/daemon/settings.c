@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "analysis/analyze.h"
+#include "format/conffile.h"
 #include "format/doc.h"
 #include "settings.h"
 #include "shared/fs.h"
@@ -342,18 +343,6 @@ static int load_section(struct settings *s, const struct node *map, const struct
         return 0;
 }
 
-static bool is_blank_yaml(const char *text) {
-        for (const char *p = text; *p; p++) {
-                if (*p == '#')
-                        p += strcspn(p, "\n") - 1;
-                else if (!strchr(" \t\r\n", *p))
-                        return false;
-                if (!*p)
-                        break;
-        }
-        return true;
-}
-
 static bool is_model_key(const char *name) {
         for (size_t j = 0; j < ELEMENTSOF(model_keys); j++)
                 if (streq(model_keys[j].name, name))
@@ -366,23 +355,10 @@ int settings_load(struct settings *s, const char *path, struct diags *d) {
         size_t before = d->n;
         int r;
 
-        _cleanup_free_ char *text = NULL;
-        size_t len = 0;
-        r = read_file_bounded(path, 1 << 20, &text, &len);
-        if (r < 0)
+        r = conffile_read(path, &root, d);
+        if (r < 0 || !root)
                 return r;
-        if (is_blank_yaml(text))
-                return 0; /* nothing but comments: all defaults */
-        r = doc_parse_yaml(text, len, path, &root, d);
-        if (r < 0)
-                return r;
-        if (node_is_null(root))
-                return 0;
-        if (root->kind != NODE_MAP)
-                return diags_add(d, path, root->line, root->column, NULL,
-                                 "the configuration must be a mapping of keys to values") < 0
-                               ? -ENOMEM
-                               : -EINVAL;
+        path = conffile_path(path); /* for the diagnostics */
 
         for (size_t i = 0; i < root->n; i++) {
                 const struct node *key = root->keys[i], *v = root->items[i];

@@ -1,9 +1,10 @@
 /* settings.h - the daemon's configuration: built-in defaults, then the YAML file
  * (etc/codegend.yaml documents every key), then command-line flags.
  *
- * settings_load() reads the file into s, adding a diagnostic with file:line:column for
- * every unknown key or bad value; it returns 0, -EINVAL (diagnostics added) or another
- * negative errno (-ENOENT when the file is missing).
+ * settings_load() reads the file (path, or NULL for the default one, which may be missing:
+ * format/conffile.h) into s, adding a diagnostic with file:line:column for every unknown
+ * key or bad value; it returns 0, -EINVAL (diagnostics added) or another negative errno
+ * (-ENOENT when a given file is missing).
  */
 #pragma once
 

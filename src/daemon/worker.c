@@ -400,18 +400,41 @@ static uint64_t node_uint(const struct node *n) {
         return node_as_int(n, &v) == 0 && v > 0 ? (uint64_t) v : 0;
 }
 
-int worker_load_atom_result(struct job *j, size_t idx) {
-        const struct atom *a = &j->dag->atoms[idx];
-        struct atom_run *run = &j->runs[idx];
-        _cleanup_free_ char *path = job_path(j, "results", a->id, ".yaml");
-        _cleanup_node_ struct node *res = NULL;
+/* A child's result file, results/<name>.yaml; -ENOENT when there is none. */
+static int load_result(struct job *j, const char *name, struct node **ret) {
+        _cleanup_free_ char *path = job_path(j, "results", name, ".yaml");
         struct diags d = DIAGS_INIT;
         if (!path)
                 return -ENOMEM;
-        int r = doc_load(path, path, MAX_RESULT, &res, &d);
+        int r = doc_load(path, path, MAX_RESULT, ret, &d);
         diags_clear(&d);
         if (r < 0)
                 return access(path, F_OK) < 0 ? -ENOENT : r;
+        return 0;
+}
+
+/* The usage a result records in its api: or cached_api: mapping. */
+static struct gen_usage usage_from(const struct node *api) {
+        double cost = 0;
+        struct gen_usage u = {
+                .calls = (unsigned) node_uint(node_get(api, "calls")),
+                .retries = (unsigned) node_uint(node_get(api, "retries")),
+                .input_tokens = node_uint(node_get(api, "input_tokens")),
+                .output_tokens = node_uint(node_get(api, "output_tokens")),
+                .cache_read_input_tokens = node_uint(node_get(api, "cache_read_input_tokens")),
+                .cache_creation_input_tokens = node_uint(node_get(api, "cache_creation_input_tokens")),
+        };
+        if (node_as_double(node_get(api, "cost_usd"), &cost) == 0)
+                u.cost_usd = cost;
+        return u;
+}
+
+int worker_load_atom_result(struct job *j, size_t idx) {
+        struct atom_run *run = &j->runs[idx];
+        _cleanup_node_ struct node *res = NULL;
+        int r = load_result(j, j->dag->atoms[idx].id, &res);
+        if (r < 0)
+                return r;
         const struct node *status = node_get(res, "status");
         if (!status || status->kind != NODE_SCALAR)
                 return -EBADMSG;
@@ -428,18 +451,7 @@ int worker_load_atom_result(struct job *j, size_t idx) {
         run->work_usec = node_uint(node_get(res, "work_us"));
         node_free(run->syntax_list);
         run->syntax_list = node_dup(node_get(res, "errors"));
-        const struct node *api = node_get(res, "api");
-        double cost = 0;
-        struct gen_usage u = {
-                .calls = (unsigned) node_uint(node_get(api, "calls")),
-                .retries = (unsigned) node_uint(node_get(api, "retries")),
-                .input_tokens = node_uint(node_get(api, "input_tokens")),
-                .output_tokens = node_uint(node_get(api, "output_tokens")),
-                .cache_read_input_tokens = node_uint(node_get(api, "cache_read_input_tokens")),
-                .cache_creation_input_tokens = node_uint(node_get(api, "cache_creation_input_tokens")),
-        };
-        if (node_as_double(node_get(api, "cost_usd"), &cost) == 0)
-                u.cost_usd = cost;
+        const struct gen_usage u = usage_from(node_get(res, "api"));
         gen_usage_add(&run->usage, &u); /* over the atom's tries */
         const struct node *b = node_get(res, "backend");
         const struct backend *wrote = b && b->kind == NODE_SCALAR ? backend_find(b->value) : NULL;
@@ -449,17 +461,7 @@ int worker_load_atom_result(struct job *j, size_t idx) {
         run->refused = node_dup(node_get(res, "refused"));
         const struct node *cache = node_get(res, "cache");
         run->cache = !cache || cache->kind != NODE_SCALAR ? CACHE_OFF : streq(cache->value, "hit") ? CACHE_HIT : CACHE_MISS;
-        const struct node *capi = node_get(res, "cached_api");
-        run->cached_usage = (struct gen_usage) {
-                .calls = (unsigned) node_uint(node_get(capi, "calls")),
-                .retries = (unsigned) node_uint(node_get(capi, "retries")),
-                .input_tokens = node_uint(node_get(capi, "input_tokens")),
-                .output_tokens = node_uint(node_get(capi, "output_tokens")),
-                .cache_read_input_tokens = node_uint(node_get(capi, "cache_read_input_tokens")),
-                .cache_creation_input_tokens = node_uint(node_get(capi, "cache_creation_input_tokens")),
-        };
-        if (node_as_double(node_get(capi, "cost_usd"), &cost) == 0)
-                run->cached_usage.cost_usd = cost;
+        run->cached_usage = usage_from(node_get(res, "cached_api"));
         const struct node *rep = node_get(res, "repair");
         if (rep) {
                 run->repair_calls += (unsigned) node_uint(node_get(rep, "calls"));
@@ -662,13 +664,8 @@ _Noreturn void worker_unpack_main(const struct worker_env *env, struct job *j,
 }
 
 int worker_load_diags(struct job *j, const char *what) {
-        _cleanup_free_ char *path = job_path(j, "results", what, ".yaml");
         _cleanup_node_ struct node *res = NULL;
-        struct diags d = DIAGS_INIT;
-        if (!path)
-                return -ENOMEM;
-        int r = doc_load(path, path, MAX_RESULT, &res, &d);
-        diags_clear(&d);
+        int r = load_result(j, what, &res);
         if (r < 0)
                 return r;
         const struct node *errors = node_get(res, "errors");

@@ -85,11 +85,8 @@ void spec_parse_endpoint(struct vctx *c, const struct spec *s, const struct node
 
         ep->op = _OP_MAX; /* until known */
         ep->pos = (struct src_pos) { n->line, n->column };
-        if (n->kind != NODE_MAP) {
-                verr(c, n, path, NULL, "endpoint must be a mapping (found %s)", node_kind_name(n));
+        if (!spec_check_map(c, n, path, "endpoint", endpoint_keys, ELEMENTSOF(endpoint_keys)))
                 return;
-        }
-        spec_check_keys(c, n, path, endpoint_keys, ELEMENTSOF(endpoint_keys));
         if ((str = req_str(c, n, path, "entity")) &&
             spec_check_entity_ref(c, get(n, "entity"), path, "entity", str)) {
                 ep->entity = spec_vdup(c, str);
@@ -288,12 +285,8 @@ void spec_parse_rule(struct vctx *c, const struct spec *s, const struct node *n,
 
         r->kind = _RULE_MAX; /* until known */
         r->pos = (struct src_pos) { n->line, n->column };
-        if (n->kind != NODE_MAP) {
-                verr(c, n, path, NULL, "validation rule must be a mapping (found %s)",
-                     node_kind_name(n));
+        if (!spec_check_map(c, n, path, "validation rule", rule_keys, ELEMENTSOF(rule_keys)))
                 return;
-        }
-        spec_check_keys(c, n, path, rule_keys, ELEMENTSOF(rule_keys));
         if ((str = req_str(c, n, path, "entity")) &&
             spec_check_entity_ref(c, get(n, "entity"), path, "entity", str)) {
                 r->entity = spec_vdup(c, str);
@@ -334,24 +327,9 @@ void spec_parse_rule(struct vctx *c, const struct spec *s, const struct node *n,
         const char *tn = f ? field_type_name(f->type) : NULL;
         switch (r->kind) {
         case RULE_RANGE: {
-                static const char *const mk[] = { "min", "max" };
-                for (size_t i = 0; i < 2; i++) {
-                        double x;
-                        if (!(v = get(n, mk[i])))
-                                continue;
-                        if (node_as_double(v, &x) < 0) {
-                                verr(c, v, path, mk[i], "'%s' must be a number (found %s)", mk[i],
-                                     node_kind_name(v));
-                                continue;
-                        }
-                        *(i ? &r->max : &r->min) = x;
-                        *(i ? &r->has_max : &r->has_min) = true;
-                }
+                spec_parse_min_max(c, n, path, &r->min, &r->has_min, &r->max, &r->has_max);
                 if (!get(n, "min") && !get(n, "max"))
                         verr(c, n, path, NULL, "range rule needs 'min' or 'max'");
-                if (r->has_min && r->has_max && r->min > r->max)
-                        verr(c, get(n, "max"), path, "max", "min %g is greater than max %g", r->min,
-                             r->max);
                 if (f && !type_is_numeric(f->type))
                         verr(c, fn, path, "field",
                              "range rule needs an integer, float or decimal field; '%s' is %s",

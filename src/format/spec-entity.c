@@ -230,11 +230,8 @@ static void parse_field(struct vctx *c, const struct node *n, const char *path, 
 
         f->type = _FT_MAX; /* until known */
         f->pos = (struct src_pos) { n->line, n->column };
-        if (n->kind != NODE_MAP) {
-                verr(c, n, path, NULL, "field must be a mapping (found %s)", node_kind_name(n));
+        if (!spec_check_map(c, n, path, "field", field_keys, ELEMENTSOF(field_keys)))
                 return;
-        }
-        spec_check_keys(c, n, path, field_keys, ELEMENTSOF(field_keys));
 
         if ((s = req_str(c, n, path, "name"))) {
                 v = get(n, "name");
@@ -307,24 +304,8 @@ static void parse_field(struct vctx *c, const struct node *n, const char *path, 
                     spec_check_regex(c, get(n, "pattern"), path, "pattern", s))
                         f->pattern = spec_vdup(c, s);
         }
-        if (type_is_numeric(f->type)) {
-                static const char *const mk[] = { "min", "max" };
-                for (size_t i = 0; i < 2; i++) {
-                        double x;
-                        if (!(v = get(n, mk[i])))
-                                continue;
-                        if (node_as_double(v, &x) < 0) {
-                                verr(c, v, path, mk[i], "'%s' must be a number (found %s)", mk[i],
-                                     node_kind_name(v));
-                                continue;
-                        }
-                        *(i ? &f->max : &f->min) = x;
-                        *(i ? &f->has_max : &f->has_min) = true;
-                }
-                if (f->has_min && f->has_max && f->min > f->max)
-                        verr(c, get(n, "max"), path, "max", "min %g is greater than max %g", f->min,
-                             f->max);
-        }
+        if (type_is_numeric(f->type))
+                spec_parse_min_max(c, n, path, &f->min, &f->has_min, &f->max, &f->has_max);
 
         v = get(n, "values");
         if (f->type == FT_ENUM) {
@@ -371,12 +352,8 @@ static void parse_rel(struct vctx *c, const struct node *n, const char *path,
 
         r->kind = _RK_MAX; /* until known */
         r->pos = (struct src_pos) { n->line, n->column };
-        if (n->kind != NODE_MAP) {
-                verr(c, n, path, NULL, "relationship must be a mapping (found %s)",
-                     node_kind_name(n));
+        if (!spec_check_map(c, n, path, "relationship", rel_keys, ELEMENTSOF(rel_keys)))
                 return;
-        }
-        spec_check_keys(c, n, path, rel_keys, ELEMENTSOF(rel_keys));
         if ((s = req_str(c, n, path, "name")) &&
             spec_check_ident(c, get(n, "name"), path, "name", "relationship name", s, ID_SNAKE))
                 r->name = spec_vdup(c, s);
@@ -412,11 +389,8 @@ static void parse_entity(struct vctx *c, const struct node *n, const char *path,
         const char *s;
 
         e->pos = (struct src_pos) { n->line, n->column };
-        if (n->kind != NODE_MAP) {
-                verr(c, n, path, NULL, "entity must be a mapping (found %s)", node_kind_name(n));
+        if (!spec_check_map(c, n, path, "entity", entity_keys, ELEMENTSOF(entity_keys)))
                 return;
-        }
-        spec_check_keys(c, n, path, entity_keys, ELEMENTSOF(entity_keys));
         if ((s = req_str(c, n, path, "name")) &&
             spec_check_ident(c, get(n, "name"), path, "name", "entity name", s, ID_PASCAL)) {
                 e->name = spec_vdup(c, s);

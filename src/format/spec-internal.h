@@ -68,9 +68,11 @@ _printf_(5, 6) static inline void verr(struct vctx *c, const struct node *at, co
 }
 
 char *spec_vdup(struct vctx *c, const char *s);
-/* Reports every key of map that is not in known and does not start with "x-". */
-void spec_check_keys(struct vctx *c, const struct node *map, const char *path,
-                     const char *const *known, size_t n_known);
+/* The prologue of every mapping the validators read: reports n unless it is a mapping
+ * ("<what> must be a mapping (found <kind>)"), else every key of it that is not in known
+ * and does not start with "x-"; returns whether n is a mapping. */
+bool spec_check_map(struct vctx *c, const struct node *n, const char *path, const char *what,
+                    const char *const *known, size_t n_known);
 
 /* The value of key, or NULL when absent or null. */
 static inline const struct node *get(const struct node *map, const char *key) {
@@ -97,6 +99,10 @@ static inline const char *req_str(struct vctx *c, const struct node *map, const 
 
 void spec_opt_bool(struct vctx *c, const struct node *map, const char *path, const char *key,
                    bool *ret);
+/* The optional numbers 'min' and 'max' of map (each flag set when read), and a
+ * diagnostic when min > max. */
+void spec_parse_min_max(struct vctx *c, const struct node *map, const char *path,
+                        double *min, bool *has_min, double *max, bool *has_max);
 /* A non-empty sequence, or NULL after a diagnostic (none when absent and optional). */
 const struct node *spec_get_seq(struct vctx *c, const struct node *map, const char *path,
                                 const char *key, bool required);

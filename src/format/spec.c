@@ -222,8 +222,8 @@ char *spec_vdup(struct vctx *c, const char *s) {
         return p;
 }
 
-void spec_check_keys(struct vctx *c, const struct node *map, const char *path,
-                     const char *const *known, size_t n_known) {
+static void check_keys(struct vctx *c, const struct node *map, const char *path,
+                       const char *const *known, size_t n_known) {
         for (size_t i = 0; i < map->n; i++) {
                 const struct node *k = map->keys[i];
                 if (strncmp(k->value, "x-", 2) == 0 || lookup(known, n_known, k->value) >= 0)
@@ -232,6 +232,16 @@ void spec_check_keys(struct vctx *c, const struct node *map, const char *path,
                 verr(c, k, path, k->value, "unknown key '%s'%s%s%s", k->value,
                      s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
         }
+}
+
+bool spec_check_map(struct vctx *c, const struct node *n, const char *path, const char *what,
+                    const char *const *known, size_t n_known) {
+        if (!n || n->kind != NODE_MAP) {
+                verr(c, n, path, NULL, "%s must be a mapping (found %s)", what, node_kind_name(n));
+                return false;
+        }
+        check_keys(c, n, path, known, n_known);
+        return true;
 }
 
 const struct node *spec_need(struct vctx *c, const struct node *map, const char *path,
@@ -266,6 +276,27 @@ void spec_opt_bool(struct vctx *c, const struct node *map, const char *path, con
 }
 
 /* A non-empty sequence, or NULL after a diagnostic (none when absent and optional). */
+void spec_parse_min_max(struct vctx *c, const struct node *map, const char *path,
+                        double *min, bool *has_min, double *max, bool *has_max) {
+        static const char *const mk[] = { "min", "max" };
+        const struct node *v;
+
+        for (size_t i = 0; i < 2; i++) {
+                double x;
+                if (!(v = get(map, mk[i])))
+                        continue;
+                if (node_as_double(v, &x) < 0) {
+                        verr(c, v, path, mk[i], "'%s' must be a number (found %s)", mk[i],
+                             node_kind_name(v));
+                        continue;
+                }
+                *(i ? max : min) = x;
+                *(i ? has_max : has_min) = true;
+        }
+        if (*has_min && *has_max && *min > *max)
+                verr(c, get(map, "max"), path, "max", "min %g is greater than max %g", *min, *max);
+}
+
 const struct node *spec_get_seq(struct vctx *c, const struct node *map, const char *path,
                                 const char *key, bool required) {
         const struct node *v = required ? spec_need(c, map, path, key, "") : get(map, key);
@@ -386,13 +417,8 @@ static void parse_config(struct vctx *c, const struct node *root, struct spec *s
         const struct node *cfg = get(root, "config");
         const char *str;
 
-        if (cfg && cfg->kind != NODE_MAP) {
-                verr(c, cfg, "config", NULL, "'config' must be a mapping (found %s)",
-                     node_kind_name(cfg));
-                cfg = NULL;
-        }
-        if (cfg) {
-                spec_check_keys(c, cfg, "config", config_keys, ELEMENTSOF(config_keys));
+        if (cfg && spec_check_map(c, cfg, "config", "'config'", config_keys,
+                                  ELEMENTSOF(config_keys))) {
                 if ((str = opt_str(c, cfg, "config", "api_prefix"))) {
                         const struct node *v = get(cfg, "api_prefix");
                         if (streq(str, "/") || !str[0])
@@ -420,11 +446,8 @@ static void validate_spec(struct vctx *c, const struct node *root, struct spec *
         const struct node *v, *seq;
         const char *str;
 
-        if (!root || root->kind != NODE_MAP) {
-                verr(c, root, "", NULL, "the spec must be a mapping (found %s)", node_kind_name(root));
+        if (!spec_check_map(c, root, "", "the spec", spec_keys, ELEMENTSOF(spec_keys)))
                 return;
-        }
-        spec_check_keys(c, root, "", spec_keys, ELEMENTSOF(spec_keys));
         if ((v = spec_need(c, root, "", "format", ""))) {
                 if (node_as_int(v, &s->format) < 0)
                         verr(c, v, "", "format", "'format' must be an integer (found %s)",

@@ -115,7 +115,7 @@ static void log_va(int level, int error, const struct log_fields *f, const char 
         fputc('\n', stderr);
 }
 
-int log_fields_internal(int level, int error, const struct log_fields *f, const char *fmt, ...) {
+int log_internal(int level, int error, const struct log_fields *f, const char *fmt, ...) {
         int saved = errno;
         if (error < 0)
                 error = -error;
@@ -123,20 +123,6 @@ int log_fields_internal(int level, int error, const struct log_fields *f, const 
                 va_list ap;
                 va_start(ap, fmt);
                 log_va(level, error, f, fmt, ap);
-                va_end(ap);
-        }
-        errno = saved;
-        return -error;
-}
-
-int log_internal(int level, int error, const char *fmt, ...) {
-        int saved = errno;
-        if (error < 0)
-                error = -error;
-        if (level <= max_level) {
-                va_list ap;
-                va_start(ap, fmt);
-                log_va(level, error, NULL, fmt, ap);
                 va_end(ap);
         }
         errno = saved;

@@ -31,21 +31,21 @@ void log_set_max_level(int level);
 /* The name before each stderr line ("codegend" unless set). */
 void log_set_program(const char *name);
 int log_get_max_level(void);
-int log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
-int log_fields_internal(int level, int error, const struct log_fields *f, const char *fmt, ...)
+/* f: NULL for a message about no job in particular */
+int log_internal(int level, int error, const struct log_fields *f, const char *fmt, ...)
         _printf_(4, 5);
 
 /* log_job(LOG_INFO, name, stage, "%s: claimed", name): a message about one job */
 #define log_job(level, job, stage, ...)                                                    \
-        log_fields_internal((level), 0, &(const struct log_fields) { (job), NULL, (stage) }, __VA_ARGS__)
+        log_internal((level), 0, &(const struct log_fields) { (job), NULL, (stage) }, __VA_ARGS__)
 #define log_atom(level, job, atom, stage, ...)                                             \
-        log_fields_internal((level), 0, &(const struct log_fields) { (job), (atom), (stage) }, __VA_ARGS__)
+        log_internal((level), 0, &(const struct log_fields) { (job), (atom), (stage) }, __VA_ARGS__)
 
-#define log_full_errno(level, error, ...) log_internal((level), (error), __VA_ARGS__)
-#define log_error(...) log_internal(LOG_ERR, 0, __VA_ARGS__)
-#define log_warning(...) log_internal(LOG_WARNING, 0, __VA_ARGS__)
-#define log_notice(...) log_internal(LOG_NOTICE, 0, __VA_ARGS__)
-#define log_info(...) log_internal(LOG_INFO, 0, __VA_ARGS__)
-#define log_debug(...) log_internal(LOG_DEBUG, 0, __VA_ARGS__)
-#define log_error_errno(e, ...) log_internal(LOG_ERR, (e), __VA_ARGS__)
-#define log_warning_errno(e, ...) log_internal(LOG_WARNING, (e), __VA_ARGS__)
+#define log_full_errno(level, error, ...) log_internal((level), (error), NULL, __VA_ARGS__)
+#define log_error(...) log_internal(LOG_ERR, 0, NULL, __VA_ARGS__)
+#define log_warning(...) log_internal(LOG_WARNING, 0, NULL, __VA_ARGS__)
+#define log_notice(...) log_internal(LOG_NOTICE, 0, NULL, __VA_ARGS__)
+#define log_info(...) log_internal(LOG_INFO, 0, NULL, __VA_ARGS__)
+#define log_debug(...) log_internal(LOG_DEBUG, 0, NULL, __VA_ARGS__)
+#define log_error_errno(e, ...) log_internal(LOG_ERR, (e), NULL, __VA_ARGS__)
+#define log_warning_errno(e, ...) log_internal(LOG_WARNING, (e), NULL, __VA_ARGS__)

@@ -39,6 +39,10 @@ check "cancel of a queued job exits 0" ctl cancel alpha
 check "it is gone from the inbox, with no hidden leftovers" sh -c "[ -z \"\$(ls -A '$sp/inbox')\" ]"
 check "status of an unknown job exits 1" sh -c "'$CODEGENCTL' --spool '$sp' status alpha 2>/dev/null; [ \$? -eq 1 ]"
 check "a usage error exits 64" sh -c "'$CODEGENCTL' --spool '$sp' frobnicate 2>/dev/null; [ \$? -eq 64 ]"
+mkdir "$sp/inbox/upload.crdownload" "$sp/inbox/old.error.yaml"
+check "list leaves out what the daemon leaves alone or refuses (an upload's name, a report's name)" sh -c "
+        '$CODEGENCTL' --spool '$sp' list >'$WORK/odd.out' && ! grep -Eq 'crdownload|error.yaml' '$WORK/odd.out'"
+rmdir "$sp/inbox/upload.crdownload" "$sp/inbox/old.error.yaml"
 printf 'spool: %s\n' "$sp" > "$WORK/with-spool.yaml"
 check "the spool comes from the configuration's spool: key" \
         "$CODEGENCTL" --config "$WORK/with-spool.yaml" list

@@ -15,6 +15,7 @@ below --min-rate (default 90).
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -26,10 +27,15 @@ import yaml
 def sh(cmd, cwd, env=None, timeout=None, log=None):
     """runs cmd (a list); returns (exit status, or None on timeout)"""
     with open(log or os.devnull, "ab") as out:
+        # its own process group: on a timeout the tests and the daemons they started go
+        # too, not only make (a hung daemon would otherwise outlive the run)
+        p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                             start_new_session=True)
         try:
-            return subprocess.run(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  timeout=timeout).returncode
+            return p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
             return None
 
 

@@ -277,6 +277,29 @@ START_TEST(test_classify) {
 }
 END_TEST
 
+START_TEST(test_job_names) {
+        char *name = NULL;
+        /* codegenctl's use: the name without the form */
+        ck_assert_int_eq(bundle_classify("tm.zip", false, NULL, &name), 1);
+        ck_assert_str_eq(name, "tm");
+        free(name);
+        ck_assert(bundle_name_is_valid("taskmanager"));
+        ck_assert(bundle_name_is_valid("v1.2"));
+        ck_assert(!bundle_name_is_valid(".hidden"));
+        ck_assert(!bundle_name_is_valid(""));
+        ck_assert(!bundle_name_is_valid("a/b"));
+        ck_assert(!bundle_name_is_valid(".."));
+        ck_assert(!bundle_name_is_valid("a\tb"));
+        char longest[BUNDLE_NAME_MAX + 2];
+        memset(longest, 'n', BUNDLE_NAME_MAX);
+        longest[BUNDLE_NAME_MAX] = '\0';
+        ck_assert(bundle_name_is_valid(longest));
+        longest[BUNDLE_NAME_MAX] = 'n';
+        longest[BUNDLE_NAME_MAX + 1] = '\0';
+        ck_assert(!bundle_name_is_valid(longest));
+}
+END_TEST
+
 START_TEST(test_classify_upload_and_reserved_names) {
         /* upload tools' names for files still being written */
         check_class("x.tar.gz.filepart", false, 0, 0, NULL);
@@ -846,6 +869,7 @@ Suite *make_suite(void) {
         tcase_add_test(tc, test_classify);
         tcase_add_test(tc, test_classify_empty_name);
         tcase_add_test(tc, test_classify_upload_and_reserved_names);
+        tcase_add_test(tc, test_job_names);
         tcase_add_test(tc, test_limits_default);
         tcase_add_test(tc, test_dir_ok);
         tcase_add_test(tc, test_dir_doc_choice);

@@ -233,43 +233,75 @@ static struct node *parse(const char *json) {
         return n;
 }
 
+/* The JSON body p's request() makes of c holds every string of has and none of lacks
+ * (NULL-terminated lists). */
+static void check_request(const struct model_provider *p, const struct model_settings *ms,
+                          const struct model_call *c, const char *const *has, const char *const *lacks) {
+        _cleanup_node_ struct node *req = NULL;
+        _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+        ck_assert_int_eq(p->request(ms, c, &req), 0);
+        strbuf_init(&out, 0);
+        ck_assert_int_eq(doc_emit_json(req, &out), 0);
+        for (; *has; has++)
+                ck_assert_msg(strstr(out.buf, *has), "no %s in %s", *has, out.buf);
+        for (; *lacks; lacks++)
+                ck_assert_msg(!strstr(out.buf, *lacks), "%s in %s", *lacks, out.buf);
+}
+
+/* p's headers are want, in order (NULL where none). */
+static void check_headers(const struct model_provider *p, const struct model_settings *ms,
+                          const char *const want[4]) {
+        char *h[4] = { 0 };
+        ck_assert_int_eq(p->headers(ms, h, 4), 0);
+        for (size_t i = 0; i < 4; i++) {
+                if (want[i])
+                        ck_assert_str_eq(h[i], want[i]);
+                else
+                        ck_assert_ptr_null(h[i]);
+                free(h[i]);
+        }
+}
+
+/* p reads the reply json as text with stop and usage's token counts. */
+static void check_reply(const struct model_provider *p, const char *json, const char *text,
+                        enum model_stop stop, struct gen_usage usage) {
+        _cleanup_node_ struct node *rep = parse(json);
+        struct model_reply r;
+        char *err = NULL;
+        ck_assert_int_eq(p->parse(rep, &r, &err), 0);
+        ck_assert_ptr_null(err);
+        ck_assert_str_eq(r.text, text);
+        ck_assert_int_eq(r.stop, stop);
+        ck_assert_uint_eq(r.usage.input_tokens, usage.input_tokens);
+        ck_assert_uint_eq(r.usage.output_tokens, usage.output_tokens);
+        ck_assert_uint_eq(r.usage.cache_read_input_tokens, usage.cache_read_input_tokens);
+        ck_assert_uint_eq(r.usage.cache_creation_input_tokens, usage.cache_creation_input_tokens);
+        model_reply_clear(&r);
+}
+
 START_TEST(test_anthropic_wire) {
         struct model_settings ms;
         model_settings_init(&ms, "anthropic");
         ms.key = strdup("sekrit");
         const struct model_message msgs[] = { { false, "write it" }, { true, "partial" } };
         const struct model_call c = { "shared part", "atom part", msgs, 2, "claude-x", 100 };
-        _cleanup_node_ struct node *req = NULL;
-        _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
-        ck_assert_int_eq(model_anthropic.request(&ms, &c, &req), 0);
-        strbuf_init(&out, 0);
-        ck_assert_int_eq(doc_emit_json(req, &out), 0);
-        ck_assert_ptr_nonnull(strstr(out.buf, "\"cache_control\": {\n        \"type\": \"ephemeral\""));
-        ck_assert_ptr_nonnull(strstr(out.buf, "\"max_tokens\": 100"));
-        ck_assert_ptr_nonnull(strstr(out.buf, "\"role\": \"assistant\""));
-        ck_assert_ptr_null(strstr(out.buf, "sekrit"));
-        ck_assert_ptr_null(strstr(out.buf, "temperature"));
-        char *h[4] = { 0 };
-        ck_assert_int_eq(model_anthropic.headers(&ms, h, 4), 0);
-        ck_assert_str_eq(h[0], "anthropic-version: 2023-06-01");
-        ck_assert_str_eq(h[2], "x-api-key: sekrit");
-        for (size_t i = 0; i < 4; i++)
-                free(h[i]);
+        check_request(&model_anthropic, &ms, &c,
+                      (const char *const[]) { "\"cache_control\": {\n        \"type\": \"ephemeral\"",
+                                              "\"max_tokens\": 100", "\"role\": \"assistant\"", NULL },
+                      (const char *const[]) { "sekrit", "temperature", NULL });
+        check_headers(&model_anthropic, &ms,
+                      (const char *const[]) { "anthropic-version: 2023-06-01",
+                                              "Content-Type: application/json", "x-api-key: sekrit", NULL });
 
-        _cleanup_node_ struct node *rep = parse(
-                "{\"content\":[{\"type\":\"text\",\"text\":\"a\"},{\"type\":\"text\",\"text\":\"b\"}],"
-                "\"stop_reason\":\"max_tokens\",\"usage\":{\"input_tokens\":10,\"output_tokens\":20,"
-                "\"cache_creation_input_tokens\":30,\"cache_read_input_tokens\":40}}");
+        check_reply(&model_anthropic,
+                    "{\"content\":[{\"type\":\"text\",\"text\":\"a\"},{\"type\":\"text\",\"text\":\"b\"}],"
+                    "\"stop_reason\":\"max_tokens\",\"usage\":{\"input_tokens\":10,\"output_tokens\":20,"
+                    "\"cache_creation_input_tokens\":30,\"cache_read_input_tokens\":40}}",
+                    "ab", MODEL_STOP_LENGTH,
+                    (struct gen_usage) { .input_tokens = 10, .output_tokens = 20,
+                                         .cache_creation_input_tokens = 30, .cache_read_input_tokens = 40 });
         struct model_reply r;
         char *err = NULL;
-        ck_assert_int_eq(model_anthropic.parse(rep, &r, &err), 0);
-        ck_assert_str_eq(r.text, "ab");
-        ck_assert_int_eq(r.stop, MODEL_STOP_LENGTH);
-        ck_assert_uint_eq(r.usage.input_tokens, 10);
-        ck_assert_uint_eq(r.usage.output_tokens, 20);
-        ck_assert_uint_eq(r.usage.cache_creation_input_tokens, 30);
-        ck_assert_uint_eq(r.usage.cache_read_input_tokens, 40);
-        model_reply_clear(&r);
         _cleanup_node_ struct node *bad = parse("{\"type\":\"message\"}");
         ck_assert_int_eq(model_anthropic.parse(bad, &r, &err), -EBADMSG);
         free(err);
@@ -284,40 +316,24 @@ START_TEST(test_openai_wire) {
         ms.temperature = 0.2;
         const struct model_message msgs[] = { { false, "write it" } };
         const struct model_call c = { "shared part", NULL, msgs, 1, "gpt-x", 100 };
-        _cleanup_node_ struct node *req = NULL;
-        _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
-        ck_assert_int_eq(model_openai.request(&ms, &c, &req), 0);
-        strbuf_init(&out, 0);
-        ck_assert_int_eq(doc_emit_json(req, &out), 0);
-        ck_assert_ptr_nonnull(strstr(out.buf, "\"max_tokens\": 100"));
-        ck_assert_ptr_null(strstr(out.buf, "max_completion_tokens"));
-        ck_assert_ptr_nonnull(strstr(out.buf, "\"temperature\": 0.2"));
-        ck_assert_ptr_nonnull(strstr(out.buf, "\"role\": \"system\""));
-        char *h[4] = { 0 };
-        ck_assert_int_eq(model_openai.headers(&ms, h, 4), 0);
-        ck_assert_ptr_null(h[1]); /* no key: no Authorization */
-        free(h[0]);
+        check_request(&model_openai, &ms, &c,
+                      (const char *const[]) { "\"max_tokens\": 100", "\"temperature\": 0.2",
+                                              "\"role\": \"system\"", NULL },
+                      (const char *const[]) { "max_completion_tokens", NULL });
+        /* no key: no Authorization */
+        check_headers(&model_openai, &ms,
+                      (const char *const[]) { "Content-Type: application/json", NULL, NULL, NULL });
 
-        _cleanup_node_ struct node *rep = parse(
-                "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"x\",\"refusal\":null},"
-                "\"finish_reason\":\"length\"}],\"usage\":{\"prompt_tokens\":100,\"completion_tokens\":7,"
-                "\"prompt_tokens_details\":{\"cached_tokens\":60}}}");
-        struct model_reply r;
-        char *err = NULL;
-        ck_assert_int_eq(model_openai.parse(rep, &r, &err), 0);
-        ck_assert_str_eq(r.text, "x");
-        ck_assert_int_eq(r.stop, MODEL_STOP_LENGTH);
-        ck_assert_uint_eq(r.usage.input_tokens, 40);
-        ck_assert_uint_eq(r.usage.cache_read_input_tokens, 60);
-        ck_assert_uint_eq(r.usage.output_tokens, 7);
-        model_reply_clear(&r);
-        _cleanup_node_ struct node *ref = parse(
-                "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":null,\"refusal\":\"No.\"},"
-                "\"finish_reason\":\"stop\"}]}");
-        ck_assert_int_eq(model_openai.parse(ref, &r, &err), 0);
-        ck_assert_int_eq(r.stop, MODEL_STOP_REFUSAL);
-        ck_assert_str_eq(r.text, "No.");
-        model_reply_clear(&r);
+        check_reply(&model_openai,
+                    "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"x\",\"refusal\":null},"
+                    "\"finish_reason\":\"length\"}],\"usage\":{\"prompt_tokens\":100,\"completion_tokens\":7,"
+                    "\"prompt_tokens_details\":{\"cached_tokens\":60}}}",
+                    "x", MODEL_STOP_LENGTH,
+                    (struct gen_usage) { .input_tokens = 40, .cache_read_input_tokens = 60, .output_tokens = 7 });
+        check_reply(&model_openai,
+                    "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":null,\"refusal\":\"No.\"},"
+                    "\"finish_reason\":\"stop\"}]}",
+                    "No.", MODEL_STOP_REFUSAL, (struct gen_usage) { 0 });
 
         _cleanup_node_ struct node *e = parse("{\"error\":{\"message\":\"quota\",\"type\":\"insufficient_quota\"}}");
         char *msg = NULL;

@@ -9,6 +9,7 @@
 
 #include "check-main.h"
 #include "daemon/settings.h"
+#include "format/conffile.h"
 #include "shared/fs.h"
 
 static char *dir;
@@ -225,6 +226,36 @@ START_TEST(test_missing_and_empty) {
 }
 END_TEST
 
+/* What codegend and codegenctl both read: the file's path, and the file as a mapping. */
+START_TEST(test_conffile) {
+        struct diags d = DIAGS_INIT;
+        struct node *root = NULL;
+        ck_assert_str_eq(conffile_path(NULL), SYSCONFDIR "/codegend.yaml");
+        ck_assert_str_eq(conffile_path("/x.yaml"), "/x.yaml");
+        _cleanup_free_ char *missing = path_join(dir, "nope.yaml");
+        ck_assert_int_eq(conffile_read(missing, &root, &d), -ENOENT);
+        _cleanup_free_ char *p = write_config("# only a comment\n");
+        ck_assert_int_eq(conffile_read(p, &root, &d), 0);
+        ck_assert_ptr_null(root);
+        free(write_config("~\n"));
+        ck_assert_int_eq(conffile_read(p, &root, &d), 0);
+        ck_assert_ptr_null(root);
+        free(write_config("- spool: /srv\n"));
+        ck_assert_int_eq(conffile_read(p, &root, &d), -EINVAL);
+        ck_assert_ptr_null(root);
+        ck_assert_uint_eq(d.n, 1);
+        ck_assert_str_eq(d.v[0].file, p);
+        ck_assert_uint_eq(d.v[0].line, 1);
+        ck_assert_str_eq(d.v[0].message, "the configuration must be a mapping of keys to values");
+        diags_clear(&d);
+        free(write_config("# the spool\nspool: /srv/spool\n"));
+        ck_assert_int_eq(conffile_read(p, &root, &d), 0);
+        ck_assert_str_eq(node_get(root, "spool")->value, "/srv/spool");
+        node_free(root);
+        ck_assert_uint_eq(d.n, 0);
+}
+END_TEST
+
 START_TEST(test_parse_size) {
         uint64_t v;
         ck_assert_int_eq(parse_size("1024", &v), 0);
@@ -253,6 +284,7 @@ Suite *make_suite(void) {
         tcase_add_test(tc, test_errors_have_positions);
         tcase_add_test(tc, test_model_sections);
         tcase_add_test(tc, test_missing_and_empty);
+        tcase_add_test(tc, test_conffile);
         tcase_add_test(tc, test_parse_size);
         suite_add_tcase(s, tc);
         return s;

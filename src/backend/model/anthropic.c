@@ -47,7 +47,6 @@ static struct node *text_block(const char *text, bool cache) {
 static int anthropic_request(const struct model_settings *ms, const struct model_call *c, struct node **ret) {
         _cleanup_node_ struct node *req = node_new_map();
         struct node *system, *msgs;
-        char num[32];
 
         /* node_map_set() and node_seq_append() take the value, also when they fail */
         if (!req || node_map_set_string(req, "model", c->model) < 0 ||
@@ -58,26 +57,10 @@ static int anthropic_request(const struct model_settings *ms, const struct model
         if (node_seq_append(system, text_block(c->system_shared, true)) < 0 ||
             (c->system_atom && node_seq_append(system, text_block(c->system_atom, false)) < 0))
                 return -ENOMEM;
-        for (size_t i = 0; i < c->n_messages; i++) {
-                struct node *m = node_new_map();
-                if (node_seq_append(msgs, m) < 0)
-                        return -ENOMEM;
-                if (node_map_set_string(m, "role", c->messages[i].assistant ? "assistant" : "user") < 0 ||
-                    node_map_set_string(m, "content", c->messages[i].text) < 0)
-                        return -ENOMEM;
-        }
-        if (ms->temperature >= 0) {
-                snprintf(num, sizeof(num), "%.3g", ms->temperature);
-                if (node_map_set(req, "temperature", node_new_scalar(num, false)) < 0)
-                        return -ENOMEM;
-        }
+        if (model_request_finish(ms, c, req, msgs) < 0)
+                return -ENOMEM;
         *ret = TAKE_PTR(req);
         return 0;
-}
-
-static uint64_t uint_at(const struct node *n, const char *key) {
-        long long v;
-        return node_as_int(node_get(n, key), &v) == 0 && v > 0 ? (uint64_t) v : 0;
 }
 
 static int anthropic_parse(const struct node *reply, struct model_reply *ret, char **ret_error) {
@@ -88,10 +71,10 @@ static int anthropic_parse(const struct node *reply, struct model_reply *ret, ch
         *ret = (struct model_reply) { .stop = MODEL_STOP_END };
         if (usage && usage->kind == NODE_MAP)
                 ret->usage = (struct gen_usage) {
-                        .input_tokens = uint_at(usage, "input_tokens"),
-                        .output_tokens = uint_at(usage, "output_tokens"),
-                        .cache_creation_input_tokens = uint_at(usage, "cache_creation_input_tokens"),
-                        .cache_read_input_tokens = uint_at(usage, "cache_read_input_tokens"),
+                        .input_tokens = model_uint_at(usage, "input_tokens"),
+                        .output_tokens = model_uint_at(usage, "output_tokens"),
+                        .cache_creation_input_tokens = model_uint_at(usage, "cache_creation_input_tokens"),
+                        .cache_read_input_tokens = model_uint_at(usage, "cache_read_input_tokens"),
                 };
         if (!content || content->kind != NODE_SEQ || !stop || stop->kind != NODE_SCALAR) {
                 *ret_error = strdup("the reply has no 'content' list or no 'stop_reason'");

@@ -85,6 +85,36 @@ int model_error_message(const struct node *reply, char **ret_message, bool *ret_
         return *ret_message ? 0 : -ENOMEM;
 }
 
+int model_message_append(struct node *msgs, const char *role, const char *text) {
+        struct node *m = node_new_map();
+        /* node_seq_append() takes m, also when it fails */
+        if (node_seq_append(msgs, m) < 0 || node_map_set_string(m, "role", role) < 0 ||
+            node_map_set_string(m, "content", text) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int model_request_finish(const struct model_settings *ms, const struct model_call *c, struct node *req,
+                         struct node *msgs) {
+        char num[32];
+
+        for (size_t i = 0; i < c->n_messages; i++)
+                if (model_message_append(msgs, c->messages[i].assistant ? "assistant" : "user",
+                                         c->messages[i].text) < 0)
+                        return -ENOMEM;
+        if (ms->temperature >= 0) {
+                snprintf(num, sizeof(num), "%.3g", ms->temperature);
+                if (node_map_set(req, "temperature", node_new_scalar(num, false)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+uint64_t model_uint_at(const struct node *n, const char *key) {
+        long long v;
+        return node_as_int(node_get(n, key), &v) == 0 && v > 0 ? (uint64_t) v : 0;
+}
+
 /* -EDQUOT with a message naming the budget when the next call may not start. */
 static int budget_check(const struct session *s, char **ret_error) {
         const struct gen_budget *b = &s->req->options->budget;

@@ -86,6 +86,14 @@ struct model_provider {
 
 extern const struct model_provider model_anthropic, model_openai;
 
+/* The parts of a request body both wire formats share, for the providers' request():
+ * appends {role, content} to msgs; model_request_finish() appends the call's messages to
+ * msgs and sets temperature (when configured) in req. -ENOMEM on failure. */
+int model_message_append(struct node *msgs, const char *role, const char *text);
+int model_request_finish(const struct model_settings *ms, const struct model_call *c, struct node *req,
+                         struct node *msgs);
+/* A reply's count at key when it is a positive integer, else 0. */
+uint64_t model_uint_at(const struct node *n, const char *key);
 void model_reply_clear(struct model_reply *r);
 /* Usage of an error reply (some servers report it), message and "quota" flag. */
 int model_error_message(const struct node *reply, char **ret_message, bool *ret_quota);

@@ -32,46 +32,23 @@ static int openai_headers(const struct model_settings *ms, char **ret, size_t n_
         return ret[0] && (!ms->key || !*ms->key || ret[1]) ? 0 : -ENOMEM;
 }
 
-static int add_message(struct node *msgs, const char *role, const char *text) {
-        struct node *m = node_new_map();
-        if (node_seq_append(msgs, m) < 0)
-                return -ENOMEM;
-        if (node_map_set_string(m, "role", role) < 0 || node_map_set_string(m, "content", text) < 0)
-                return -ENOMEM;
-        return 0;
-}
-
 static int openai_request(const struct model_settings *ms, const struct model_call *c, struct node **ret) {
         _cleanup_node_ struct node *req = node_new_map();
         struct node *msgs;
-        char num[32];
 
         /* node_map_set() and node_seq_append() take the value, also when they fail */
         if (!req || node_map_set_string(req, "model", c->model) < 0 ||
-            node_map_set(req, "messages", msgs = node_new_seq()) < 0)
-                return -ENOMEM;
-        /* the shared part first and identical across atoms: servers cache prompt prefixes */
-        if (add_message(msgs, "system", c->system_shared) < 0 ||
-            (c->system_atom && add_message(msgs, "system", c->system_atom) < 0))
-                return -ENOMEM;
-        for (size_t i = 0; i < c->n_messages; i++)
-                if (add_message(msgs, c->messages[i].assistant ? "assistant" : "user", c->messages[i].text) < 0)
-                        return -ENOMEM;
-        if (node_map_set(req, ms->token_param ? ms->token_param : "max_completion_tokens",
+            node_map_set(req, "messages", msgs = node_new_seq()) < 0 ||
+            node_map_set(req, ms->token_param ? ms->token_param : "max_completion_tokens",
                          node_new_int(c->max_tokens)) < 0)
                 return -ENOMEM;
-        if (ms->temperature >= 0) {
-                snprintf(num, sizeof(num), "%.3g", ms->temperature);
-                if (node_map_set(req, "temperature", node_new_scalar(num, false)) < 0)
-                        return -ENOMEM;
-        }
+        /* the shared part first and identical across atoms: servers cache prompt prefixes */
+        if (model_message_append(msgs, "system", c->system_shared) < 0 ||
+            (c->system_atom && model_message_append(msgs, "system", c->system_atom) < 0) ||
+            model_request_finish(ms, c, req, msgs) < 0)
+                return -ENOMEM;
         *ret = TAKE_PTR(req);
         return 0;
-}
-
-static uint64_t uint_at(const struct node *n, const char *key) {
-        long long v;
-        return node_as_int(node_get(n, key), &v) == 0 && v > 0 ? (uint64_t) v : 0;
 }
 
 static int openai_parse(const struct node *reply, struct model_reply *ret, char **ret_error) {
@@ -79,14 +56,14 @@ static int openai_parse(const struct node *reply, struct model_reply *ret, char 
 
         *ret = (struct model_reply) { .stop = MODEL_STOP_END };
         if (usage && usage->kind == NODE_MAP) {
-                uint64_t prompt = uint_at(usage, "prompt_tokens");
-                uint64_t cached = uint_at(node_get(usage, "prompt_tokens_details"), "cached_tokens");
+                uint64_t prompt = model_uint_at(usage, "prompt_tokens");
+                uint64_t cached = model_uint_at(node_get(usage, "prompt_tokens_details"), "cached_tokens");
                 if (cached > prompt)
                         cached = prompt;
                 ret->usage = (struct gen_usage) {
                         .input_tokens = prompt - cached,
                         .cache_read_input_tokens = cached,
-                        .output_tokens = uint_at(usage, "completion_tokens"),
+                        .output_tokens = model_uint_at(usage, "completion_tokens"),
                 };
         }
         const struct node *choice = choices && choices->kind == NODE_SEQ && choices->n > 0 ? choices->items[0] : NULL;
