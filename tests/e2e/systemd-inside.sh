@@ -57,6 +57,9 @@ check "codegend is active (Type=notify: started once READY=1 arrived)" \
         sh -c 'test "$(systemctl is-active codegend)" = active'
 check "its STATUS= came through the notify socket" \
         sh -c 'systemctl show -p StatusText --value codegend | grep -Eq "^[0-9]+ running, [0-9]+ queued, [0-9]+ done, [0-9]+ failed"'
+level=$(systemd-analyze security codegend 2>&1 | sed -n 's/.*Overall exposure level for codegend.service: \([0-9.]*\).*/\1/p')
+check "systemd-analyze security rates the running codegend.service ${level:-?} (README: 1.2; at most 1.5)" \
+        awk -v l="$level" 'BEGIN { exit !(l != "" && l <= 1.5) }'
 check "codegenctl submit spool-example/taskmanager && codegenctl wait taskmanager" \
         sh -c 'codegenctl submit spool-example/taskmanager && codegenctl wait taskmanager --timeout 300'
 check "the outbox has the tarball and the report" \
@@ -162,6 +165,38 @@ rm /etc/systemd/system/codegend.service.d/slow.conf
 systemctl daemon-reload
 check "systemctl start codegend: the drained job resumes and succeeds" \
         sh -c 'systemctl start codegend && codegenctl wait drainjob --timeout 300'
+# ---- API keys through LoadCredential= from /etc/codegend/credentials ----
+# a model job against a closed loopback port: without a key it fails for want of one, with
+# the credential it gets as far as the connection
+sed -i -e 's|^anthropic:$|anthropic:\n  base_url: http://127.0.0.1:9\n  model: claude-sonnet-4-5|' \
+       -e 's|^  max_retries: 4 |  max_retries: 0 |' "$CONF"
+systemctl restart codegend
+# model_job NAME: a copy of the reference job for the anthropic backend, submitted and waited
+# for; it must fail (exit 1), and its error report is printed
+model_job() {
+        cp -R spool-example/taskmanager "$T/$1" && printf 'backend: anthropic\n' >"$T/$1/job.yaml" &&
+                codegenctl submit "$T/$1" >/dev/null || return 1
+        codegenctl wait "$1" --timeout 120
+        rc=$?
+        cat "$SPOOL/failed/$1.error.yaml"
+        [ $rc -eq 1 ]
+}
+no_key() { model_job nokey >"$T/nokey.out" && grep -q 'has no API key' "$T/nokey.out" || { cat "$T/nokey.out"; return 1; }; }
+with_key() {
+        model_job withkey >"$T/withkey.out" && ! grep -q 'no API key' "$T/withkey.out" &&
+                grep -qi 'connect' "$T/withkey.out" || { cat "$T/withkey.out"; return 1; }
+}
+check "without a credential a model job fails for want of an API key" no_key
+echo 'sk-test-not-a-key' >/etc/codegend/credentials/anthropic_api_key
+chmod 600 /etc/codegend/credentials/anthropic_api_key
+systemctl restart codegend
+check "the credential directory reaches the daemon (\$CREDENTIALS_DIRECTORY/api-keys_anthropic_api_key)" \
+        test -s /run/credentials/codegend.service/api-keys_anthropic_api_key
+check "with /etc/codegend/credentials/anthropic_api_key a model job has its key and fails at the connection" with_key
+cp "$T/good.yaml" "$CONF"
+rm /etc/codegend/credentials/anthropic_api_key
+systemctl restart codegend
+
 check "the watchdog never restarted the daemon" sh -c 'test "$(systemctl show -p NRestarts --value codegend)" = 0'
 
 end
