@@ -22,6 +22,20 @@
 
 static atomic_uint tmp_counter;
 
+/* A directory of a bundle copy, made with mode DIR_MODE & 0777, gets DIR_MODE whatever the
+ * umask. mkdir() is not asked for the set-group-ID bit, and chmod() only when the directory
+ * lacks it (a set-group-ID parent passes it on): RestrictSUIDSGID=
+ * (codegend-nightly.service) refuses with EPERM every mkdir() and chmod() whose mode names
+ * it. */
+static int group_mode_at(int dfd, const char *rel) {
+        struct stat st;
+        if (fstatat(dfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if ((st.st_mode & 07777) != DIR_MODE && fchmodat(dfd, rel, DIR_MODE, 0) < 0)
+                return -errno;
+        return 0;
+}
+
 /* fd at the end of its file, copied from src; fsynced */
 static int copy_fd(int src, int dst) {
         char buf[65536];
@@ -72,9 +86,12 @@ struct copy {
 static int copy_entry(const struct fs_entry *e, void *userdata) {
         struct copy *c = userdata;
         if (S_ISDIR(e->st->st_mode)) {
-                if (mkdirat(c->dst, e->rel, DIR_MODE) < 0 || fchmodat(c->dst, e->rel, DIR_MODE, 0) < 0)
+                if (mkdirat(c->dst, e->rel, DIR_MODE & 0777) < 0)
                         return -errno;
-                int r = strbuf_add(&c->dirs, e->rel, strlen(e->rel) + 1);
+                int r = group_mode_at(c->dst, e->rel);
+                if (r < 0)
+                        return r;
+                r = strbuf_add(&c->dirs, e->rel, strlen(e->rel) + 1);
                 return r < 0 ? r : FS_WALK_DESCEND;
         }
         if (S_ISLNK(e->st->st_mode))
@@ -90,13 +107,13 @@ static int submit_dir(const struct ctl_spool *sp, const char *path, const char *
         if (!dst || asprintf(&tmp, "%s/.%s.%ld.%u.tmp", sp->inbox, entry, (long) getpid(),
                              atomic_fetch_add(&tmp_counter, 1)) < 0)
                 return -ENOMEM;
-        if (mkdir(tmp, DIR_MODE) < 0)
+        if (mkdir(tmp, DIR_MODE & 0777) < 0)
                 return -errno;
         struct copy c = { .dst = -1, .dirs = STRBUF_INIT };
         _cleanup_close_ int src = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         int r = src < 0 ? -errno : 0;
-        if (r == 0 && chmod(tmp, DIR_MODE) < 0)
-                r = -errno;
+        if (r == 0)
+                r = group_mode_at(AT_FDCWD, tmp);
         if (r == 0 && (c.dst = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
                 r = -errno;
         if (r == 0)
@@ -196,7 +213,7 @@ int ctl_request_cancel(const struct ctl_spool *sp, const char *name) {
         _cleanup_free_ char *path = path_join(sp->cancel, name);
         if (!path)
                 return -ENOMEM;
-        int r = mkdir_p(sp->cancel, DIR_MODE);
+        int r = mkdir_p(sp->cancel, DIR_MODE & 0777); /* see group_mode_at() */
         if (r < 0)
                 return r;
         return write_file_atomic(path, "", 0, FILE_MODE);
