@@ -28,7 +28,7 @@ fi
 t1=$(now)
 # a machine that cannot make containers at all (no namespaces or cgroups for nspawn: some
 # CI sandboxes) is told apart from a failing workflow: the same nspawn options, no boot
-if ! timeout 120 systemd-nspawn --quiet --directory="$base" --register=no --keep-unit \
+if ! timeout 120 systemd-nspawn --quiet --read-only --directory="$base" --register=no --keep-unit \
         --private-network --console=pipe /bin/true >"$WORK/probe.log" 2>&1 </dev/null; then
         echo "1..0 # SKIP systemd-nspawn cannot start a container on this machine: $(tail -n 1 "$WORK/probe.log")"
         exit 0
