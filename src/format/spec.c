@@ -591,6 +591,12 @@ const struct field *entity_find_field(const struct entity *e, const char *name) 
         return NULL;
 }
 
+bool spec_endpoint_needs_auth(const struct spec *s, const struct endpoint *ep) {
+        if (s->auth == AUTH_NONE)
+                return false;
+        return s->auth_reads || !(streq_ptr(ep->method, "GET") || streq_ptr(ep->method, "HEAD"));
+}
+
 bool spec_needs_custom(const struct spec *s) {
         for (size_t i = 0; i < s->n_endpoints; i++)
                 if (s->endpoints[i].op == OP_CUSTOM)

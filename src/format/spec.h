@@ -133,6 +133,9 @@ static inline void spec_freep(struct spec **s) {
 
 const struct entity *spec_find_entity(const struct spec *s, const char *name);
 const struct field *entity_find_field(const struct entity *e, const char *name);
+/* Whether the endpoint asks for credentials: with config.auth, every method but GET and
+ * HEAD, and those too with config.auth_reads. */
+bool spec_endpoint_needs_auth(const struct spec *s, const struct endpoint *ep);
 /* true when the spec needs a backend that can write code from prose (custom ops/rules). */
 bool spec_needs_custom(const struct spec *s);
 

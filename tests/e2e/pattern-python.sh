@@ -18,7 +18,7 @@
 ROOT=${CODEGEND_TRIXIE_ROOT:-/var/tmp/codegend-trixie}
 in_root() { chroot "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 "$@"; }
 
-specs="library clinic inventory social misc shop fieldnames rules stdnames enums"
+specs="library clinic inventory social misc shop fieldnames rules stdnames enums authkey authjwt"
 if [ "${PATTERN_SHAPES:-}" = all ]; then full="taskmanager $specs"; else full="taskmanager"; fi
 
 planned=$(new_spool py)
