@@ -115,6 +115,13 @@ want = {e.get('table') or plural(snake(e['name'])) for e in spec['entities']}
 missing = want - have
 assert not missing, 'missing tables: %s (have %s)' % (missing, have)
 PYEOF"
+        # the project's Makefile (where its DAG has one): `make migrate` for real, the other
+        # targets as a dry run (the checks above run their commands)
+        if [ -f "$proj/Makefile" ] && [ -x "$ROOT/usr/bin/make" ]; then
+                pc "its Makefile: make migrate, make -n help install test lint format run check" rc "
+                        DATABASE_URL='sqlite:///$ctmp/$job-make.db' make -s migrate &&
+                        make -s -n help install test lint format run check >/dev/null"
+        fi
         pc "the OpenAPI document of $module lists every endpoint" rc "
                 python3 - .codegen/spec.yaml '$module' <<'PYEOF'
 import importlib, re, sys, yaml

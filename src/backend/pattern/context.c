@@ -179,6 +179,9 @@ static int test_auth_imports(const struct spec *s, const struct layout *L, struc
                 TRY(context_imp_plain(im, IMP_STDLIB, "import datetime as dt"));
                 TRY(context_imp_plain(im, IMP_THIRD, "import jwt"));
                 TRY(context_imp_from(im, IMP_THIRD, "fastapi.security", "HTTPAuthorizationCredentials"));
+                TRY(context_imp_from(im, IMP_THIRD, "cryptography.hazmat.primitives", "serialization"));
+                TRY(context_imp_from(im, IMP_THIRD, "cryptography.hazmat.primitives.asymmetric", "ec"));
+                TRY(context_imp_from(im, IMP_THIRD, "cryptography.hazmat.primitives.asymmetric", "rsa"));
                 TRY(context_imp_local(im, conftest, "make_token"));
                 TRY(context_imp_local(im, auth, "require_auth"));
         }
@@ -306,6 +309,7 @@ static int layout_ctx(const struct spec *s, const struct layout *L, struct node 
                 TRY(put_str(rm, "alias", alias));
                 TRY(node_seq_append(routes, TAKE_PTR(rm)));
         }
+        TRY(mark_last(routes));
         TRY(put(m, "route_modules", TAKE_PTR(routes)));
         for (size_t i = 0; i < s->n_entities; i++) {
                 _cleanup_free_ char *cls = context_class_name_of(&s->entities[i]);
