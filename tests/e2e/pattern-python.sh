@@ -2,7 +2,9 @@
 # pattern-python.sh - the pattern backend's projects work, whatever the DAG's layout: for the
 # reference job and every spec of tests/data/specs/pattern-*.yaml the generated project
 # passes its own pytest suite, pyflakes and mypy, `alembic upgrade head` creates every table
-# on SQLite, and the app's OpenAPI document lists every endpoint of the spec.
+# on SQLite, its Makefile migrates, its .env.example names every setting, and the app's
+# OpenAPI document lists every endpoint of the spec. The specs include the reference job
+# with config.auth api_key (authkey) and jwt with auth_reads (authjwt).
 # Each spec runs with the planner's DAG, then with DAGs rewritten by dag-shapes.py into the
 # other shapes a user draws (per-entity routes with lowercased modules, a flat app/ package
 # with shared modules, a mixed one): in `make check` every spec gets the planner's shape and
@@ -84,6 +86,8 @@ check_project() {
         main=$("$PY" -c 'import json, sys; print(next(a["target"] for a in json.load(open(sys.argv[1]))["atoms"] if a["kind"] == "app" and "error" not in a["target"].rsplit("/", 1)[-1]))' "$proj/.codegen/dag.json")
         ini=$("$PY" -c 'import json, sys; print(next(a["target"] for a in json.load(open(sys.argv[1]))["atoms"] if a["target"].endswith("alembic.ini")))' "$proj/.codegen/dag.json")
         module=$(echo "${main%.py}" | tr / .)
+        config=$("$PY" -c 'import json, sys; print(next(a["target"] for a in json.load(open(sys.argv[1]))["atoms"] if a["kind"] == "config" and a["target"].endswith(".py")))' "$proj/.codegen/dag.json")
+        config=$(echo "${config%.py}" | tr / .)
         pkg=${main%%/*}
         db="sqlite:///$ctmp/$job-alembic.db"
         pc() {
@@ -121,6 +125,17 @@ PYEOF"
                 pc "its Makefile: make migrate, make -n help install test lint format run check" rc "
                         DATABASE_URL='sqlite:///$ctmp/$job-make.db' make -s migrate &&
                         make -s -n help install test lint format run check >/dev/null"
+        fi
+        if [ -f "$proj/.env.example" ]; then
+                pc ".env.example names every setting, and read as .env gives valid settings" rc "
+                        cp .env.example .env && python3 -W error - '$config' <<'PYEOF'; r=\$?; rm -f .env; exit \$r
+import importlib, sys
+with open('.env.example') as f:
+    names = {line.split('=', 1)[0] for line in f if '=' in line and not line.startswith('#')}
+settings = importlib.import_module(sys.argv[1]).settings
+fields = {name.upper() for name in type(settings).model_fields}
+assert fields == names, 'settings %s, .env.example %s' % (sorted(fields), sorted(names))
+PYEOF"
         fi
         pc "the OpenAPI document of $module lists every endpoint" rc "
                 python3 - .codegen/spec.yaml '$module' <<'PYEOF'
