@@ -157,34 +157,46 @@ static int test_rules_imports(const struct spec *s, const struct layout *L, stru
         return 0;
 }
 
-/* tests/test_auth.py (config.auth): the conftest's credentials, the auth module's scheme. */
+/* tests/test_auth.py (config.auth): the conftest's credentials, the auth module's scheme;
+ * the settings and keys only for the tests of a protected endpoint, API for the URLs. */
 static int test_auth_imports(const struct spec *s, const struct layout *L, struct imports *im) {
         const char *conftest = L->module[ROLE_CONFTEST], *auth = L->module[ROLE_AUTH];
+        bool protected = false, urls = false;
         if (s->auth == AUTH_NONE)
                 return 0;
+        for (size_t i = 0; i < s->n_endpoints; i++)
+                if (s->endpoints[i].op != OP_CUSTOM) {
+                        urls = true;
+                        protected = protected || spec_endpoint_needs_auth(s, &s->endpoints[i]);
+                }
         TRY(context_imp_plain(im, IMP_THIRD, "import pytest"));
         TRY(context_imp_from(im, IMP_STDLIB, "typing", "Dict"));
         TRY(context_imp_from(im, IMP_STDLIB, "typing", "List"));
         TRY(context_imp_from(im, IMP_STDLIB, "typing", "Tuple"));
         TRY(context_imp_from(im, IMP_THIRD, "fastapi.testclient", "TestClient"));
-        TRY(context_imp_from(im, IMP_THIRD, "pydantic", "SecretStr"));
-        TRY(context_imp_local(im, L->module[ROLE_CONFIG], "settings"));
-        TRY(context_imp_local(im, conftest, "API"));
+        if (protected) {
+                TRY(context_imp_from(im, IMP_THIRD, "pydantic", "SecretStr"));
+                TRY(context_imp_local(im, L->module[ROLE_CONFIG], "settings"));
+        }
+        if (urls)
+                TRY(context_imp_local(im, conftest, "API"));
         TRY(context_imp_local(im, conftest, "auth_headers"));
         TRY(context_imp_local(im, auth, "CHALLENGE"));
         if (s->auth == AUTH_API_KEY) {
                 TRY(context_imp_local(im, conftest, "TEST_API_KEY"));
                 TRY(context_imp_local(im, auth, "API_KEY_HEADER"));
-        } else {
-                TRY(context_imp_plain(im, IMP_STDLIB, "import datetime as dt"));
-                TRY(context_imp_plain(im, IMP_THIRD, "import jwt"));
-                TRY(context_imp_from(im, IMP_THIRD, "fastapi.security", "HTTPAuthorizationCredentials"));
+                return 0;
+        }
+        TRY(context_imp_plain(im, IMP_STDLIB, "import datetime as dt"));
+        TRY(context_imp_plain(im, IMP_THIRD, "import jwt"));
+        TRY(context_imp_from(im, IMP_THIRD, "fastapi.security", "HTTPAuthorizationCredentials"));
+        if (protected) {
                 TRY(context_imp_from(im, IMP_THIRD, "cryptography.hazmat.primitives", "serialization"));
                 TRY(context_imp_from(im, IMP_THIRD, "cryptography.hazmat.primitives.asymmetric", "ec"));
                 TRY(context_imp_from(im, IMP_THIRD, "cryptography.hazmat.primitives.asymmetric", "rsa"));
-                TRY(context_imp_local(im, conftest, "make_token"));
-                TRY(context_imp_local(im, auth, "require_auth"));
         }
+        TRY(context_imp_local(im, conftest, "sign_token"));
+        TRY(context_imp_local(im, auth, "require_auth"));
         return 0;
 }
 
