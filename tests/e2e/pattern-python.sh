@@ -82,8 +82,9 @@ check_project() {
         : > "$tap"
         mkdir -p "$x" && tar -xzf "$out.tar.gz" -C "$x"
         proj=$(echo "$x"/*); cproj=${proj#"$ROOT"}; ctmp=${RW#"$ROOT"}
-        # the project's own layout: the app module and the alembic.ini the DAG asked for
-        main=$("$PY" -c 'import json, sys; print(next(a["target"] for a in json.load(open(sys.argv[1]))["atoms"] if a["kind"] == "app" and "error" not in a["target"].rsplit("/", 1)[-1]))' "$proj/.codegen/dag.json")
+        # the project's own layout: the app module (not the errors or auth module) and the
+        # alembic.ini the DAG asked for
+        main=$("$PY" -c 'import json, sys; print(next(a["target"] for a in json.load(open(sys.argv[1]))["atoms"] if a["kind"] == "app" and not any(w in a["target"].rsplit("/", 1)[-1] for w in ("error", "auth"))))' "$proj/.codegen/dag.json")
         ini=$("$PY" -c 'import json, sys; print(next(a["target"] for a in json.load(open(sys.argv[1]))["atoms"] if a["target"].endswith("alembic.ini")))' "$proj/.codegen/dag.json")
         module=$(echo "${main%.py}" | tr / .)
         config=$("$PY" -c 'import json, sys; print(next(a["target"] for a in json.load(open(sys.argv[1]))["atoms"] if a["kind"] == "config" and a["target"].endswith(".py")))' "$proj/.codegen/dag.json")
