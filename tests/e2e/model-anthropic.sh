@@ -32,7 +32,7 @@ start_server transient '{"steps": [
 run_model transient anthropic "  timeout: 2"
 check "429 (retry-after), 529, 500, malformed JSON and a timeout are retried: the job succeeds" test "$RC" -eq 0
 check "five retries counted, totals still exact" sh -c "$(cat <<EOS
-"$PY" -c "import yaml; a = yaml.safe_load(open('$M'))['api']; assert a['retries'] == 5 and a['calls'] == 54, a"
+"$PY" -c "import yaml; a = yaml.safe_load(open('$M'))['api']; assert a['retries'] == 5 and a['calls'] == 55, a"
 EOS
 )"
 check "api: totals equal the server's count" api_exact $SONNET
@@ -42,7 +42,7 @@ start_server cut '{"steps": [{"match": "config", "kind": "cut"}, {"match": "data
 run_model cut anthropic ""
 check "a reply cut at max_tokens is continued: the job succeeds" test "$RC" -eq 0
 check "the continuation is one more call, the file is whole" sh -c "$(cat <<EOS
-"$PY" -c "import yaml; a = yaml.safe_load(open('$M'))['api']; assert a['calls'] == 50 and a['retries'] == 0, a" &&
+"$PY" -c "import yaml; a = yaml.safe_load(open('$M'))['api']; assert a['calls'] == 51 and a['retries'] == 0, a" &&
 mkdir -p '$WORK/y' && tar -xzf '$SP/outbox/taskmanager.tar.gz' -C '$WORK/y' && cmp '$WORK/y/taskmanager/src/config.py' '$CANNED/src/config.py'
 EOS
 )"
@@ -54,7 +54,7 @@ check "the refused file is not in the project" sh -c "! tar -tzf '$SP/outbox/tas
 start_server syntax '{"steps": [{"match": "config", "kind": "syntax"}, {"match": "errors", "kind": "syntax"}]}' --key "$KEY"
 run_model syntax anthropic ""
 check "an atom with syntax errors is repaired (repair: true is the default): the job succeeds clean" yq_true "$M" \
-        "d['syntax']['errors'] == 0 and d['api']['calls'] == 51"
+        "d['syntax']['errors'] == 0 and d['api']['calls'] == 52"
 check "the atom's metrics show the errors before and after repair and the repair call" yq_true "$M" \
         "[(a['repair']['calls'], a['repair']['syntax_errors_before'] >= 1, a['repair']['syntax_errors_after'], a['api']['calls'], a['backend']) for a in d['atoms'] if a['id'] == 'config'][0] == (1, True, 0, 2, 'anthropic') and 'repair' not in [a for a in d['atoms'] if a['id'] == 'database'][0]"
 check "one repair request per broken atom reached the server" "$PY" -c "import json; s = json.load(open('$STATS')); assert s['repairs'] == 2, s.get('repairs')"

@@ -25,7 +25,7 @@ run_model keyed openai "  token_param: max_tokens"
 check "with a key (Bearer), a 503 retried and a cut reply continued: the job succeeds" test "$RC" -eq 0
 check "max_tokens is sent when token_param says so" "$PY" -c "
 import json; s = json.load(open('$STATS')); assert set(s['token_params']) == {'max_tokens'}, s['token_params']"
-check "one retry and one continuation counted" yq_true "$M" "d['api']['calls'] == 51 and d['api']['retries'] == 1"
+check "one retry and one continuation counted" yq_true "$M" "d['api']['calls'] == 52 and d['api']['retries'] == 1"
 check "api: totals equal the server's count" api_exact $MINI
 check "the key is written nowhere" no_key
 
