@@ -12,7 +12,10 @@
  *   per endpoint route_<snake>_<operation or custom name> writing
  *   src/api/routes/<table>.py (on its service and database), then routes_pkg;
  *   api_pkg, app, the migrations, the tests (test_<table> per entity), the docs and the
- *   infrastructure files.
+ *   infrastructure files, the Makefile last.
+ * With config.auth, an atom auth (src/auth.py, kind app, on config) follows errors; the
+ * routes of the endpoints that need credentials and app depend on it, and test_auth
+ * (tests/test_auth.py) follows test_validations. The reference spec has no auth.
  * A package atom depends on every atom of its package. Waves are left to dag_check().
  * Should a spec's names make two ids or test files collide (a table called "models"
  * would write tests/test_models.py twice), the later one gets a suffix ("_2", "_api").
@@ -163,6 +166,14 @@ static int plan(struct planner *p, const struct spec *spec) {
         add(p, AK_PACKAGE, NULL, NULL, NULL, "src_pkg", "src/__init__.py");
         size_t errors = add(p, AK_APP, NULL, NULL, "Domain exceptions and FastAPI exception handlers.",
                             "errors", "src/errors.py");
+        size_t auth = NONE;
+        if (spec->auth != AUTH_NONE) {
+                auth = add(p, AK_APP, NULL, NULL,
+                           spec->auth == AUTH_JWT ? "Bearer token (JWT) verification: the require_auth dependency."
+                                                  : "API key check: the require_auth dependency.",
+                           "auth", "src/auth.py");
+                dep(p, auth, config);
+        }
         size_t requirements = add(p, AK_INFRA, NULL, NULL, NULL, "requirements", "requirements.txt");
 
         add_layer(p, spec, AK_MODEL, "model", "src/models", model);
@@ -217,6 +228,8 @@ static int plan(struct planner *p, const struct spec *spec) {
                 size_t a = add(p, AK_ROUTE, e->name, op, NULL, id, t);
                 dep(p, a, service[i]);
                 dep(p, a, database);
+                if (spec_endpoint_needs_auth(spec, ep))
+                        dep(p, a, auth);
                 route[n_routes++] = a;
         }
         size_t routes_pkg = add(p, AK_PACKAGE, NULL, NULL, NULL, "routes_pkg",
@@ -253,6 +266,11 @@ static int plan(struct planner *p, const struct spec *spec) {
                                       "tests/test_validations.py");
         dep(p, test_validations, validations_pkg);
         dep(p, test_validations, conftest);
+        if (auth != NONE) {
+                size_t test_auth = add(p, AK_TEST, NULL, NULL, NULL, "test_auth", "tests/test_auth.py");
+                dep(p, test_auth, app);
+                dep(p, test_auth, conftest);
+        }
         for (size_t i = 0; i < ne && p->r >= 0; i++) {
                 const struct entity *e = &spec->entities[i];
                 _cleanup_free_ char *id = fmt(p, "test_%s", e->table);
@@ -289,6 +307,9 @@ static int plan(struct planner *p, const struct spec *spec) {
         size_t readme = add(p, AK_DOC, NULL, NULL, NULL, "readme", "README.md");
         dep(p, readme, app);
         dep(p, readme, docs_api);
+        size_t makefile = add(p, AK_INFRA, NULL, NULL, NULL, "makefile", "Makefile");
+        dep(p, makefile, app);
+        dep(p, makefile, pyproject);
         return p->r;
 }
 

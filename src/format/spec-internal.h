@@ -24,6 +24,7 @@ extern const char *const spec_field_type_names[_FT_MAX];
 extern const char *const spec_rel_kind_names[_RK_MAX];
 extern const char *const spec_op_kind_names[_OP_MAX];
 extern const char *const spec_rule_kind_names[_RULE_MAX];
+extern const char *const spec_auth_kind_names[_AUTH_MAX];
 
 /* Index of s in names (NULL entries, left by a failed allocation, never match), or -1. */
 static inline int lookup(const char *const *names, size_t n, const char *s) {

@@ -13,6 +13,9 @@
  * custom operations) is checked against its pattern, a length limit and Python's
  * keywords; endpoint paths are limited to a safe character set.
  *
+ * config.auth is none (the default), api_key or jwt; config.auth_reads (default false)
+ * asks for credentials on reads too and is refused without an auth.
+ *
  * Defaults beyond job-format.md: an endpoint's method defaults to GET (list, get), POST
  * (create), PATCH (update) or DELETE (delete), and its path to "/<table>" (list, create)
  * or "/<table>/{id}" (get, update, delete); custom endpoints must give both. A
@@ -50,6 +53,7 @@ const char *const spec_rule_kind_names[_RULE_MAX] = {
         "unique", "exists", "not_in_past", "not_in_future", "range", "regex",
         "transitions", "custom",
 };
+const char *const spec_auth_kind_names[_AUTH_MAX] = { "none", "api_key", "jwt" };
 
 static const char *const python_keywords[] = {
         "False", "None", "True", "and", "as", "assert", "async", "await", "break",
@@ -73,6 +77,9 @@ const char *op_kind_name(enum op_kind k) {
 }
 const char *rule_kind_name(enum rule_kind k) {
         return name_of(spec_rule_kind_names, _RULE_MAX, k);
+}
+const char *auth_kind_name(enum auth_kind k) {
+        return name_of(spec_auth_kind_names, _AUTH_MAX, k);
 }
 
 /* ---- naming ---- */
@@ -411,7 +418,7 @@ struct dup *spec_find_duplicates(struct vctx *c, const char *const *keys, size_t
 
 static const char *const spec_keys[] = { "format", "name", "title", "description", "config",
                                          "entities", "endpoints", "validations" };
-static const char *const config_keys[] = { "api_prefix", "database_url" };
+static const char *const config_keys[] = { "api_prefix", "database_url", "auth", "auth_reads" };
 
 static void parse_config(struct vctx *c, const struct node *root, struct spec *s) {
         const struct node *cfg = get(root, "config");
@@ -435,6 +442,20 @@ static void parse_config(struct vctx *c, const struct node *root, struct spec *s
                                 s->api_prefix = spec_vdup(c, str);
                 }
                 s->database_url = spec_vdup(c, opt_str(c, cfg, "config", "database_url"));
+                if ((str = opt_str(c, cfg, "config", "auth"))) {
+                        int k = lookup(spec_auth_kind_names, _AUTH_MAX, str);
+                        const char *sg = spec_suggest(str, spec_auth_kind_names, _AUTH_MAX);
+                        if (k < 0)
+                                verr(c, get(cfg, "auth"), "config", "auth",
+                                     "unknown auth '%s'%s%s%s (valid: none, api_key, jwt)", str,
+                                     sg ? "; did you mean '" : "", sg ? sg : "", sg ? "'?" : "");
+                        else
+                                s->auth = (enum auth_kind) k;
+                }
+                spec_opt_bool(c, cfg, "config", "auth_reads", &s->auth_reads);
+                if (s->auth_reads && s->auth == AUTH_NONE)
+                        verr(c, get(cfg, "auth_reads"), "config", "auth_reads",
+                             "auth_reads: true needs config.auth api_key or jwt (auth is none)");
         }
         if (!s->api_prefix)
                 s->api_prefix = spec_vdup(c, "/api");
@@ -591,6 +612,12 @@ const struct field *entity_find_field(const struct entity *e, const char *name) 
                 if (streq_ptr(e->fields[i].name, name))
                         return &e->fields[i];
         return NULL;
+}
+
+bool spec_endpoint_needs_auth(const struct spec *s, const struct endpoint *ep) {
+        if (s->auth == AUTH_NONE)
+                return false;
+        return s->auth_reads || !(streq_ptr(ep->method, "GET") || streq_ptr(ep->method, "HEAD"));
 }
 
 bool spec_needs_custom(const struct spec *s) {

@@ -25,6 +25,10 @@ enum rel_kind { RK_ONE_TO_MANY, RK_MANY_TO_ONE, RK_ONE_TO_ONE, RK_MANY_TO_MANY, 
 
 enum op_kind { OP_LIST, OP_CREATE, OP_GET, OP_UPDATE, OP_DELETE, OP_CUSTOM, _OP_MAX };
 
+/* config.auth: who may call the generated API's write endpoints (and its reads, with
+ * config.auth_reads). */
+enum auth_kind { AUTH_NONE, AUTH_API_KEY, AUTH_JWT, _AUTH_MAX };
+
 enum rule_kind {
         RULE_UNIQUE, RULE_EXISTS, RULE_NOT_IN_PAST, RULE_NOT_IN_FUTURE, RULE_RANGE,
         RULE_REGEX, RULE_TRANSITIONS, RULE_CUSTOM, _RULE_MAX,
@@ -110,6 +114,8 @@ struct spec {
         char *description;
         char *api_prefix;   /* default "/api" */
         char *database_url; /* default "sqlite:///./app.db" */
+        enum auth_kind auth; /* default AUTH_NONE */
+        bool auth_reads;     /* reads need credentials too; only with auth */
         struct entity *entities;
         size_t n_entities;
         struct endpoint *endpoints;
@@ -127,6 +133,9 @@ static inline void spec_freep(struct spec **s) {
 
 const struct entity *spec_find_entity(const struct spec *s, const char *name);
 const struct field *entity_find_field(const struct entity *e, const char *name);
+/* Whether the endpoint asks for credentials: with config.auth, every method but GET and
+ * HEAD, and those too with config.auth_reads. */
+bool spec_endpoint_needs_auth(const struct spec *s, const struct endpoint *ep);
 /* true when the spec needs a backend that can write code from prose (custom ops/rules). */
 bool spec_needs_custom(const struct spec *s);
 
@@ -134,6 +143,7 @@ const char *field_type_name(enum field_type t);
 const char *rel_kind_name(enum rel_kind k);
 const char *op_kind_name(enum op_kind k);
 const char *rule_kind_name(enum rule_kind k);
+const char *auth_kind_name(enum auth_kind k);
 
 /* "TaskItem" -> "task_item"; NULL on ENOMEM. */
 char *snake_case(const char *pascal);

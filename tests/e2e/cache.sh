@@ -28,8 +28,8 @@ run_once "$SP" --config "$WORK/first.yaml" --backend anthropic
 M="$SP/outbox/taskmanager.metrics.yaml"
 check "a first run through anthropic succeeds" test "$RC" -eq 0
 check "every atom is a miss and called the model, no hit" yq_true "$M" \
-        "all(a['cache'] == 'miss' for a in d['atoms']) and d['api']['calls'] == 49 and d['api']['cache_hits'] == 0"
-check "49 entries in the spool's cache" sh -c "test \$(ls '$SP/.codegend/cache' | wc -l) -eq 49"
+        "all(a['cache'] == 'miss' for a in d['atoms']) and d['api']['calls'] == 50 and d['api']['cache_hits'] == 0"
+check "50 entries in the spool's cache" sh -c "test \$(ls '$SP/.codegend/cache' | wc -l) -eq 50"
 cp "$SP/outbox/taskmanager.tar.gz" "$WORK/first.tar.gz"
 
 start_server second '{"steps": []}' --key "$KEY"
@@ -38,28 +38,28 @@ submit "$SP" "$REF" taskmanager
 run_once "$SP" --config "$WORK/second.yaml" --backend anthropic
 check "the unchanged re-run succeeds" test "$RC" -eq 0
 check "the server received no request" test "$(requests)" -eq 0
-check "every atom is a hit; api: 0 calls, 0 tokens, 0 cost, cache_hits 49" yq_true "$M" \
-        "all(a['cache'] == 'hit' and a['api']['calls'] == 0 for a in d['atoms']) and d['api']['calls'] == 0 and d['api']['input_tokens'] == 0 and d['api']['cost_usd'] == 0 and d['api']['cache_hits'] == 49"
+check "every atom is a hit; api: 0 calls, 0 tokens, 0 cost, cache_hits 50" yq_true "$M" \
+        "all(a['cache'] == 'hit' and a['api']['calls'] == 0 for a in d['atoms']) and d['api']['calls'] == 0 and d['api']['input_tokens'] == 0 and d['api']['cost_usd'] == 0 and d['api']['cache_hits'] == 50"
 check "a hit keeps the atom's figures (loc, backend)" yq_true "$M" \
         "all(a['loc'] > 0 and a['backend'] == 'anthropic' for a in d['atoms'] if a['target'].endswith('.py') and a['id'] != 'src_pkg')"
 check "the tarball is byte-identical to the first run's" cmp "$WORK/first.tar.gz" "$SP/outbox/taskmanager.tar.gz"
-check "the textfile counts the hits" grep -qx 'codegend_cache_hits_total 49' "$WORK/second.prom"
-check "the --once summary says no call was made and 49 hits" sh -c "grep -qx '  API Calls: 0' '$SP.out' && grep -qx '  Cache hits: 49 of 49 atoms' '$SP.out'"
-check "the job's end line counts the hits" grep -q 'taskmanager: succeeded in .* 0 model calls, 0 tokens, \$0.0000, 49 cache hits' "$SP.err"
+check "the textfile counts the hits" grep -qx 'codegend_cache_hits_total 50' "$WORK/second.prom"
+check "the --once summary says no call was made and 50 hits" sh -c "grep -qx '  API Calls: 0' '$SP.out' && grep -qx '  Cache hits: 50 of 50 atoms' '$SP.out'"
+check "the job's end line counts the hits" grep -q 'taskmanager: succeeded in .* 0 model calls, 0 tokens, \$0.0000, 50 cache hits' "$SP.err"
 check "the key is written nowhere" no_key
 
 start_server optout '{"steps": []}' --key "$KEY"
 config optout
 submit "$SP" "$REF" taskmanager "cache: false"
 run_once "$SP" --config "$WORK/optout.yaml" --backend anthropic
-check "job option cache: false calls the model for every atom" sh -c "test $RC -eq 0 && test $(requests) -eq 49"
-check "and its report has no cache: key per atom" yq_true "$M" "all('cache' not in a for a in d['atoms']) and d['api']['calls'] == 49"
+check "job option cache: false calls the model for every atom" sh -c "test $RC -eq 0 && test $(requests) -eq 50"
+check "and its report has no cache: key per atom" yq_true "$M" "all('cache' not in a for a in d['atoms']) and d['api']['calls'] == 50"
 
 start_server nocache '{"steps": []}' --key "$KEY"
 config nocache
 submit "$SP" "$REF" taskmanager
 run_once "$SP" --config "$WORK/nocache.yaml" --backend anthropic --no-cache
-check "--no-cache calls the model for every atom" sh -c "test $RC -eq 0 && test $(requests) -eq 49"
+check "--no-cache calls the model for every atom" sh -c "test $RC -eq 0 && test $(requests) -eq 50"
 
 # an atom whose text keeps syntax errors (repair: false) is never cached
 SP2=$(new_spool syntax)
@@ -76,7 +76,7 @@ check "an atom with syntax errors left is not cached: only it calls again" sh -c
 EOS
 )"
 check "its report says miss, every other atom hit" yq_true "$SP2/outbox/taskmanager.metrics.yaml" \
-        "[a['id'] for a in d['atoms'] if a['cache'] == 'miss'] == ['config'] and d['api']['cache_hits'] == 48"
+        "[a['id'] for a in d['atoms'] if a['cache'] == 'miss'] == ['config'] and d['api']['cache_hits'] == 49"
 
 # one entity's field changes: exactly the atoms that see it call the model. A third
 # entity, Tag, related to no other, in a planned job (no dag.json); the canned answers
@@ -145,8 +145,8 @@ run_once "$SP4"
 cp "$SP4/outbox/taskmanager.tar.gz" "$WORK/pattern.tar.gz"
 submit "$SP4" "$REF" taskmanager
 run_once "$SP4"
-check "pattern: a re-run takes all 49 atoms from the cache" yq_true "$SP4/outbox/taskmanager.metrics.yaml" \
-        "d['api']['cache_hits'] == 49 and all(a['cache'] == 'hit' for a in d['atoms'])"
+check "pattern: a re-run takes all 50 atoms from the cache" yq_true "$SP4/outbox/taskmanager.metrics.yaml" \
+        "d['api']['cache_hits'] == 50 and all(a['cache'] == 'hit' for a in d['atoms'])"
 check "pattern: the same tarball" cmp "$WORK/pattern.tar.gz" "$SP4/outbox/taskmanager.tar.gz"
 SIZE=$(du -sb "$SP4/.codegend/cache" | cut -f1)
 LIMIT=$((SIZE / 3))

@@ -68,7 +68,7 @@ mkdir -p "$sp/staging" && cp -r "$REF" "$sp/staging/survivor" && mv "$sp/staging
 check "the job is claimed and running" wait_for "ls '$sp/.codegend/jobs/'*/bundle/survivor" 50
 # the readme atom hangs: once its worker runs the job cannot finish; kill the daemon only
 check "the job reaches its hanging atom (every other atom done)" \
-        wait_for "[ \$(ls '$sp/.codegend/jobs/'*/results | wc -l) -ge 48 ] && pgrep -P $DAEMON_PID >/dev/null" 300
+        wait_for "[ \$(ls '$sp/.codegend/jobs/'*/results | wc -l) -ge 49 ] && pgrep -P $DAEMON_PID >/dev/null" 300
 kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
 check "its workers die with it (no orphan keeps the spool)" wait_for "! pgrep -f '^$CODEGEND --spool $sp ' >/dev/null" 50
 DAEMON_PID=

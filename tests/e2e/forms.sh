@@ -54,13 +54,13 @@ for job in dirjob tarjob gzjob tgzjob xzjob zstjob zipjob yamljob jsonjob planne
 done
 
 m="$sp/outbox/dirjob.metrics.yaml"
-check "reference job: 49 atoms, all ok, 10 waves" yq_true "$m" \
-        "len(d['atoms']) == 49 and all(a['status'] == 'ok' for a in d['atoms']) and len(d['waves']) == 10"
+check "reference job: 50 atoms, all ok, 10 waves" yq_true "$m" \
+        "len(d['atoms']) == 50 and all(a['status'] == 'ok' for a in d['atoms']) and len(d['waves']) == 10"
 check "reference job: at least 40 files and 1000 lines" yq_true "$m" \
         "d['files']['total'] >= 40 and d['loc']['total'] >= 1000"
 check "reference job: no syntax errors, success criteria all true" yq_true "$m" \
         "d['syntax']['errors'] == 0 and all(d['success_criteria'].values())"
-check "planned job (no DAG) ran the same 49 atoms" yq_true "$sp/outbox/planned.metrics.yaml" \
+check "planned job (no DAG) ran the same 50 atoms" yq_true "$sp/outbox/planned.metrics.yaml" \
         "sorted(a['id'] for a in d['atoms']) == sorted(a['id'] for a in yaml.safe_load(open('$m'))['atoms'])"
 
 tar -tzvf "$sp/outbox/dirjob.tar.gz" > "$WORK/list.txt"

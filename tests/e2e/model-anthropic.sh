@@ -13,13 +13,13 @@ start_server clean '{"steps": []}' --key "$KEY"
 run_model clean anthropic ""
 check "the reference job succeeds through anthropic" test "$RC" -eq 0
 check "one call per atom, no retry, no syntax error" yq_true "$M" \
-        "d['api']['calls'] == 49 and d['api']['retries'] == 0 and d['syntax']['errors'] == 0 and d['backend']['name'] == 'anthropic'"
+        "d['api']['calls'] == 50 and d['api']['retries'] == 0 and d['syntax']['errors'] == 0 and d['backend']['name'] == 'anthropic'"
 check "api: totals equal the server's count, cost from the price table" api_exact $SONNET
 check "the shared system part is cached once and read by the other atoms" yq_true "$M" \
         "d['api']['cache_creation_input_tokens'] > 0 and d['api']['cache_read_input_tokens'] > 40 * d['api']['cache_creation_input_tokens']"
 check "every request is a POST to /v1/messages with max_tokens" "$PY" -c "
 import json, sys; s = json.load(open('$STATS')); assert set(s['paths']) == {'/v1/messages'} and set(s['token_params']) == {'max_tokens'}, s['paths'][:3]"
-check "the --once summary prints the API lines" sh -c "grep -qx '  API Calls: 49' '$SP.out' && grep -q '^  Total tokens: [1-9]' '$SP.out' && grep -q '^  Cost: .0[.]' '$SP.out'"
+check "the --once summary prints the API lines" sh -c "grep -qx '  API Calls: 50' '$SP.out' && grep -q '^  Total tokens: [1-9]' '$SP.out' && grep -q '^  Cost: .0[.]' '$SP.out'"
 check "the key is written nowhere" no_key
 check "the generated project equals the canned one" sh -c "mkdir -p '$WORK/x' && tar -xzf '$SP/outbox/taskmanager.tar.gz' -C '$WORK/x' && cmp '$WORK/x/taskmanager/src/config.py' '$CANNED/src/config.py'"
 
@@ -32,7 +32,7 @@ start_server transient '{"steps": [
 run_model transient anthropic "  timeout: 2"
 check "429 (retry-after), 529, 500, malformed JSON and a timeout are retried: the job succeeds" test "$RC" -eq 0
 check "five retries counted, totals still exact" sh -c "$(cat <<EOS
-"$PY" -c "import yaml; a = yaml.safe_load(open('$M'))['api']; assert a['retries'] == 5 and a['calls'] == 54, a"
+"$PY" -c "import yaml; a = yaml.safe_load(open('$M'))['api']; assert a['retries'] == 5 and a['calls'] == 55, a"
 EOS
 )"
 check "api: totals equal the server's count" api_exact $SONNET
@@ -42,7 +42,7 @@ start_server cut '{"steps": [{"match": "config", "kind": "cut"}, {"match": "data
 run_model cut anthropic ""
 check "a reply cut at max_tokens is continued: the job succeeds" test "$RC" -eq 0
 check "the continuation is one more call, the file is whole" sh -c "$(cat <<EOS
-"$PY" -c "import yaml; a = yaml.safe_load(open('$M'))['api']; assert a['calls'] == 50 and a['retries'] == 0, a" &&
+"$PY" -c "import yaml; a = yaml.safe_load(open('$M'))['api']; assert a['calls'] == 51 and a['retries'] == 0, a" &&
 mkdir -p '$WORK/y' && tar -xzf '$SP/outbox/taskmanager.tar.gz' -C '$WORK/y' && cmp '$WORK/y/taskmanager/src/config.py' '$CANNED/src/config.py'
 EOS
 )"
@@ -54,7 +54,7 @@ check "the refused file is not in the project" sh -c "! tar -tzf '$SP/outbox/tas
 start_server syntax '{"steps": [{"match": "config", "kind": "syntax"}, {"match": "errors", "kind": "syntax"}]}' --key "$KEY"
 run_model syntax anthropic ""
 check "an atom with syntax errors is repaired (repair: true is the default): the job succeeds clean" yq_true "$M" \
-        "d['syntax']['errors'] == 0 and d['api']['calls'] == 51"
+        "d['syntax']['errors'] == 0 and d['api']['calls'] == 52"
 check "the atom's metrics show the errors before and after repair and the repair call" yq_true "$M" \
         "[(a['repair']['calls'], a['repair']['syntax_errors_before'] >= 1, a['repair']['syntax_errors_after'], a['api']['calls'], a['backend']) for a in d['atoms'] if a['id'] == 'config'][0] == (1, True, 0, 2, 'anthropic') and 'repair' not in [a for a in d['atoms'] if a['id'] == 'database'][0]"
 check "one repair request per broken atom reached the server" "$PY" -c "import json; s = json.load(open('$STATS')); assert s['repairs'] == 2, s.get('repairs')"
@@ -67,7 +67,7 @@ printf 'anthropic:\n  base_url: http://127.0.0.1:%s\n  model: claude-sonnet-4-5\
 run_once "$SP" --config "$WORK/norepair.yaml" --backend anthropic
 M="$SP/outbox/taskmanager.metrics.yaml"
 check "with the job option repair: false the syntax error is kept and measured" yq_true "$M" \
-        "d['syntax']['errors'] >= 1 and d['api']['calls'] == 49 and [a['syntax_errors'] for a in d['atoms'] if a['id'] == 'config'][0] >= 1"
+        "d['syntax']['errors'] >= 1 and d['api']['calls'] == 50 and [a['syntax_errors'] for a in d['atoms'] if a['id'] == 'config'][0] >= 1"
 
 start_server outside '{"steps": [{"match": "config", "kind": "outside"}]}' --key "$KEY"
 run_model outside anthropic ""
@@ -109,7 +109,7 @@ check "the key is written nowhere" no_key
 start_server conc '{"steps": [{"match": "*", "kind": "slowok", "delay": 0.3, "times": 7}]}' --key "$KEY"
 run_model conc anthropic "  concurrency: 1" --workers 4
 check "concurrency holds for all workers together: one request at a time" "$PY" -c "
-import json; s = json.load(open('$STATS')); assert s['max_inflight'] == 1 and s['requests'] == 49, (s['max_inflight'], s['requests'])"
+import json; s = json.load(open('$STATS')); assert s['max_inflight'] == 1 and s['requests'] == 50, (s['max_inflight'], s['requests'])"
 start_server conc2 '{"steps": [{"match": "*", "kind": "slowok", "delay": 0.3, "times": 7}]}' --key "$KEY"
 run_model conc2 anthropic "  concurrency: 3" --workers 6
 check "concurrency 3: at most 3 requests at once, and more than one" "$PY" -c "
@@ -125,7 +125,7 @@ assert not during and any(a >= t + 1.9 for a in s['arrivals']), (len(during), [r
 start_server daily '{"steps": []}' --key "$KEY"
 run_model daily anthropic "daily_cost_usd: 0.03" --workers 1
 check "the daily ceiling stops the calls: the job fails at generation naming daily_cost_usd" yq_true "$M" \
-        "d['stage'] == 'generation' and any('daily_cost_usd' in e['message'] for e in d['errors']) and 0 < d['metrics']['api']['calls'] < 49 and d['metrics']['api']['cost_usd'] >= 0.03"
+        "d['stage'] == 'generation' and any('daily_cost_usd' in e['message'] for e in d['errors']) and 0 < d['metrics']['api']['calls'] < 50 and d['metrics']['api']['cost_usd'] >= 0.03"
 check "api: totals of the stopped job equal the server's count" api_exact $SONNET
 
 start_server budget '{"steps": []}' --key "$KEY"

@@ -13,7 +13,7 @@ start_server nokey '{"steps": []}'
 run_model nokey openai ""
 check "the reference job succeeds through openai on a server that wants no key" test "$RC" -eq 0
 check "one call per atom to {base_url}/chat/completions with max_completion_tokens" "$PY" -c "
-import json; s = json.load(open('$STATS')); assert s['requests'] == 49 and set(s['paths']) == {'/v1/chat/completions'} and set(s['token_params']) == {'max_completion_tokens'}, s"
+import json; s = json.load(open('$STATS')); assert s['requests'] == 50 and set(s['paths']) == {'/v1/chat/completions'} and set(s['token_params']) == {'max_completion_tokens'}, s"
 check "api: totals equal the server's count (cached prompt tokens as cache reads)" api_exact $MINI
 check "cached prompt tokens are reported" yq_true "$M" "d['api']['cache_read_input_tokens'] > 0 and d['api']['cache_creation_input_tokens'] == 0"
 
@@ -25,7 +25,7 @@ run_model keyed openai "  token_param: max_tokens"
 check "with a key (Bearer), a 503 retried and a cut reply continued: the job succeeds" test "$RC" -eq 0
 check "max_tokens is sent when token_param says so" "$PY" -c "
 import json; s = json.load(open('$STATS')); assert set(s['token_params']) == {'max_tokens'}, s['token_params']"
-check "one retry and one continuation counted" yq_true "$M" "d['api']['calls'] == 51 and d['api']['retries'] == 1"
+check "one retry and one continuation counted" yq_true "$M" "d['api']['calls'] == 52 and d['api']['retries'] == 1"
 check "api: totals equal the server's count" api_exact $MINI
 check "the key is written nowhere" no_key
 

@@ -81,10 +81,10 @@ wait_for "grep -q 'status=\"succeeded\"} 1' '$PROM'" 30
 # the cancelled job's finished atoms are in the atom cache: the textfile counts the hits the
 # report names
 HITS=$(yq "$sp/outbox/good.metrics.yaml" "d['api']['cache_hits']")
-check "after it the textfile counts the job, its 49 atoms ok, 0 model calls, its cache hits and its duration" prom_check "$PROM" \
-        "s['codegend_jobs_total{status=\"succeeded\"}'] == 1 and s['codegend_atoms_total{backend=\"pattern\",status=\"ok\"}'] == 49 and s['codegend_model_calls_total{backend=\"pattern\"}'] == 0 and s['codegend_job_duration_seconds_count'] == 1 and s['codegend_job_duration_seconds_sum'] > 0 and s['codegend_queue_depth'] == 0 and s['codegend_cache_hits_total'] == $HITS"
+check "after it the textfile counts the job, its 50 atoms ok, 0 model calls, its cache hits and its duration" prom_check "$PROM" \
+        "s['codegend_jobs_total{status=\"succeeded\"}'] == 1 and s['codegend_atoms_total{backend=\"pattern\",status=\"ok\"}'] == 50 and s['codegend_model_calls_total{backend=\"pattern\"}'] == 0 and s['codegend_job_duration_seconds_count'] == 1 and s['codegend_job_duration_seconds_sum'] > 0 and s['codegend_queue_depth'] == 0 and s['codegend_cache_hits_total'] == $HITS"
 check "the job end line carries its figures" \
-        grep -Eq 'good: succeeded in [0-9.]+ s, 49/49 atoms ok, [0-9]+ files, [0-9]+ LOC, backend pattern, 0 model calls, 0 tokens' "$sp.err"
+        grep -Eq 'good: succeeded in [0-9.]+ s, 50/50 atoms ok, [0-9]+ files, [0-9]+ LOC, backend pattern, 0 model calls, 0 tokens' "$sp.err"
 stop_daemon
 check "no temporary textfile is left beside it" sh -c "[ -z \"\$(ls -A '$WORK' | grep '^\\.codegend.prom')\" ]"
 # one daemon run counts from its start: the failed and cancelled jobs were counted by the first

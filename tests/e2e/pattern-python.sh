@@ -2,7 +2,9 @@
 # pattern-python.sh - the pattern backend's projects work, whatever the DAG's layout: for the
 # reference job and every spec of tests/data/specs/pattern-*.yaml the generated project
 # passes its own pytest suite, pyflakes and mypy, `alembic upgrade head` creates every table
-# on SQLite, and the app's OpenAPI document lists every endpoint of the spec.
+# on SQLite, its Makefile migrates, its .env.example names every setting, and the app's
+# OpenAPI document lists every endpoint of the spec. The specs include the reference job
+# with config.auth api_key (authkey) and jwt with auth_reads (authjwt).
 # Each spec runs with the planner's DAG, then with DAGs rewritten by dag-shapes.py into the
 # other shapes a user draws (per-entity routes with lowercased modules, a flat app/ package
 # with shared modules, a mixed one): in `make check` every spec gets the planner's shape and
@@ -18,7 +20,7 @@
 ROOT=${CODEGEND_TRIXIE_ROOT:-/var/tmp/codegend-trixie}
 in_root() { chroot "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 "$@"; }
 
-specs="library clinic inventory social misc shop fieldnames rules stdnames enums"
+specs="library clinic inventory social misc shop fieldnames rules stdnames enums authkey authjwt"
 if [ "${PATTERN_SHAPES:-}" = all ]; then full="taskmanager $specs"; else full="taskmanager"; fi
 
 planned=$(new_spool py)
@@ -80,10 +82,13 @@ check_project() {
         : > "$tap"
         mkdir -p "$x" && tar -xzf "$out.tar.gz" -C "$x"
         proj=$(echo "$x"/*); cproj=${proj#"$ROOT"}; ctmp=${RW#"$ROOT"}
-        # the project's own layout: the app module and the alembic.ini the DAG asked for
-        main=$("$PY" -c 'import json, sys; print(next(a["target"] for a in json.load(open(sys.argv[1]))["atoms"] if a["kind"] == "app" and "error" not in a["target"].rsplit("/", 1)[-1]))' "$proj/.codegen/dag.json")
+        # the project's own layout: the app module (not the errors or auth module) and the
+        # alembic.ini the DAG asked for
+        main=$("$PY" -c 'import json, sys; print(next(a["target"] for a in json.load(open(sys.argv[1]))["atoms"] if a["kind"] == "app" and not any(w in a["target"].rsplit("/", 1)[-1] for w in ("error", "auth"))))' "$proj/.codegen/dag.json")
         ini=$("$PY" -c 'import json, sys; print(next(a["target"] for a in json.load(open(sys.argv[1]))["atoms"] if a["target"].endswith("alembic.ini")))' "$proj/.codegen/dag.json")
         module=$(echo "${main%.py}" | tr / .)
+        config=$("$PY" -c 'import json, sys; print(next(a["target"] for a in json.load(open(sys.argv[1]))["atoms"] if a["kind"] == "config" and a["target"].endswith(".py")))' "$proj/.codegen/dag.json")
+        config=$(echo "${config%.py}" | tr / .)
         pkg=${main%%/*}
         db="sqlite:///$ctmp/$job-alembic.db"
         pc() {
@@ -115,6 +120,24 @@ want = {e.get('table') or plural(snake(e['name'])) for e in spec['entities']}
 missing = want - have
 assert not missing, 'missing tables: %s (have %s)' % (missing, have)
 PYEOF"
+        # the project's Makefile (where its DAG has one): `make migrate` for real, the other
+        # targets as a dry run (the checks above run their commands)
+        if [ -f "$proj/Makefile" ] && [ -x "$ROOT/usr/bin/make" ]; then
+                pc "its Makefile: make migrate, make -n help install test lint format run check" rc "
+                        DATABASE_URL='sqlite:///$ctmp/$job-make.db' make -s migrate &&
+                        make -s -n help install test lint format run check >/dev/null"
+        fi
+        if [ -f "$proj/.env.example" ]; then
+                pc ".env.example names every setting, and read as .env gives valid settings" rc "
+                        cp .env.example .env && python3 -W error - '$config' <<'PYEOF'; r=\$?; rm -f .env; exit \$r
+import importlib, sys
+with open('.env.example') as f:
+    names = {line.split('=', 1)[0] for line in f if '=' in line and not line.startswith('#')}
+settings = importlib.import_module(sys.argv[1]).settings
+fields = {name.upper() for name in type(settings).model_fields}
+assert fields == names, 'settings %s, .env.example %s' % (sorted(fields), sorted(names))
+PYEOF"
+        fi
         pc "the OpenAPI document of $module lists every endpoint" rc "
                 python3 - .codegen/spec.yaml '$module' <<'PYEOF'
 import importlib, re, sys, yaml

@@ -31,7 +31,7 @@ wait_for() {
 check "the fsorder shim was built" test -f "$SHIM"
 
 # a small job (three atoms: a package's modules need its __init__.py) where the reference
-# job's 49 are not needed
+# job's 50 are not needed
 TINY="$WORK/tiny"
 mkdir -p "$TINY"
 printf 'format: 1\nname: tiny\ntitle: Tiny\nentities:\n  - name: Note\n    table: notes\n    fields:\n      - {name: text, type: string, required: true}\n' > "$TINY/spec.yaml"

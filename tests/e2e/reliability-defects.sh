@@ -90,11 +90,11 @@ run_once "$sp"
 check "c) after the restart the newer failure stands, the older job is dropped" sh -c "
         test -s '$sp/failed/same.error.yaml' && ! test -e '$sp/outbox/same.tar.gz' && [ -z \"\$(ls -A '$sp/.codegend/jobs')\" ]"
 
-# --- 3. descriptors are released as children end: 49 atoms under `ulimit -n 32`
+# --- 3. descriptors are released as children end: 50 atoms under `ulimit -n 32`
 sp=$(new_spool nofile)
 cp -r "$REF" "$sp/inbox/tm"
 (ulimit -n 32 && exec "$CODEGEND" --spool "$sp" --once --workers 2 >"$sp.out" 2>"$sp.err")
-check "a 49-atom job succeeds with 32 descriptors" sh -c "test -s '$sp/outbox/tm.metrics.yaml' || { tail -5 '$sp.err'; false; }"
+check "a 50-atom job succeeds with 32 descriptors" sh -c "test -s '$sp/outbox/tm.metrics.yaml' || { tail -5 '$sp.err'; false; }"
 sp=$(new_spool nofile-many)
 for i in 1 2 3 4 5 6; do cp "$WORK/tm.tar.gz" "$sp/inbox/a$i.tar.gz"; done
 (ulimit -n 32 && exec "$CODEGEND" --spool "$sp" --once --workers 2 >"$sp.out" 2>"$sp.err")
@@ -181,7 +181,7 @@ u = first(r'unlink(at)?\(.*outbox/pub\.metrics\.yaml\"')
 t = first(r'rename(at2?)?\(.*out/pub\.tar\.gz\".*outbox/pub\.tar\.gz\"')
 assert u < t, (u, t)"
 check "the republished pair matches" sha_matches "$sp" pub
-check "fsyncs for the 49-atom job: at most 12" sh -c "
+check "fsyncs for the 50-atom job: at most 12" sh -c "
         cp -r '$REF' '$sp/inbox/count' && strace -f -qq -c -e trace=fsync,fdatasync -o '$WORK/fsync.count' \
         '$CODEGEND' --spool '$sp' --once >/dev/null 2>&1; cat '$WORK/fsync.count' &&
         test -s '$sp/outbox/count.metrics.yaml' &&

@@ -97,7 +97,7 @@ START_TEST(test_reference_dag) {
         ck_assert_int_eq(dag_check(dag, spec, "dag.json", 100, &d), 0);
         ck_assert_uint_eq(d.n, 0);
         ck_assert_str_eq(dag->name, "taskmanager");
-        ck_assert_uint_eq(dag->n_atoms, 49);
+        ck_assert_uint_eq(dag->n_atoms, 50);
         ck_assert(dag->waves_given);
         ck_assert_uint_eq(dag->n_waves, 10);
 
@@ -114,7 +114,7 @@ START_TEST(test_reference_dag) {
                          * wave in document order) */
                         ck_assert_str_eq(dag->atoms[dag->order[k]].id, id);
                 }
-        ck_assert_uint_eq(k, 49);
+        ck_assert_uint_eq(k, 50);
 
         const struct atom *m = dag_find_atom(dag, "model_task");
         ck_assert_int_eq(m->kind, AK_MODEL);

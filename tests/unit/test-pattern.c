@@ -892,6 +892,71 @@ START_TEST(test_layout_refused) {
 }
 END_TEST
 
+/* config.auth: the routes of protected endpoints need the authentication module (an app
+ * atom *auth*.py), which is refused without an auth; with it, the protected handlers
+ * depend on require_auth and the open ones do not */
+#define AUTH_SPEC "config: {auth: api_key}\n" LAYOUT_SPEC
+#define AUTH_ATOM A("auth", "app", "app/auth.py", "")
+#define AUTH_TEST A("t_auth", "test", "tests/test_auth.py", "")
+
+START_TEST(test_layout_auth) {
+        struct job j;
+        struct backend_options o = builtin_options();
+        int r;
+        char *err, *text;
+
+        /* no authentication module: each route atom with a write endpoint names it */
+        job_load_text(&j, AUTH_SPEC, DAG_OF(LAYOUT_ATOMS));
+        ck_assert_int_eq(backend_pattern.check(&o, j.spec, j.dag, "dag.json", &j.d), -EINVAL);
+        ck_assert(has_diag(&j.d, "dag.json", "atoms[13]",
+                           "atom 'r_oi' needs an app atom writing the authentication module (a target named *auth*.py), which the DAG does not have"));
+        ck_assert(has_diag(&j.d, "dag.json", "atoms[15]",
+                           "atom 'r_tag_delete' needs an app atom writing the authentication module (a target named *auth*.py), which the DAG does not have"));
+        ck_assert(!has_diag(&j.d, "dag.json", "atoms[14]",
+                            "atom 'r_tag_list' needs an app atom writing the authentication module (a target named *auth*.py), which the DAG does not have"));
+        job_clear(&j);
+
+        /* an authentication module or tests without config.auth */
+        job_load_text(&j, LAYOUT_SPEC, DAG_OF(LAYOUT_ATOMS AUTH_ATOM AUTH_TEST));
+        ck_assert_int_eq(backend_pattern.check(&o, j.spec, j.dag, "dag.json", &j.d), -EINVAL);
+        ck_assert(has_diag(&j.d, "dag.json", "atoms[16]",
+                           "atom 'auth' writes an authentication module, but the spec's config.auth is none: set it to api_key or jwt, or drop the atom"));
+        ck_assert(has_diag(&j.d, "dag.json", "atoms[17]",
+                           "atom 't_auth' writes authentication tests, but the spec's config.auth is none: set it to api_key or jwt, or drop the atom"));
+        job_clear(&j);
+
+        job_load_text(&j, AUTH_SPEC, DAG_OF(LAYOUT_ATOMS AUTH_ATOM));
+        r = backend_pattern.check(&o, j.spec, j.dag, "dag.json", &j.d);
+        if (r < 0)
+                dump_diags(&j.d);
+        ck_assert_int_eq(r, 0);
+        text = gen(&j, &o, find_atom(j.dag, "r_oi"), &r, &err);
+        ck_assert_msg(r == 0, "%s", err ? err : "?");
+        ck_assert_ptr_nonnull(strstr(text, "from app.auth import AUTH_OPENAPI, require_auth\n"));
+        /* create is protected, list and get are not */
+        const char *create = strstr(text, "def create_order_item("), *list = strstr(text, "def list_order_items(");
+        const char *dep = strstr(text, "    dependencies=[Depends(require_auth)],\n    openapi_extra=AUTH_OPENAPI,\n");
+        ck_assert(create && list && dep && list < dep && dep < create);
+        ck_assert_ptr_null(strstr(dep + strlen("    dependencies="), "dependencies="));
+        free(text);
+        text = gen(&j, &o, find_atom(j.dag, "r_tag_list"), &r, &err);
+        ck_assert_int_eq(r, 0);
+        ck_assert_ptr_null(strstr(text, "require_auth"));
+        free(text);
+        text = gen(&j, &o, find_atom(j.dag, "auth"), &r, &err);
+        ck_assert_int_eq(r, 0);
+        ck_assert_ptr_nonnull(strstr(text, "from app.settings import settings\n"));
+        ck_assert_ptr_nonnull(strstr(text, "hmac.compare_digest("));
+        free(text);
+        /* the application is still main, not the authentication module */
+        text = gen(&j, &o, find_atom(j.dag, "main"), &r, &err);
+        ck_assert_int_eq(r, 0);
+        ck_assert_ptr_nonnull(strstr(text, "def create_app("));
+        free(text);
+        job_clear(&j);
+}
+END_TEST
+
 START_TEST(test_many_entities) {
         /* no fixed limits: 30 entities, each pointing at the previous one */
         struct strbuf sb;
@@ -942,6 +1007,7 @@ Suite *make_suite(void) {
         tcase_add_test(tc, test_many_entities);
         tcase_add_test(tc, test_layout_follows_targets);
         tcase_add_test(tc, test_layout_refused);
+        tcase_add_test(tc, test_layout_auth);
         suite_add_tcase(s, tc);
         return s;
 }

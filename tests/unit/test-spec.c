@@ -369,6 +369,12 @@ START_TEST(test_root_errors) {
                 { HEAD "config: {api_prefix: /api/}\n" ONE_ENTITY, 3, 22, "config.api_prefix", "api_prefix '/api/' must start with '/' and not end with '/'", false },
                 { HEAD "config: {db_url: x}\n" ONE_ENTITY, 3, 10, "config.db_url", "unknown key 'db_url'", false },
                 { HEAD "config: 5\n" ONE_ENTITY, 3, 9, "config", "'config' must be a mapping (found number)", false },
+                { HEAD "config: {auth: jtw}\n" ONE_ENTITY, 3, 16, "config.auth", "unknown auth 'jtw'; did you mean 'jwt'? (valid: none, api_key, jwt)", false },
+                { HEAD "config:\n  auth: oauth2\n" ONE_ENTITY, 4, 9, "config.auth", "unknown auth 'oauth2' (valid: none, api_key, jwt)", false },
+                { HEAD "config: {auth: [jwt]}\n" ONE_ENTITY, 3, 16, "config.auth", "'auth' must be a string (found sequence)", false },
+                { HEAD "config: {auth: jwt, auth_reads: yes please}\n" ONE_ENTITY, 3, 33, "config.auth_reads", "'auth_reads' must be true or false (found string)", false },
+                { HEAD "config: {auth_reads: true}\n" ONE_ENTITY, 3, 22, "config.auth_reads", "auth_reads: true needs config.auth api_key or jwt (auth is none)", false },
+                { HEAD "config: {auth: none, auth_reads: true}\n" ONE_ENTITY, 3, 34, "config.auth_reads", "auth_reads: true needs config.auth api_key or jwt (auth is none)", false },
                 { HEAD, 1, 1, "entities", "missing required key 'entities'", false },
                 { HEAD "entities: []\n", 3, 11, "entities", "'entities' must not be empty", false },
                 { HEAD "entities: {a: 1}\n", 3, 11, "entities", "'entities' must be a sequence (found mapping)", false },
@@ -577,7 +583,36 @@ START_TEST(test_x_keys_and_valid_variants) {
         ck_assert_str_eq(s->endpoints[0].path, "/task_items/{id}");
         ck_assert_str_eq(s->database_url, "sqlite:///./app.db");
         ck_assert_ptr_null(s->title);
+        ck_assert_int_eq(s->auth, AUTH_NONE);
+        ck_assert(!s->auth_reads);
         diags_clear(&d);
+}
+END_TEST
+
+START_TEST(test_auth_config) {
+        static const struct {
+                const char *config;
+                enum auth_kind auth;
+                bool reads;
+                const char *name;
+        } cases[] = {
+                { "config: {auth: none}\n", AUTH_NONE, false, "none" },
+                { "config: {auth: api_key}\n", AUTH_API_KEY, false, "api_key" },
+                { "config: {auth: jwt, auth_reads: false}\n", AUTH_JWT, false, "jwt" },
+                { "config: {auth: jwt, auth_reads: true}\n", AUTH_JWT, true, "jwt" },
+                { "config: {auth_reads: true, auth: api_key}\n", AUTH_API_KEY, true, "api_key" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct diags d = DIAGS_INIT;
+                _cleanup_spec_ struct spec *s = NULL;
+                _cleanup_free_ char *text = NULL;
+                ck_assert_int_ge(asprintf(&text, HEAD "%s" ONE_ENTITY, cases[i].config), 0);
+                ck_assert_msg(parse(text, &s, &d) == 0, "%s", diags_text(&d));
+                ck_assert_int_eq(s->auth, cases[i].auth);
+                ck_assert_int_eq(s->auth_reads, cases[i].reads);
+                ck_assert_str_eq(auth_kind_name(s->auth), cases[i].name);
+                diags_clear(&d);
+        }
 }
 END_TEST
 
@@ -649,6 +684,7 @@ Suite *make_suite(void) {
         tcase_add_test(tc, test_second_spec);
         tcase_add_test(tc, test_several_errors_reported);
         tcase_add_test(tc, test_root_errors);
+        tcase_add_test(tc, test_auth_config);
         tcase_add_test(tc, test_entity_errors);
         tcase_add_test(tc, test_field_errors);
         tcase_add_test(tc, test_relationship_errors);

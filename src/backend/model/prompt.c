@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,11 +73,28 @@ static struct node *atom_node(const struct atom *a) {
         return m;
 }
 
+/* The target of the authentication module: the app atom named like *auth*.py (the
+ * pattern backend's rule, docs/templates.md), or NULL. */
+static const char *auth_target(const struct dag *dag) {
+        for (size_t i = 0; i < dag->n_atoms; i++) {
+                const struct atom *a = &dag->atoms[i];
+                const char *slash = strrchr(a->target, '/'), *base = slash ? slash + 1 : a->target;
+                if (a->kind == AK_APP && fnmatch("*auth*.py", base, 0) == 0 && fnmatch("*error*.py", base, 0) != 0)
+                        return a->target;
+        }
+        return NULL;
+}
+
 int prompt_system(const struct gen_request *req, char **ret, char **ret_error) {
         _cleanup_node_ struct node *ctx = node_new_map();
+        const struct spec *s = req->spec;
         struct node *atoms;
-        if (!ctx || node_map_set_string(ctx, "project", req->spec->name) < 0 ||
+        if (!ctx || node_map_set_string(ctx, "project", s->name) < 0 ||
             node_map_set_string(ctx, "spec", req->spec_text ? req->spec_text : "") < 0 ||
+            node_map_set_string(ctx, "auth", auth_kind_name(s->auth)) < 0 ||
+            node_map_set_bool(ctx, "has_auth", s->auth != AUTH_NONE) < 0 ||
+            node_map_set_bool(ctx, "auth_reads", s->auth != AUTH_NONE && s->auth_reads) < 0 ||
+            node_map_set_string(ctx, "auth_module", auth_target(req->dag)) < 0 ||
             node_map_set(ctx, "atoms", atoms = node_new_seq()) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < req->dag->n_atoms; i++)

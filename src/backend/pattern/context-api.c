@@ -480,6 +480,7 @@ static int endpoint_fill(const struct spec *s, const struct entity *e, const str
                 TRY(put_str(m, "method_lower", lower));
         }
         TRY(put_str(m, "path", ep->path));
+        TRY(put_bool(m, "requires_auth", spec_endpoint_needs_auth(s, ep)));
         if (ep->op == OP_LIST) {
                 TRY(put_strf(m, "handler", "list_%s", e->table));
                 TRY(put_strf(m, "service_fn", "list_%s", e->table));
@@ -558,6 +559,10 @@ int context_route_imports(const struct spec *s, const struct layout *L, const st
         TRY(context_imp_local(im, L->module[ROLE_ERRORS], "DomainError"));
         TRY(context_imp_local(im, L->module[ROLE_ERRORS], "http_error"));
         TRY(context_imp_module(im, context_layout_emodule(L, EROLE_SERVICE, s, e), svc));
+        if (spec_endpoint_needs_auth(s, ep)) {
+                TRY(context_imp_local(im, L->module[ROLE_AUTH], "require_auth"));
+                TRY(context_imp_local(im, L->module[ROLE_AUTH], "AUTH_OPENAPI"));
+        }
         switch (ep->op) {
         case OP_LIST:
                 TRY(context_imp_from(im, IMP_STDLIB, "typing", "List"));

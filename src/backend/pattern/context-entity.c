@@ -458,6 +458,7 @@ static int entity_fill(const struct spec *s, const struct layout *L, const struc
                 TRY(context_rule_ctx(s, &s->rules[i], &rc));
                 TRY(node_seq_append(rules, rc));
         }
+        TRY(mark_last(rules));
         TRY(put_bool(m, "has_rules", rules->n > 0));
         TRY(put(m, "rules", TAKE_PTR(rules)));
         TRY(put_bool(m, "has_regex_rules", entity_has_rule(s, e, RULE_REGEX)));

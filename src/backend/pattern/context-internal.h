@@ -152,7 +152,7 @@ int context_with_imports(struct node *m, const char *key, int r, struct imports 
 
 enum layout_role {
         ROLE_CONFIG, ROLE_DATABASE, ROLE_ERRORS, ROLE_MAIN, ROLE_CONFTEST, ROLE_MIGRATION_ENV,
-        ROLE_ALEMBIC_INI, _ROLE_MAX,
+        ROLE_ALEMBIC_INI, ROLE_AUTH, ROLE_MAKEFILE, _ROLE_MAX,
 };
 
 enum entity_role { EROLE_MODEL, EROLE_SCHEMA, EROLE_VALIDATION, EROLE_SERVICE, _ENTITY_ROLE_MAX };

@@ -85,6 +85,16 @@ static bool is_errors_app(const struct atom *a) {
         return a->kind == AK_APP && fnmatch("*error*.py", base_name(a->target), 0) == 0;
 }
 
+/* The authentication module (config.auth api_key or jwt): an app atom like *auth*.py. */
+static bool is_auth_app(const struct atom *a) {
+        return a->kind == AK_APP && !is_errors_app(a) && fnmatch("*auth*.py", base_name(a->target), 0) == 0;
+}
+
+/* The authentication tests: a test atom like *auth*.py. */
+static bool is_auth_test(const struct atom *a) {
+        return a->kind == AK_TEST && !a->entity && fnmatch("*auth*.py", base_name(a->target), 0) == 0;
+}
+
 static bool is_conftest(const struct atom *a) {
         return a->kind == AK_TEST && streq(base_name(a->target), "conftest.py");
 }
@@ -99,7 +109,11 @@ static bool has_role(const struct atom *a, enum layout_role role) {
         case ROLE_ERRORS:
                 return is_errors_app(a);
         case ROLE_MAIN:
-                return a->kind == AK_APP && !is_errors_app(a) && ends_with(a->target, ".py");
+                return a->kind == AK_APP && !is_errors_app(a) && !is_auth_app(a) && ends_with(a->target, ".py");
+        case ROLE_AUTH:
+                return is_auth_app(a);
+        case ROLE_MAKEFILE:
+                return a->kind == AK_INFRA && streq(base_name(a->target), "Makefile");
         case ROLE_CONFTEST:
                 return is_conftest(a);
         case ROLE_MIGRATION_ENV:
@@ -248,6 +262,8 @@ static const char *const role_what[_ROLE_MAX] = {
         [ROLE_CONFTEST] = "a test atom writing the test fixtures (a target named conftest.py)",
         [ROLE_MIGRATION_ENV] = "a migration atom writing the Alembic environment (env.py)",
         [ROLE_ALEMBIC_INI] = "a migration atom writing alembic.ini",
+        [ROLE_AUTH] = "an app atom writing the authentication module (a target named *auth*.py)",
+        [ROLE_MAKEFILE] = "an infra atom writing the Makefile",
 };
 
 static const char *const erole_name[_ENTITY_ROLE_MAX] = {
@@ -340,11 +356,22 @@ static int check_needs(struct checker *c, const struct atom *a, const struct ent
                 TRY(need_role(c, a, ROLE_ERRORS));
                 if (!e)
                         return 0;
+                for (size_t i = 0; i < c->s->n_endpoints; i++)
+                        if (context_route_claims(a, &c->s->endpoints[i]) &&
+                            spec_endpoint_needs_auth(c->s, &c->s->endpoints[i])) {
+                                TRY(need_role(c, a, ROLE_AUTH));
+                                break;
+                        }
                 TRY(need_erole(c, a, EROLE_SCHEMA, e));
                 return need_erole(c, a, EROLE_SERVICE, e);
         case AK_APP:
                 if (is_errors_app(a))
                         return 0;
+                if (is_auth_app(a))
+                        return c->s->auth == AUTH_NONE
+                                       ? at(c, a, "atom '%s' writes an authentication module, but the spec's config.auth is none: set it to api_key or jwt, or drop the atom",
+                                            a->id)
+                                       : need_role(c, a, ROLE_CONFIG);
                 TRY(need_role(c, a, ROLE_CONFIG));
                 TRY(need_role(c, a, ROLE_DATABASE));
                 TRY(need_role(c, a, ROLE_ERRORS));
@@ -359,6 +386,8 @@ static int check_needs(struct checker *c, const struct atom *a, const struct ent
                 return 0;
         case AK_TEST:
                 if (is_conftest(a)) {
+                        if (c->s->auth != AUTH_NONE)
+                                TRY(need_role(c, a, ROLE_AUTH));
                         TRY(need_role(c, a, ROLE_CONFIG));
                         TRY(need_role(c, a, ROLE_DATABASE));
                         TRY(need_role(c, a, ROLE_MAIN));
@@ -366,7 +395,12 @@ static int check_needs(struct checker *c, const struct atom *a, const struct ent
                         TRY(need_all(c, a, EROLE_SCHEMA));
                         return need_all(c, a, EROLE_SERVICE);
                 }
+                if (is_auth_test(a) && c->s->auth == AUTH_NONE)
+                        return at(c, a, "atom '%s' writes authentication tests, but the spec's config.auth is none: set it to api_key or jwt, or drop the atom",
+                                  a->id);
                 TRY(need_role(c, a, ROLE_CONFTEST));
+                if (is_auth_test(a))
+                        return need_role(c, a, ROLE_AUTH);
                 if (!e && fnmatch("*model*", base, 0) == 0)
                         return need_all(c, a, EROLE_MODEL);
                 for (size_t i = 0; !e && i < c->s->n_entities; i++)
@@ -376,7 +410,7 @@ static int check_needs(struct checker *c, const struct atom *a, const struct ent
         case AK_DOC:
         case AK_INFRA:
                 return ends_with(a->target, ".md") || streq(base, "Dockerfile") ||
-                                       streq(base, "docker-compose.yml")
+                                       streq(base, "docker-compose.yml") || streq(base, "Makefile")
                                ? need_role(c, a, ROLE_MAIN)
                                : 0;
         default:

@@ -75,6 +75,14 @@ static int conftest_imports(const struct spec *s, const struct layout *L, struct
         TRY(context_imp_local(im, L->module[ROLE_DATABASE], "get_db"));
         TRY(context_imp_local(im, L->module[ROLE_DATABASE], "Base"));
         TRY(context_imp_local(im, L->module[ROLE_MAIN], "create_app"));
+        if (s->auth != AUTH_NONE)
+                TRY(context_imp_from(im, IMP_THIRD, "pydantic", "SecretStr"));
+        if (s->auth == AUTH_API_KEY)
+                TRY(context_imp_local(im, L->module[ROLE_AUTH], "API_KEY_HEADER"));
+        if (s->auth == AUTH_JWT) {
+                TRY(context_imp_plain(im, IMP_STDLIB, "import datetime as dt"));
+                TRY(context_imp_plain(im, IMP_THIRD, "import jwt"));
+        }
         for (size_t i = 0; i < s->n_entities; i++) {
                 const struct entity *e = &s->entities[i];
                 _cleanup_free_ char *cls = context_class_name_of(e);
@@ -149,6 +157,49 @@ static int test_rules_imports(const struct spec *s, const struct layout *L, stru
         return 0;
 }
 
+/* tests/test_auth.py (config.auth): the conftest's credentials, the auth module's scheme;
+ * the settings and keys only for the tests of a protected endpoint, API for the URLs. */
+static int test_auth_imports(const struct spec *s, const struct layout *L, struct imports *im) {
+        const char *conftest = L->module[ROLE_CONFTEST], *auth = L->module[ROLE_AUTH];
+        bool protected = false, urls = false;
+        if (s->auth == AUTH_NONE)
+                return 0;
+        for (size_t i = 0; i < s->n_endpoints; i++)
+                if (s->endpoints[i].op != OP_CUSTOM) {
+                        urls = true;
+                        protected = protected || spec_endpoint_needs_auth(s, &s->endpoints[i]);
+                }
+        TRY(context_imp_plain(im, IMP_THIRD, "import pytest"));
+        TRY(context_imp_from(im, IMP_STDLIB, "typing", "Dict"));
+        TRY(context_imp_from(im, IMP_STDLIB, "typing", "List"));
+        TRY(context_imp_from(im, IMP_STDLIB, "typing", "Tuple"));
+        TRY(context_imp_from(im, IMP_THIRD, "fastapi.testclient", "TestClient"));
+        if (protected) {
+                TRY(context_imp_from(im, IMP_THIRD, "pydantic", "SecretStr"));
+                TRY(context_imp_local(im, L->module[ROLE_CONFIG], "settings"));
+        }
+        if (urls)
+                TRY(context_imp_local(im, conftest, "API"));
+        TRY(context_imp_local(im, conftest, "auth_headers"));
+        TRY(context_imp_local(im, auth, "CHALLENGE"));
+        if (s->auth == AUTH_API_KEY) {
+                TRY(context_imp_local(im, conftest, "TEST_API_KEY"));
+                TRY(context_imp_local(im, auth, "API_KEY_HEADER"));
+                return 0;
+        }
+        TRY(context_imp_plain(im, IMP_STDLIB, "import datetime as dt"));
+        TRY(context_imp_plain(im, IMP_THIRD, "import jwt"));
+        TRY(context_imp_from(im, IMP_THIRD, "fastapi.security", "HTTPAuthorizationCredentials"));
+        if (protected) {
+                TRY(context_imp_from(im, IMP_THIRD, "cryptography.hazmat.primitives", "serialization"));
+                TRY(context_imp_from(im, IMP_THIRD, "cryptography.hazmat.primitives.asymmetric", "ec"));
+                TRY(context_imp_from(im, IMP_THIRD, "cryptography.hazmat.primitives.asymmetric", "rsa"));
+        }
+        TRY(context_imp_local(im, conftest, "sign_token"));
+        TRY(context_imp_local(im, auth, "require_auth"));
+        return 0;
+}
+
 /* The model classes, which the application and the migration environment import so that
  * every table is on Base.metadata. */
 static int model_class_imports(const struct spec *s, const struct layout *L, struct imports *im) {
@@ -215,6 +266,7 @@ static int layout_ctx(const struct spec *s, const struct layout *L, struct node 
                 [ROLE_CONFIG] = "config", [ROLE_DATABASE] = "database", [ROLE_ERRORS] = "errors",
                 [ROLE_MAIN] = "main", [ROLE_CONFTEST] = "conftest",
                 [ROLE_MIGRATION_ENV] = "migration_env", [ROLE_ALEMBIC_INI] = "alembic_ini",
+                [ROLE_AUTH] = "auth", [ROLE_MAKEFILE] = "makefile",
         };
         for (int r = 0; r < _ROLE_MAX; r++) {
                 _cleanup_free_ char *pk = strf("%s_path", keys[r]), *mk = strf("%s_module", keys[r]);
@@ -269,6 +321,7 @@ static int layout_ctx(const struct spec *s, const struct layout *L, struct node 
                 TRY(put_str(rm, "alias", alias));
                 TRY(node_seq_append(routes, TAKE_PTR(rm)));
         }
+        TRY(mark_last(routes));
         TRY(put(m, "route_modules", TAKE_PTR(routes)));
         for (size_t i = 0; i < s->n_entities; i++) {
                 _cleanup_free_ char *cls = context_class_name_of(&s->entities[i]);
@@ -322,6 +375,11 @@ static int project_ctx(const struct spec *s, struct node **ret) {
         TRY(put_str(m, "database_url_ini", ini));
         TRY(put_bool(m, "is_sqlite", strncmp(s->database_url, "sqlite", 6) == 0));
         TRY(put_str(m, "version", "0.1.0"));
+        TRY(put_str(m, "auth", auth_kind_name(s->auth)));
+        TRY(put_bool(m, "has_auth", s->auth != AUTH_NONE));
+        TRY(put_bool(m, "auth_api_key", s->auth == AUTH_API_KEY));
+        TRY(put_bool(m, "auth_jwt", s->auth == AUTH_JWT));
+        TRY(put_bool(m, "auth_reads", s->auth != AUTH_NONE && s->auth_reads));
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -379,6 +437,15 @@ static int context_build(const struct spec *spec, const struct layout *L, struct
         TRY(put_bool(root, "has_regex_rules", regex_rules));
         TRY(put_bool(root, "has_association_tables", assocs->n > 0));
         TRY(put_bool(root, "has_routes", L->n_routes > 0));
+        bool protected = false, public = false;
+        for (size_t i = 0; i < spec->n_endpoints; i++) {
+                if (spec->endpoints[i].op == OP_CUSTOM)
+                        continue;
+                protected = protected || spec_endpoint_needs_auth(spec, &spec->endpoints[i]);
+                public = public || !spec_endpoint_needs_auth(spec, &spec->endpoints[i]);
+        }
+        TRY(put_bool(root, "has_protected_endpoints", protected));
+        TRY(put_bool(root, "has_public_endpoints", public && spec->auth != AUTH_NONE));
         TRY(put(root, "entities", TAKE_PTR(ents)));
         TRY(put(root, "tables_in_order", TAKE_PTR(ordered)));
         TRY(put(root, "tables_in_reverse_order", TAKE_PTR(reversed)));
@@ -388,6 +455,7 @@ static int context_build(const struct spec *spec, const struct layout *L, struct
         TRY(context_with_imports(root, "conftest_imports", conftest_imports(spec, L, &im), &im));
         TRY(context_with_imports(root, "test_models_imports", test_models_imports(spec, L, &im), &im));
         TRY(context_with_imports(root, "test_rules_imports", test_rules_imports(spec, L, &im), &im));
+        TRY(context_with_imports(root, "test_auth_imports", test_auth_imports(spec, L, &im), &im));
         TRY(context_with_imports(root, "main_imports", main_imports(spec, L, &im), &im));
         TRY(context_with_imports(root, "env_imports", env_imports(spec, L, &im), &im));
         struct node *lc = NULL;
