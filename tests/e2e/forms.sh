@@ -16,9 +16,9 @@ mk_forms() {
         (cd "$WORK/src/nested" && tar -cJf "$sp/inbox/xzjob.tar.xz" taskmanager)
         (cd "$WORK/src/nested" && tar --zstd -cf "$sp/inbox/zstjob.tar.zst" taskmanager)
         (cd "$WORK/src/nested" && zip -qr "$sp/inbox/zipjob.zip" taskmanager)
-        "$PY" - "$REF" "$sp/inbox" <<'PYEOF'
+        "$PY" - "$REF" "$sp/inbox" "$WORK/contract-dag.json" <<'PYEOF'
 import json, sys, yaml
-ref, inbox = sys.argv[1], sys.argv[2]
+ref, inbox, contract = sys.argv[1], sys.argv[2], sys.argv[3]
 spec = yaml.safe_load(open(ref + "/spec.yaml"))
 dag = json.load(open(ref + "/dag.json"))
 with open(inbox + "/yamljob.job.yaml", "w") as f:
@@ -27,10 +27,18 @@ with open(inbox + "/jsonjob.job.json", "w") as f:
     json.dump({"spec": spec, "dag": dag}, f, indent=1)
 with open(inbox + "/planned.job.yaml", "w") as f:
     yaml.safe_dump({"spec": spec}, f, sort_keys=False)
+# the job-format contract's own 49-atom DAG: spool-example's without the makefile atom
+dag["atoms"] = [a for a in dag["atoms"] if a["id"] != "makefile"]
+dag["waves"] = [[x for x in w if x != "makefile"] for w in dag["waves"]]
+with open(inbox + "/contract.job.json", "w") as f:
+    json.dump({"spec": spec, "dag": dag}, f, indent=1)
+with open(contract, "w") as f:
+    json.dump(dag, f)
 PYEOF
 }
 
 sp=$(new_spool forms)
+forms_sp=$sp
 mk_forms "$sp"
 # names that are being written are never touched
 echo partial > "$sp/inbox/.hidden.tar.gz"
@@ -125,4 +133,13 @@ check "configured thresholds decide the criteria (and are reported)" yq_true "$s
 check "the configured python_version is reported" yq_true "$sp2/outbox/strict.metrics.yaml" \
         "d['success_thresholds']['python_version'] == '3.12'"
 
+check "the contract's 49-atom DAG (no Makefile atom) runs unchanged" yq_true "$forms_sp/outbox/contract.metrics.yaml" \
+        "len(d['atoms']) == 49 and all(a['status'] == 'ok' for a in d['atoms'])"
+check "and its project has no Makefile (the planned job's has)" sh -c "tar -tzf '$forms_sp/outbox/contract.tar.gz' >'$WORK/contract.lst' && grep -q '/README.md\$' '$WORK/contract.lst' && ! grep -q '/Makefile\$' '$WORK/contract.lst' && tar -tzf '$forms_sp/outbox/planned.tar.gz' | grep -q '/Makefile\$'"
+shared_dag="$top_srcdir/../shared/examples/taskmanager/dag.json"
+if [ -r "$shared_dag" ]; then
+        check "that DAG is the contract's reference dag.json (../shared)" "$PY" -c "
+import json, sys
+sys.exit(0 if json.load(open(sys.argv[1])) == json.load(open(sys.argv[2])) else 1)" "$WORK/contract-dag.json" "$shared_dag"
+fi
 finish
