@@ -173,8 +173,10 @@ struct totals {
         unsigned long loc, loc_by[_LOC_CATEGORY_MAX];
         unsigned long errors, files_with_errors;
         unsigned long functions, annotated, doc_candidates, docstrings;
-        unsigned long try_blocks, raises, http;
-        unsigned long handling_modules, handling_missing;
+        unsigned long try_blocks, raises, http, exception_handlers;
+        /* handling modules without a try, raise or HTTPException of their own: route
+         * modules (a registered exception handler answers for them) and services */
+        unsigned long handling_modules, handling_missing, handling_missing_routes;
         char **classes;
         size_t n_classes;
         struct route_key *routes;
@@ -242,9 +244,14 @@ static int totals_add(struct totals *t, const struct file_metrics *m) {
         t->try_blocks += f->try_blocks;
         t->raises += f->raises;
         t->http += f->http_exceptions;
+        t->exception_handlers += f->exception_handlers;
         if (is_handling_module(m)) {
+                bool none = f->try_blocks + f->raises + f->http_exceptions == 0;
                 t->handling_modules++;
-                t->handling_missing += f->try_blocks + f->raises + f->http_exceptions == 0;
+                if (m->category == LOC_ROUTES)
+                        t->handling_missing_routes += none;
+                else
+                        t->handling_missing += none;
         }
         for (size_t i = 0; i < f->n_orm_classes && t->n_classes < MAX_DISTINCT; i++) {
                 bool seen = false;
@@ -364,8 +371,10 @@ static int totals_to_node(const struct totals *t, const struct spec *spec,
         double type_cov = ratio(t->annotated, t->functions);
         double doc_cov = ratio(t->docstrings, t->doc_candidates);
         double rate = ratio(t->errors, t->loc);
-        bool handling = t->handling_modules > 0 ? t->handling_missing == 0
-                                                : t->try_blocks + t->raises + t->http > 0;
+        bool handling = t->handling_modules > 0
+                                ? t->handling_missing == 0 &&
+                                          (t->handling_missing_routes == 0 || t->exception_handlers > 0)
+                                : t->try_blocks + t->raises + t->http > 0;
 
         _cleanup_node_ struct node *root = node_new_map();
         if (!root)
@@ -401,6 +410,7 @@ static int totals_to_node(const struct totals *t, const struct spec *spec,
             node_map_set_int(eh, "try_blocks", (long long) t->try_blocks) < 0 ||
             node_map_set_int(eh, "raise_statements", (long long) t->raises) < 0 ||
             node_map_set_int(eh, "http_exceptions", (long long) t->http) < 0 ||
+            node_map_set_int(eh, "exception_handlers", (long long) t->exception_handlers) < 0 ||
             node_map_set(q, "entities", pair("expected", node_new_int((long long) ent_expected),
                                              "found", node_new_int((long long) ent_found))) < 0 ||
             node_map_set(q, "endpoints", pair("expected", node_new_int((long long) ep_expected),

@@ -479,9 +479,12 @@ static int visit(struct walker *w, TSNode n, struct frame *f) {
                 if (streq(t, "try_statement"))
                         w->facts->try_blocks++;
                 else if (streq(t, "call")) {
-                        if (pyast_names_http_exception(
-                                    a, ts_node_child_by_field_name(n, "function", 8)))
+                        TSNode fn = ts_node_child_by_field_name(n, "function", 8);
+                        if (pyast_names_http_exception(a, fn))
                                 w->facts->http_exceptions++;
+                        else if (pyast_names_identifier(a, fn, "add_exception_handler") ||
+                                 pyast_names_identifier(a, fn, "exception_handler"))
+                                w->facts->exception_handlers++;
                 } else if (streq(t, "assignment"))
                         r = pyast_facts_assignment(w, n);
                 else if (streq(t, "decorator"))

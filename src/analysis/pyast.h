@@ -81,6 +81,7 @@ struct py_facts {
         unsigned long try_blocks;
         unsigned long raises;
         unsigned long http_exceptions;  /* calls of HTTPException + bare `raise HTTPException` */
+        unsigned long exception_handlers; /* calls of add_exception_handler / exception_handler */
         char **orm_classes;             /* names of classes with `Base` among their bases */
         size_t n_orm_classes;
         struct py_route *routes;

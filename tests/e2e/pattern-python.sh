@@ -3,8 +3,9 @@
 # reference job and every spec of tests/data/specs/pattern-*.yaml the generated project
 # passes its own pytest suite, pyflakes and mypy, `alembic upgrade head` creates every table
 # on SQLite, its Makefile migrates, its .env.example names every setting, and the app's
-# OpenAPI document lists every endpoint of the spec. The specs include the reference job
-# with config.auth api_key (authkey) and jwt with auth_reads (authjwt).
+# OpenAPI document lists every endpoint of the spec, each error response with the one error
+# body (ErrorBody). The specs include the reference job with config.auth api_key (authkey)
+# and jwt with auth_reads (authjwt).
 # Each spec runs with the planner's DAG, then with DAGs rewritten by dag-shapes.py into the
 # other shapes a user draws (per-entity routes with lowercased modules, a flat app/ package
 # with shared modules, a mixed one): in `make check` every spec gets the planner's shape and
@@ -20,7 +21,7 @@
 ROOT=${CODEGEND_TRIXIE_ROOT:-/var/tmp/codegend-trixie}
 in_root() { chroot "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 "$@"; }
 
-specs="library clinic inventory social misc shop fieldnames rules stdnames enums authkey authjwt"
+specs=${PATTERN_SPECS:-"library clinic inventory social misc shop fieldnames rules stdnames enums authkey authjwt"}
 if [ "${PATTERN_SHAPES:-}" = all ]; then full="taskmanager $specs"; else full="taskmanager"; fi
 
 planned=$(new_spool py)
@@ -157,6 +158,16 @@ for e in spec.get('endpoints', []):
     if method not in paths.get(full, {}):
         missing.append((method, full))
 assert not missing, 'missing: %s; have %s' % (missing, sorted(paths))
+PYEOF"
+        pc "every error response of $module's OpenAPI document has the one error body" rc "
+                python3 - '$module' <<'PYEOF'
+import importlib, sys
+doc = importlib.import_module(sys.argv[1]).app.openapi()
+ref = lambda r: r.get('content', {}).get('application/json', {}).get('schema', {}).get('\$ref', '')
+bad = [(m, p, s) for p, ops in doc['paths'].items() for m, op in ops.items()
+       for s, r in op.get('responses', {}).items() if not s.startswith('2') and not ref(r).endswith('/ErrorBody')]
+assert not bad, 'error responses without ErrorBody: %s' % bad
+assert 'HTTPValidationError' not in doc.get('components', {}).get('schemas', {}), 'the default 422 body is advertised'
 PYEOF"
 }
 

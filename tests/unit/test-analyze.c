@@ -627,7 +627,8 @@ START_TEST(test_tree_matches_ast) {
         static const char *const top[] = { "files", "loc", "syntax", "quality", "success_criteria" };
         static const char *const q[] = { "type_hint_coverage", "docstring_coverage", "functions",
                                          "error_handling", "entities", "endpoints" };
-        static const char *const eh[] = { "try_blocks", "raise_statements", "http_exceptions" };
+        static const char *const eh[] = { "try_blocks", "raise_statements", "http_exceptions",
+                                          "exception_handlers" };
         static const char *const sc[] = { "loc_at_least_1000", "entities_and_endpoints", "type_hints",
                                           "docstrings", "error_handling", "syntax_clean" };
         static const char *const sy[] = { "errors", "files_with_errors", "rate" };
@@ -648,6 +649,8 @@ START_TEST(test_tree_matches_ast) {
         ck_assert_int_eq(at_int(n, "quality.error_handling.try_blocks"), kv_get(kv, k, "try_blocks"));
         ck_assert_int_eq(at_int(n, "quality.error_handling.raise_statements"), kv_get(kv, k, "raises"));
         ck_assert_int_eq(at_int(n, "quality.error_handling.http_exceptions"), kv_get(kv, k, "http_exceptions"));
+        ck_assert_int_eq(at_int(n, "quality.error_handling.exception_handlers"),
+                         kv_get(kv, k, "exception_handlers"));
         double th = round(10000.0 * (double) kv_get(kv, k, "annotated") / (double) kv_get(kv, k, "functions")) / 10000.0;
         double dc = round(10000.0 * (double) kv_get(kv, k, "docstrings") / (double) kv_get(kv, k, "doc_candidates")) / 10000.0;
         ck_assert_double_eq_tol(at_double(n, "quality.type_hint_coverage"), th, 1e-9);
@@ -662,7 +665,10 @@ START_TEST(test_tree_matches_ast) {
         ck_assert(at_bool(n, "success_criteria.entities_and_endpoints"));
         ck_assert_int_eq(at_bool(n, "success_criteria.type_hints"), th >= 0.95);
         ck_assert_int_eq(at_bool(n, "success_criteria.docstrings"), dc >= 0.95);
-        ck_assert_int_eq(at_bool(n, "success_criteria.error_handling"), kv_get(kv, k, "handling.missing") == 0);
+        ck_assert_int_eq(at_bool(n, "success_criteria.error_handling"),
+                         kv_get(kv, k, "handling.missing") == 0 &&
+                                 (kv_get(kv, k, "handling.missing_routes") == 0 ||
+                                  kv_get(kv, k, "exception_handlers") > 0));
         ck_assert(at_bool(n, "success_criteria.syntax_clean"));
         node_free(n);
 
@@ -856,6 +862,36 @@ START_TEST(test_project_figures) {
 }
 END_TEST
 
+/* Route modules that leave errors to the application's exception handlers (no try/except
+ * of their own) handle them when the project registers a handler; services still must
+ * raise. */
+START_TEST(test_error_handlers) {
+        static const char *const route = "@router.get('/api/users')\ndef g() -> None:\n    return None\n";
+        static const char *const service = "def f() -> None:\n    raise NotFoundError('x')\n";
+        static const char *const quiet = "def f() -> None:\n    return None\n";
+        static const char *const mains[] = {
+                "app.add_exception_handler(DomainError, handler)\n",
+                "@app.exception_handler(DomainError)\nasync def h(r, e):\n    return None\n",
+                "x = 1\n",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(mains); i++)
+                for (int raising = 0; raising < 2; raising++) {
+                        struct file_metrics f[3];
+                        struct node *n;
+                        ck_assert_int_eq(analyze_str("src/api/routes/users.py", route, &f[0]), 0);
+                        ck_assert_int_eq(analyze_str("src/services/user.py", raising ? service : quiet, &f[1]), 0);
+                        ck_assert_int_eq(analyze_str("src/main.py", mains[i], &f[2]), 0);
+                        ck_assert_int_eq(analyze_project(f, 3, NULL, NULL, &n), 0);
+                        ck_assert_int_eq(at_int(n, "quality.error_handling.exception_handlers"), i < 2 ? 1 : 0);
+                        ck_assert_msg(at_bool(n, "success_criteria.error_handling") == (raising && i < 2),
+                                      "main %zu, service raising %d", i, raising);
+                        node_free(n);
+                        for (size_t j = 0; j < ELEMENTSOF(f); j++)
+                                file_metrics_clear(&f[j]);
+                }
+}
+END_TEST
+
 START_TEST(test_python_version) {
         /* 3.12 syntax is an error for 3.11 (the default) and valid for 3.12 */
         static const char *const py312[] = {
@@ -1025,6 +1061,7 @@ Suite *make_suite(void) {
         tcase_add_test(tc, test_tree_with_injected_mistakes);
         tcase_add_test(tc, test_tree_limits);
         tcase_add_test(tc, test_project_figures);
+        tcase_add_test(tc, test_error_handlers);
         tcase_add_test(tc, test_python_version);
         tcase_add_test(tc, test_coding_names);
         tcase_add_test(tc, test_named_syntax_checks);

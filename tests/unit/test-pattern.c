@@ -295,10 +295,12 @@ START_TEST(test_reference_project) {
         free(task);
 
         char *rules = read_rel(dir, "src/validations/task.py");
-        ck_assert_ptr_nonnull(strstr(rules, "raise ValidationFailed(\"illegal status change\")"));
+        ck_assert_ptr_nonnull(strstr(rules, "raise ValidationFailed(\"illegal status change\", \"status\")"));
         ck_assert_ptr_nonnull(strstr(rules, "\"in_progress\": (\"todo\", \"done\"),"));
         ck_assert_ptr_nonnull(strstr(rules, "\"todo\": (\"in_progress\",),"));
-        ck_assert_ptr_nonnull(strstr(rules, "raise ValidationFailed(\"owner does not exist\")"));
+        /* a new task starts at the default or where the rule allows from it */
+        ck_assert_ptr_nonnull(strstr(rules, "_TASK_STATUS_TRANSITIONS_INITIAL: Tuple[str, ...] = (\"todo\", \"in_progress\")"));
+        ck_assert_ptr_nonnull(strstr(rules, "raise ValidationFailed(\"owner does not exist\", \"owner_id\")"));
         free(rules);
 
         char *mig = read_rel(dir, "migrations/versions/001_initial.py");
@@ -315,6 +317,19 @@ START_TEST(test_reference_project) {
         ck_assert_ptr_nonnull(strstr(tests, "def test_check_task_status_transitions_accepts("));
         ck_assert_ptr_nonnull(strstr(tests, "def test_check_user_email_unique_rejects("));
         free(tests);
+        /* the rules through the API; the errors each operation documents */
+        char *api_tests = read_rel(dir, "tests/test_tasks.py");
+        ck_assert_ptr_nonnull(strstr(api_tests, "def test_check_task_status_transitions_on_create_rejects("));
+        ck_assert_ptr_nonnull(strstr(api_tests, "    payload[\"status\"] = \"done\"\n"));
+        ck_assert_ptr_nonnull(strstr(api_tests, "def test_check_task_due_date_not_in_past_on_update_keeps_a_stored_value("));
+        ck_assert_ptr_nonnull(strstr(api_tests, "def test_check_task_owner_id_exists_on_update_rejects("));
+        ck_assert_ptr_nonnull(strstr(api_tests, "    assert errors == {\"404\", \"422\"}\n"));
+        free(api_tests);
+        char *user_routes = read_rel(dir, "src/api/routes/users.py");
+        ck_assert_ptr_nonnull(strstr(user_routes, "responses=error_responses(409, 422),"));
+        ck_assert_ptr_nonnull(strstr(user_routes, "responses=error_responses(404, 409, 422),"));
+        ck_assert_ptr_null(strstr(user_routes, "try:"));
+        free(user_routes);
         char *pyproject = read_rel(dir, "pyproject.toml");
         ck_assert_ptr_nonnull(strstr(pyproject, "[tool.pytest.ini_options]\npythonpath = [\".\"]"));
         free(pyproject);
@@ -368,7 +383,7 @@ START_TEST(test_library_planned) {
         char *rules = read_rel(dir, "src/validations/book.py");
         ck_assert_ptr_nonnull(strstr(rules, "_ISBN_REGEX = re.compile(\"^97[89]-[0-9]{10}$\")"));
         ck_assert_ptr_nonnull(strstr(rules, "if value is not None and (value < 0 or value > 5):"));
-        ck_assert_ptr_nonnull(strstr(rules, "raise ConflictError(\"public_id already used\")"));
+        ck_assert_ptr_nonnull(strstr(rules, "raise ConflictError(\"public_id already used\", \"public_id\")"));
         free(rules);
 
         char *mig = read_rel(dir, "migrations/versions/001_initial.py");

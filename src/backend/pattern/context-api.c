@@ -105,6 +105,191 @@ static int regex_breaking_value(const struct spec *s, const struct rule *r, char
         return res;
 }
 
+/* The values of a rule's tests through the API (JSON values as Python code, "" when the
+ * case has no test): a create and an update that break the rule and that keep it, the
+ * state a row is put in before an update (transitions), and for date rules a value the
+ * row holds although the rule refuses it now, which an update may send again unchanged.
+ * reject_rule_only: the rejected value passes the schema, so the rule itself refuses it
+ * (with its message); otherwise the schema may refuse it first, for the same field.
+ * Unique rules are tested by the conflict tests of every create and update. */
+struct api_cases {
+        char *create_reject, *create_accept, *patch_reject, *patch_accept;
+        char *patch_reject_from, *patch_accept_from, *unchanged_stored, *unchanged_sent;
+        bool rule_only;
+};
+
+static void api_cases_clear(struct api_cases *c) {
+        free(c->create_reject);
+        free(c->create_accept);
+        free(c->patch_reject);
+        free(c->patch_accept);
+        free(c->patch_reject_from);
+        free(c->patch_accept_from);
+        free(c->unchanged_stored);
+        free(c->unchanged_sent);
+}
+
+/* Whether a number passes the field's own bounds (the schema's ge/le). */
+static bool within_field(const struct field *f, double x) {
+        return (!f->has_min || x >= f->min) && (!f->has_max || x <= f->max);
+}
+
+/* Whether a text passes the field's own schema: a plain string without pattern, within
+ * its lengths. */
+static bool text_within_field(const struct field *f, const char *t) {
+        size_t n = 0;
+        for (const unsigned char *q = (const unsigned char *) t; *q; q++)
+                n += (*q & 0xC0) != 0x80; /* Pydantic counts characters */
+        return (f->type == FT_STRING || f->type == FT_TEXT) && !f->pattern &&
+               (!f->has_min_length || (long long) n >= f->min_length) &&
+               (!f->has_max_length || (long long) n <= f->max_length);
+}
+
+static int transitions_cases(const struct field *f, const struct rule *r, struct api_cases *c) {
+        const char *start = context_transitions_start(f, r);
+        const char *cacc = start, *crej = NULL, *rf = NULL, *rt = NULL, *af = NULL, *at = NULL;
+        if (!start || f->n_values == 0)
+                return 0;
+        for (size_t i = 0; i < f->n_values; i++) {
+                const char *v = f->values[i];
+                if (!context_transitions_initial(f, r, v))
+                        crej = crej ? crej : v;
+                else if (!streq(v, start) && cacc == start)
+                        cacc = v;
+                for (size_t j = 0; j < f->n_values; j++) {
+                        const char *to = f->values[j];
+                        if (streq(v, to))
+                                continue;
+                        bool ok = context_transitions_allow(r, v, to);
+                        if (ok && !af)
+                                af = v, at = to;
+                        if (!ok && !rf)
+                                rf = v, rt = to;
+                }
+        }
+        c->rule_only = true;
+        if (!(c->create_accept = context_py_str(cacc)))
+                return -ENOMEM;
+        if (crej && !(c->create_reject = context_py_str(crej)))
+                return -ENOMEM;
+        if (af && (!(c->patch_accept = context_py_str(at)) || !(c->patch_accept_from = context_py_str(af))))
+                return -ENOMEM;
+        if (rf && (!(c->patch_reject = context_py_str(rt)) || !(c->patch_reject_from = context_py_str(rf))))
+                return -ENOMEM;
+        return 0;
+}
+
+static int api_cases_of(const struct spec *s, const struct entity *e, const struct rule *r,
+                        const struct field *f, struct api_cases *c) {
+        int err = 0;
+        _cleanup_free_ char *rej = NULL, *acc = NULL;
+        switch (r->kind) {
+        case RULE_EXISTS: {
+                const struct entity *t = spec_find_entity(s, f->target);
+                if (!t)
+                        return 0;
+                rej = strdup(MISSING_ID);
+                acc = strf("make_%s(db_session).id", t->snake);
+                c->rule_only = true;
+                break;
+        }
+        case RULE_NOT_IN_PAST:
+        case RULE_NOT_IN_FUTURE: {
+                bool date = f->type == FT_DATE, np = r->kind == RULE_NOT_IN_PAST;
+                const char *past = date ? "\"2000-01-01\"" : "\"2000-01-01T00:00:00\"";
+                const char *future = date ? "\"2999-12-31\"" : "\"2999-12-31T00:00:00\"";
+                const char *past_t = date ? "dt.date(2000, 1, 1)" : "dt.datetime(2000, 1, 1, 0, 0)";
+                const char *future_t = date ? "dt.date(2999, 12, 31)" : "dt.datetime(2999, 12, 31, 0, 0)";
+                if (!date && f->type != FT_DATETIME)
+                        return 0;
+                rej = strdup(np ? past : future);
+                acc = strdup(np ? future : past);
+                if (!(c->unchanged_stored = strdup(np ? past_t : future_t)) ||
+                    !(c->unchanged_sent = strdup(np ? past : future)))
+                        return -ENOMEM;
+                c->rule_only = true;
+                break;
+        }
+        case RULE_RANGE: {
+                bool integer = f->type == FT_INTEGER;
+                double x;
+                if (f->type != FT_INTEGER && f->type != FT_FLOAT && f->type != FT_DECIMAL)
+                        return 0;
+                if (r->has_min)
+                        x = integer ? dceil(r->min) - 1 : r->min - 1;
+                else
+                        x = integer ? dfloor(r->max) + 1 : r->max + 1;
+                /* NUMERIC(12,2): two places (1 away from the bound, rounding cannot cross it) */
+                _cleanup_free_ char *n = f->type == FT_DECIMAL ? strf("\"%.2f\"", x) : context_num_str(x);
+                if (!n)
+                        return -ENOMEM;
+                rej = strdup(n);
+                c->rule_only = within_field(f, x);
+                acc = context_payload_value(s, e, f, 1, false, &err);
+                break;
+        }
+        case RULE_REGEX: {
+                static const char *const plain[] = { "", "!", " ", "~~~", "0", "a", "A", "-", "zz zz", "@@" };
+                _cleanup_free_ char *other = NULL;
+                bool others = false;
+                for (size_t i = 0; i < s->n_rules; i++)
+                        others = others || (&s->rules[i] != r && s->rules[i].kind == RULE_REGEX &&
+                                            streq_ptr(s->rules[i].entity, r->entity) &&
+                                            streq_ptr(s->rules[i].field, r->field));
+                TRY(regex_breaking_value(s, r, &other));
+                const char *t = other;
+                for (size_t i = 0; !t && !others && i < ELEMENTSOF(plain); i++)
+                        if (context_posix_matches(r->pattern, plain[i], true) == 0)
+                                t = plain[i];
+                if (t) {
+                        rej = context_py_str(t);
+                        if (!rej)
+                                return -ENOMEM;
+                        c->rule_only = text_within_field(f, t);
+                }
+                acc = context_payload_value(s, e, f, 1, false, &err);
+                break;
+        }
+        case RULE_TRANSITIONS:
+                return transitions_cases(f, r, c);
+        default:
+                return 0;
+        }
+        if (!acc && err == -ENOMEM)
+                return -ENOMEM;
+        if (rej && (!(c->create_reject = strdup(rej)) || !(c->patch_reject = strdup(rej))))
+                return -ENOMEM;
+        if (acc && (!(c->create_accept = strdup(acc)) || !(c->patch_accept = strdup(acc))))
+                return -ENOMEM;
+        return 0;
+}
+
+static int put_api_cases(const struct spec *s, const struct entity *e, const struct rule *r,
+                         const struct field *f, struct node *m) {
+        struct api_cases c = { .rule_only = false };
+        int k = api_cases_of(s, e, r, f, &c);
+        if (k >= 0)
+                k = put_str(m, "create_reject", c.create_reject ? c.create_reject : "");
+        if (k >= 0)
+                k = put_str(m, "create_accept", c.create_accept ? c.create_accept : "");
+        if (k >= 0)
+                k = put_str(m, "patch_reject", c.patch_reject ? c.patch_reject : "");
+        if (k >= 0)
+                k = put_str(m, "patch_accept", c.patch_accept ? c.patch_accept : "");
+        if (k >= 0)
+                k = put_str(m, "patch_reject_from", c.patch_reject_from ? c.patch_reject_from : "");
+        if (k >= 0)
+                k = put_str(m, "patch_accept_from", c.patch_accept_from ? c.patch_accept_from : "");
+        if (k >= 0)
+                k = put_str(m, "unchanged_stored", c.unchanged_stored ? c.unchanged_stored : "");
+        if (k >= 0)
+                k = put_str(m, "unchanged_sent", c.unchanged_sent ? c.unchanged_sent : "");
+        if (k >= 0)
+                k = put_bool(m, "reject_rule_only", c.rule_only);
+        api_cases_clear(&c);
+        return k;
+}
+
 static int rule_tests(const struct spec *s, const struct entity *e, const struct rule *r,
                       const struct field *f, const char *attr, struct node *m) {
         _cleanup_free_ char *rej = NULL, *acc = NULL, *rej_cur = NULL, *acc_cur = NULL, *ov = NULL;
@@ -210,7 +395,7 @@ static int rule_tests(const struct spec *s, const struct entity *e, const struct
         TRY(put_strf(m, "accepted_data", "{\"%s\": %s}", attr, acc));
         TRY(put_str(m, "rejected_current", rej_cur ? rej_cur : "None"));
         TRY(put_str(m, "accepted_current", acc_cur ? acc_cur : "None"));
-        return 0;
+        return put_api_cases(s, e, r, f, m);
 }
 
 static int rule_fill(const struct spec *s, const struct rule *r, struct node *m) {
@@ -300,6 +485,37 @@ static int rule_fill(const struct spec *s, const struct rule *r, struct node *m)
                 TRY(node_seq_append(trs, TAKE_PTR(tm)));
         }
         TRY(put(m, "transitions", TAKE_PTR(trs)));
+        {
+                const char *start = r->kind == RULE_TRANSITIONS ? context_transitions_start(f, r) : NULL;
+                struct strbuf sb;
+                size_t n = 0;
+                int k;
+                strbuf_init(&sb, 0);
+                k = strbuf_addc(&sb, '(');
+                if (start && k >= 0) {
+                        k = context_add_py_str(&sb, start);
+                        n++;
+                }
+                for (size_t i = 0; start && i < r->n_transitions && k >= 0; i++) {
+                        const struct transition *tr = &r->transitions[i];
+                        for (size_t j = 0; streq_ptr(tr->from, start) && j < tr->n_to && k >= 0; j++) {
+                                if (streq(tr->to[j], start))
+                                        continue;
+                                k = strbuf_adds(&sb, ", ");
+                                if (k >= 0)
+                                        k = context_add_py_str(&sb, tr->to[j]);
+                                n++;
+                        }
+                }
+                if (k >= 0)
+                        k = strbuf_adds(&sb, n == 1 ? ",)" : ")");
+                if (k >= 0)
+                        k = put_str(m, "initial_tuple", strbuf_str(&sb));
+                if (k >= 0)
+                        k = put_strf(m, "initial_const", "%s_INITIAL", cname);
+                strbuf_free(&sb);
+                TRY(k);
+        }
         return rule_tests(s, e, r, f, attr, m);
 }
 
@@ -332,7 +548,7 @@ static const char *query_type(const struct field *f, const struct field_parts *p
 
 /* The names the list function binds or uses besides its filters (and <snake>_service). */
 static const char *const filter_taken[] = {
-        "db", "limit", "offset", "filters", "rows", "exc", "http_error", NULL,
+        "db", "limit", "offset", "filters", "rows", "error_responses", NULL,
 };
 
 static bool filter_name_taken(const struct entity *e, const char *name) {
@@ -451,6 +667,46 @@ static int filter_ctx(const struct spec *s, const struct entity *e, const struct
         return 0;
 }
 
+/* The error statuses an endpoint answers (its `responses` and the test that reads the
+ * OpenAPI document): 404 for an id no row has, 409 when a value must be unique, 422 for an
+ * invalid body, query or path parameter (every endpoint has one) or a broken rule. */
+static int endpoint_errors(const struct spec *s, const struct entity *e, const struct endpoint *ep,
+                           struct node *m) {
+        bool conflicts = false;
+        for (size_t i = 0; i < e->n_fields; i++)
+                conflicts = conflicts || context_field_conflicts(s, e, &e->fields[i]);
+        bool with_id = ep->op == OP_GET || ep->op == OP_UPDATE || ep->op == OP_DELETE;
+        bool writes = ep->op == OP_CREATE || ep->op == OP_UPDATE;
+        const char *st[4];
+        size_t n = 0;
+        if (spec_endpoint_needs_auth(s, ep))
+                st[n++] = "401";
+        if (with_id)
+                st[n++] = "404";
+        if (writes && conflicts)
+                st[n++] = "409";
+        st[n++] = "422";
+        struct strbuf list, set;
+        int r = 0;
+        strbuf_init(&list, 0);
+        strbuf_init(&set, 0);
+        r = strbuf_addc(&set, '{');
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                r = strbuf_addf(&list, "%s%s", i ? ", " : "", st[i]);
+                if (r >= 0)
+                        r = strbuf_addf(&set, "%s\"%s\"", i ? ", " : "", st[i]);
+        }
+        if (r >= 0)
+                r = strbuf_addc(&set, '}');
+        if (r >= 0)
+                r = put_str(m, "error_statuses", strbuf_str(&list));
+        if (r >= 0)
+                r = put_str(m, "error_statuses_set", strbuf_str(&set));
+        strbuf_free(&list);
+        strbuf_free(&set);
+        return r;
+}
+
 static int endpoint_fill(const struct spec *s, const struct entity *e, const struct endpoint *ep,
                          struct node *m) {
         _cleanup_free_ char *cls = context_class_name_of(e), *words = context_title_words(e);
@@ -499,6 +755,7 @@ static int endpoint_fill(const struct spec *s, const struct entity *e, const str
         TRY(put_str(m, "description", desc));
         TRY(put_int(m, "status_code", codes[ep->op < _OP_MAX ? ep->op : OP_CUSTOM]));
         TRY(put_bool(m, "with_id", with_id));
+        TRY(endpoint_errors(s, e, ep, m));
 
         /* f"{API}/tasks/{item_id}" with the path's {id} */
         struct strbuf sb;
@@ -556,8 +813,7 @@ int context_route_imports(const struct spec *s, const struct layout *L, const st
         TRY(context_imp_from(im, IMP_THIRD, "fastapi", "Depends"));
         TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
         TRY(context_imp_local(im, L->module[ROLE_DATABASE], "get_db"));
-        TRY(context_imp_local(im, L->module[ROLE_ERRORS], "DomainError"));
-        TRY(context_imp_local(im, L->module[ROLE_ERRORS], "http_error"));
+        TRY(context_imp_local(im, L->module[ROLE_ERRORS], "error_responses"));
         TRY(context_imp_module(im, context_layout_emodule(L, EROLE_SERVICE, s, e), svc));
         if (spec_endpoint_needs_auth(s, ep)) {
                 TRY(context_imp_local(im, L->module[ROLE_AUTH], "require_auth"));

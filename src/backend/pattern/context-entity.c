@@ -157,9 +157,9 @@ static int service_imports(const struct spec *s, const struct layout *L, const s
         TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
         TRY(context_imp_local(im, sm, cc));
         TRY(context_imp_local(im, sm, cu));
-        TRY(context_imp_local(im, em, "ConflictError"));
         TRY(context_imp_local(im, em, "NotFoundError"));
         TRY(context_imp_local(im, em, "ValidationFailed"));
+        TRY(context_imp_local(im, em, "integrity_error"));
         TRY(context_imp_local(im, mm, cls));
         return context_imp_local(im, vm, vf);
 }
@@ -236,6 +236,30 @@ static int test_imports(const struct spec *s, const struct layout *L, const stru
         }
         if (entity_has_op(s, e, OP_DELETE))
                 TRY(context_imp_local(im, mm, cls));
+        /* the race tests patch the rules away (monkeypatch) */
+        for (size_t i = 0; i < e->n_fields && entity_has_op(s, e, OP_CREATE); i++)
+                if (e->fields[i].unique) {
+                        TRY(context_imp_plain(im, IMP_THIRD, "import pytest"));
+                        break;
+                }
+        /* the rule tests through the API: the target of an exists rule, stored dates */
+        bool writes = entity_has_op(s, e, OP_CREATE) || entity_has_op(s, e, OP_UPDATE);
+        for (size_t i = 0; i < s->n_rules && writes; i++) {
+                const struct rule *r = &s->rules[i];
+                const struct field *f = streq_ptr(r->entity, e->name) ? entity_find_field(e, r->field) : NULL;
+                if (!f)
+                        continue;
+                if (r->kind == RULE_EXISTS) {
+                        const struct entity *t = spec_find_entity(s, f->target);
+                        _cleanup_free_ char *tm = t ? strf("make_%s", t->snake) : NULL;
+                        if (t && !tm)
+                                return -ENOMEM;
+                        if (tm)
+                                TRY(context_imp_local(im, ct, tm));
+                } else if ((r->kind == RULE_NOT_IN_PAST || r->kind == RULE_NOT_IN_FUTURE) &&
+                           (f->type == FT_DATE || f->type == FT_DATETIME) && entity_has_op(s, e, OP_UPDATE))
+                        TRY(context_imp_plain(im, IMP_STDLIB, "import datetime as dt"));
+        }
         for (size_t i = 0; i < s->n_endpoints; i++) {
                 const struct endpoint *ep = &s->endpoints[i];
                 if (!streq_ptr(ep->entity, e->name) || ep->op != OP_LIST)
@@ -418,6 +442,18 @@ static int entity_fill(const struct spec *s, const struct layout *L, const struc
                 if (!ov)
                         return -ENOMEM;
                 TRY(put_str(cm, "existing_overrides", ov));
+                /* the database refuses a taken value too (a race past the rule): the body
+                 * has the rule's message, or the errors module's */
+                const char *rule_msg = NULL;
+                for (size_t j = 0; j < s->n_rules && !rule_msg; j++)
+                        if (s->rules[j].kind == RULE_UNIQUE && streq_ptr(s->rules[j].entity, e->name) &&
+                            streq_ptr(s->rules[j].field, f->name))
+                                rule_msg = s->rules[j].message;
+                TRY(put_bool(cm, "db_unique", f->unique));
+                if (rule_msg)
+                        TRY(put_str(cm, "taken_message", rule_msg));
+                else
+                        TRY(put_strf(cm, "taken_message", "%s is already taken", f->name));
                 TRY(node_seq_append(conflicts, TAKE_PTR(cm)));
         }
         TRY(put_bool(m, "has_conflicts", conflicts->n > 0));
@@ -465,6 +501,7 @@ static int entity_fill(const struct spec *s, const struct layout *L, const struc
         TRY(put_bool(m, "has_date_rules", entity_has_rule(s, e, RULE_NOT_IN_PAST) ||
                                                   entity_has_rule(s, e, RULE_NOT_IN_FUTURE)));
         TRY(put_bool(m, "has_transitions", entity_has_rule(s, e, RULE_TRANSITIONS)));
+        TRY(put_bool(m, "has_unique_rules", entity_has_rule(s, e, RULE_UNIQUE)));
 
         /* endpoints */
         _cleanup_node_ struct node *eps = node_new_seq();

@@ -37,6 +37,34 @@ bool context_field_has_rule(const struct spec *s, const struct entity *e, const 
         return false;
 }
 
+const char *context_transitions_start(const struct field *f, const struct rule *r) {
+        const char *d = f->default_value ? f->default_value->value : NULL;
+        for (size_t i = 0; d && i < f->n_values; i++)
+                if (streq(f->values[i], d))
+                        return d;
+        if (d && f->n_values == 0)
+                return d;
+        if (r->n_transitions > 0)
+                return r->transitions[0].from;
+        return f->n_values > 0 ? f->values[0] : NULL;
+}
+
+bool context_transitions_allow(const struct rule *r, const char *from, const char *to) {
+        for (size_t i = 0; i < r->n_transitions; i++) {
+                if (!streq_ptr(r->transitions[i].from, from))
+                        continue;
+                for (size_t j = 0; j < r->transitions[i].n_to; j++)
+                        if (streq_ptr(r->transitions[i].to[j], to))
+                                return true;
+        }
+        return false;
+}
+
+bool context_transitions_initial(const struct field *f, const struct rule *r, const char *state) {
+        const char *start = context_transitions_start(f, r);
+        return start && (streq(start, state) || context_transitions_allow(r, start, state));
+}
+
 static const char *sa_base_type(const struct field *f, char *buf, size_t size) {
         switch (f->type) {
         case FT_STRING:
@@ -516,6 +544,26 @@ static int field_fill(const struct spec *s, const struct entity *e, const struct
         }
         TRY(mark_last(values));
         TRY(put(m, "values", TAKE_PTR(values)));
+        /* the values a new row may have: a transitions rule allows only its initial states */
+        const struct rule *tr = NULL;
+        for (size_t i = 0; i < s->n_rules && !tr; i++)
+                if (s->rules[i].kind == RULE_TRANSITIONS && streq_ptr(s->rules[i].entity, e->name) &&
+                    streq_ptr(s->rules[i].field, f->name))
+                        tr = &s->rules[i];
+        _cleanup_node_ struct node *cvalues = node_new_seq();
+        if (!cvalues)
+                return -ENOMEM;
+        for (size_t i = 0; i < f->n_values; i++) {
+                if (tr && !context_transitions_initial(f, tr, f->values[i]))
+                        continue;
+                _cleanup_node_ struct node *v = node_new_map();
+                if (!v)
+                        return -ENOMEM;
+                TRY(put_str(v, "value", f->values[i]));
+                TRY(node_seq_append(cvalues, TAKE_PTR(v)));
+        }
+        TRY(mark_last(cvalues));
+        TRY(put(m, "create_values", TAKE_PTR(cvalues)));
         if (t) {
                 _cleanup_free_ char *tc = context_class_name_of(t);
                 if (!tc)

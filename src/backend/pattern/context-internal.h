@@ -205,6 +205,7 @@ struct sample_spec {
         const char *also[8]; /* more regex rules on the field (re.search): a sample meets them too */
         size_t n_also;
         int date_dir; /* +1: must not be in the past, -1: not in the future */
+        const char *state; /* a transitions rule's start state: a new row's sample (variant 0) */
 };
 
 /* Whether text matches pattern at its start (anywhere: re.search) as Python would: 1 or
@@ -226,6 +227,14 @@ bool context_field_conflicts(const struct spec *s, const struct entity *e, const
 bool context_field_has_rule(const struct spec *s, const struct entity *e, const struct field *f,
                             enum rule_kind kind);
 const char *context_py_type_of(enum field_type t);
+/* Transitions rules: the state a new row starts in (the field's default when it is a
+ * state, else the first state the rule's `allowed` names, else the field's first value;
+ * NULL when there is none), and whether a new row may have a state: the start, or one
+ * the rule allows from it. */
+const char *context_transitions_start(const struct field *f, const struct rule *r);
+bool context_transitions_initial(const struct field *f, const struct rule *r, const char *state);
+/* Whether the rule allows a row to move from one state to another. */
+bool context_transitions_allow(const struct rule *r, const char *from, const char *to);
 
 struct field_parts {
         char *attr;

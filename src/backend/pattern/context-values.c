@@ -99,6 +99,9 @@ void context_sample_spec_init(const struct spec *s, const struct entity *e, cons
                         ss->date_dir = 1;
                 else if (r->kind == RULE_NOT_IN_FUTURE)
                         ss->date_dir = -1;
+                else if (r->kind == RULE_TRANSITIONS && !ss->state &&
+                         (f->type == FT_ENUM || f->type == FT_STRING || f->type == FT_TEXT))
+                        ss->state = context_transitions_start(f, r);
         }
 }
 
@@ -443,6 +446,8 @@ static char *sample_value(const struct sample_spec *ss, unsigned v, bool typed, 
         double x;
 
         *err = 0;
+        if (ss->state && v == 0) /* a new row starts where the transitions rule allows */
+                return context_py_str(ss->state);
         switch (f->type) {
         case FT_STRING:
         case FT_TEXT:

@@ -122,6 +122,8 @@ static int test_models_imports(const struct spec *s, const struct layout *L, str
 
 static int test_rules_imports(const struct spec *s, const struct layout *L, struct imports *im) {
         TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
+        TRY(context_imp_from(im, IMP_THIRD, "fastapi.testclient", "TestClient"));
+        TRY(context_imp_local(im, L->module[ROLE_MAIN], "create_app"));
         for (size_t i = 0; i < s->n_entities; i++) {
                 const struct entity *e = &s->entities[i];
                 _cleanup_free_ char *alias = strf("%s_rules", e->snake);

@@ -46,7 +46,7 @@ def fully_annotated(fn, method):
 class Counter(ast.NodeVisitor):
     def __init__(self):
         self.c = dict(functions=0, annotated=0, doc_candidates=0, docstrings=0,
-                      try_blocks=0, raises=0, http_exceptions=0)
+                      try_blocks=0, raises=0, http_exceptions=0, exception_handlers=0)
         self.orm = []
         self.routes = []       # (method, object name or None, path)
         self.prefixes = {}
@@ -103,6 +103,8 @@ class Counter(ast.NodeVisitor):
     def visit_Call(self, node):
         if names(node.func, "HTTPException"):
             self.c["http_exceptions"] += 1
+        elif names(node.func, "add_exception_handler") or names(node.func, "exception_handler"):
+            self.c["exception_handlers"] += 1
         self.generic_visit(node)
 
     def assignment(self, target, value):
@@ -196,13 +198,13 @@ def loc(data):
 
 def tree(root):
     out = {"files.total": 0, "loc.total": 0, "syntax.files_with_errors": 0,
-           "handling.modules": 0, "handling.missing": 0}
+           "handling.modules": 0, "handling.missing": 0, "handling.missing_routes": 0}
     for k in ("python", "migration", "config", "markdown", "other"):
         out["files." + k] = 0
     for k in ("models", "routes", "schemas", "validations", "tests", "migrations", "other"):
         out["loc." + k] = 0
     totals = dict(functions=0, annotated=0, doc_candidates=0, docstrings=0,
-                  try_blocks=0, raises=0, http_exceptions=0)
+                  try_blocks=0, raises=0, http_exceptions=0, exception_handlers=0)
     orm, routes = set(), set()
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames
@@ -236,7 +238,11 @@ def tree(root):
             if (rel.startswith("src/api/routes/") or rel.startswith("src/services/")) \
                     and c["functions"] > 0:
                 out["handling.modules"] += 1
-                out["handling.missing"] += c["try_blocks"] + c["raises"] + c["http_exceptions"] == 0
+                none = c["try_blocks"] + c["raises"] + c["http_exceptions"] == 0
+                if rel.startswith("src/api/routes/"):
+                    out["handling.missing_routes"] += none
+                else:
+                    out["handling.missing"] += none
     out.update(totals)
     out["orm_classes"] = len(orm)
     out["routes"] = len(routes)
