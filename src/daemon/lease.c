@@ -52,12 +52,17 @@ int instance_init(struct instance *ret) {
 
         const char *boot = getenv("CODEGEND_BOOT_ID");
         _cleanup_free_ char *text = NULL;
+        char ns[64] = "";
         if (!boot || !*boot) {
                 size_t len = 0;
                 int r = read_file_bounded("/proc/sys/kernel/random/boot_id", 64, &text, &len);
                 if (r < 0)
                         return r;
                 boot = text;
+                /* pids mean something only inside one pid namespace: containers on one
+                 * kernel are told apart (none readable: the boot id alone) */
+                ssize_t k = readlink("/proc/self/ns/pid", ns, sizeof(ns) - 1);
+                ns[k > 0 ? k : 0] = '\0';
         }
         size_t n = 0;
         for (const char *p = boot; *p && n < INSTANCE_BOOT_LEN; p++)
@@ -66,6 +71,22 @@ int instance_init(struct instance *ret) {
         if (n < INSTANCE_BOOT_LEN)
                 return -EINVAL;
         self.boot[n] = '\0';
+        if (ns[0]) {
+                uint32_t h = 2166136261u; /* FNV-1a over the whole boot id and the namespace */
+                for (const char *p = boot; *p; p++)
+                        h = (h ^ (uint8_t) *p) * 16777619u;
+                for (const char *p = ns; *p; p++)
+                        h = (h ^ (uint8_t) *p) * 16777619u;
+                snprintf(self.boot, sizeof(self.boot), "%08x", (unsigned) h);
+        }
+        /* when this boot began, on the real-time clock */
+        struct timespec rt, up;
+        if (clock_gettime(CLOCK_REALTIME, &rt) < 0 || clock_gettime(CLOCK_BOOTTIME, &up) < 0)
+                return -errno;
+        self.booted.tv_sec = rt.tv_sec - up.tv_sec;
+        self.booted.tv_nsec = rt.tv_nsec - up.tv_nsec;
+        if (self.booted.tv_nsec < 0)
+                self.booted.tv_sec--, self.booted.tv_nsec += 1000000000;
         *ret = self;
         return 0;
 }
@@ -292,12 +313,14 @@ bool lease_takeable(const struct jobid *id, const struct instance *self, bool pi
         if (id->legacy)
                 return true;
         if (streq(id->host, self->host)) {
-                if (!streq(id->boot, self->boot))
-                        return true; /* that boot of this host is over */
-                if (id->pid == (long) self->pid)
-                        return false; /* ours */
-                if (!pid_alive)
+                /* renewed before this boot began: that boot of this host is over */
+                if (!streq(id->boot, self->boot) &&
+                    (renewed->tv_sec < self->booted.tv_sec ||
+                     (renewed->tv_sec == self->booted.tv_sec && renewed->tv_nsec < self->booted.tv_nsec)))
                         return true;
+                if (streq(id->boot, self->boot))
+                        return id->pid == (long) self->pid ? false /* ours */
+                               : !pid_alive || lease_expired(renewed, now, seconds, grace);
         }
         return lease_expired(renewed, now, seconds, grace);
 }

@@ -2,9 +2,9 @@
  * several daemons (on one host or on several hosts sharing the spool over NFS) share one
  * spool without a global lock (docs/reliability.md section 6).
  *
- * A daemon instance is its host name (gethostname(), or $CODEGEND_HOST: host names must
- * be unique among the daemons of one spool), the first 8 hex digits of the kernel's boot
- * id and its pid. A job directory's name says who holds it:
+ * A daemon instance is its host name (gethostname(), or $CODEGEND_HOST), its "boot" (the
+ * kernel's boot id and pid namespace: within one, a pid names one process) and its pid. A
+ * job directory's name says who holds it:
  *
  *   CLAIMKEY-HOST-BOOT-PID-N[+STATE]    e.g. 20261127T180102.123456789Z-web1-3f2a9c1d-4711-7
  *
@@ -33,12 +33,14 @@
 
 struct instance {
         char host[INSTANCE_HOST_MAX + 1]; /* [A-Za-z0-9._-] only */
-        char boot[INSTANCE_BOOT_LEN + 1];
+        char boot[INSTANCE_BOOT_LEN + 1]; /* this boot and pid namespace: where pids mean something */
         pid_t pid;
+        struct timespec booted; /* when this boot began (CLOCK_REALTIME) */
 };
 
-/* This process: $CODEGEND_HOST or gethostname(), /proc/sys/kernel/random/boot_id
- * ($CODEGEND_BOOT_ID overrides it: tests), getpid(). */
+/* This process: $CODEGEND_HOST or gethostname(); 8 hex digits of a hash of the kernel's
+ * boot id and the pid namespace (/proc/self/ns/pid), or the first 8 hex digits of
+ * $CODEGEND_BOOT_ID (tests); getpid(); when this boot began. */
 int instance_init(struct instance *ret);
 /* The owner tag of self's temporary files (fs_set_tmp_tag()): 8 hex digits of a hash of
  * HOST-BOOT, short enough for the longest job names. buf: at least 9 bytes. */
@@ -92,9 +94,11 @@ bool lease_expired(const struct timespec *renewed, const struct timespec *now, u
                    unsigned grace);
 
 /* Whether the job directory named id may be taken by self: never when it is self's own
- * (in memory); at once when it is an older version's (legacy), or held by this host in an
- * earlier boot, or by a dead process of this host and boot (pid_alive false); otherwise
- * when its lease (or, with none, the directory's mtime: `renewed`) expired. */
+ * (in memory); at once when it is an older version's (legacy), or held by a dead process
+ * of this host and boot (pid_alive false), or by this host in another boot with a lease
+ * renewed before this boot began; otherwise when its lease (or, with none, the
+ * directory's mtime: `renewed`) expired. Another host or container that shares the host
+ * name is therefore never taken from early, only by expiry. */
 bool lease_takeable(const struct jobid *id, const struct instance *self, bool pid_alive,
                     const struct timespec *renewed, const struct timespec *now, unsigned seconds,
                     unsigned grace);

@@ -76,6 +76,18 @@ static bool parse_temp(const char *name, long *ret_pid, char ret_tag[static FS_T
         return i - 1 > 1; /* a BASE remains */
 }
 
+/* rename() of a name only we may take: over NFS a retransmitted request can fail with
+ * ENOENT after the first one succeeded, so that failure is checked on the disk. */
+static int rename_owned(const char *src, const char *dst) {
+        if (rename(src, dst) == 0)
+                return 0;
+        int r = -errno;
+        struct stat st;
+        if (r == -ENOENT && lstat(dst, &st) == 0 && lstat(src, &st) < 0 && errno == ENOENT)
+                return 0;
+        return r;
+}
+
 int spool_clock(struct spool *s, struct timespec *ret) {
         _cleanup_close_ int fd = open(s->clock, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0)
@@ -211,10 +223,8 @@ int spool_claim(struct spool *s, const char *entry, char **ret_jobdir) {
                 goto fail;
         }
         step(s);
-        if (rename(src, dst) < 0) {
-                r = -errno;
+        if ((r = rename_owned(src, dst)) < 0)
                 goto fail;
-        }
         step(s);
         /* the claim is durable once both directories are on disk */
         if ((r = fsync_dir(bundledir)) < 0 || (r = fsync_dir(s->inbox)) < 0 ||
@@ -378,7 +388,7 @@ int spool_take_free(struct spool *s, size_t max, char ***ret_jobdirs, size_t *re
                 }
                 /* renewed first, so that no third daemon judges it free under its new
                  * name; then the rename decides: one taker wins, the others get ENOENT */
-                if (lease_write(old, &s->self, s->lease_seconds) < 0 || rename(old, new) < 0) {
+                if (lease_write(old, &s->self, s->lease_seconds) < 0 || rename_owned(old, new) < 0) {
                         free(new);
                         continue;
                 }
@@ -440,11 +450,13 @@ static int supersede_older(struct spool *s, const char *self_name, const char *n
                         r = -ENOMEM;
                         break;
                 }
-                if (rename(dir, to) < 0) {
-                        if (errno == ENOENT)
-                                wait = true; /* it moved on meanwhile: look again */
-                        else
-                                r = -errno;
+                int k = rename_owned(dir, to);
+                if (k == -ENOENT) {
+                        wait = true; /* it moved on meanwhile: look again */
+                        continue;
+                }
+                if (k < 0) {
+                        r = k;
                         continue;
                 }
                 renamed = true;
@@ -470,10 +482,9 @@ int spool_end_begin(struct spool *s, char **jobdir, const char *name,
                 char *to;
                 if (asprintf(&to, "%s+ending", *jobdir) < 0)
                         return -ENOMEM;
-                if (rename(*jobdir, to) < 0) {
-                        r = errno == ENOENT ? -ESTALE : -errno;
+                if ((r = rename_owned(*jobdir, to)) < 0) {
                         free(to);
-                        return r;
+                        return r == -ENOENT ? -ESTALE : r;
                 }
                 free(*jobdir);
                 *jobdir = to;

@@ -17,7 +17,7 @@
 #include "shared/macro.h"
 
 static struct instance self_a(void) {
-        struct instance i = { .pid = 4242 };
+        struct instance i = { .pid = 4242, .booted = { .tv_sec = 500 } };
         strcpy(i.host, "web-1.example");
         strcpy(i.boot, "0123abcd");
         return i;
@@ -31,6 +31,10 @@ START_TEST(instance_from_environment) {
         ck_assert_str_eq(i.host, "node_7_x"); /* only [A-Za-z0-9._-] reach a file name */
         ck_assert_str_eq(i.boot, "3f2a9c1d");
         ck_assert_int_eq(i.pid, getpid());
+        struct timespec rt;
+        ck_assert_int_eq(clock_gettime(CLOCK_REALTIME, &rt), 0);
+        ck_assert_int_le(i.booted.tv_sec, rt.tv_sec);
+        ck_assert_int_gt(i.booted.tv_sec, 0);
         ck_assert_int_eq(setenv("CODEGEND_BOOT_ID", "xyz", 1), 0);
         ck_assert_int_eq(instance_init(&i), -EINVAL);
         ck_assert_int_eq(unsetenv("CODEGEND_BOOT_ID"), 0);
@@ -200,9 +204,14 @@ START_TEST(takeable) {
         ck_assert(lease_takeable(&id, &self, false, &fresh, &now, 30, 30));  /* dead: at once */
         ck_assert(!lease_takeable(&id, &self, true, &fresh, &now, 30, 30));  /* alive */
         ck_assert(lease_takeable(&id, &self, true, &stale, &now, 30, 30));   /* pid reused? lease */
-        /* this host, an earlier boot: over */
+        /* this host name, another boot: over when its lease is older than this boot (a
+         * fresh one is another host or container of the same name: its lease decides) */
         ck_assert_int_eq(jobid_parse("20260101T000000.000000000Z-web-1.example-ffffffff-4242-0", &id), 0);
-        ck_assert(lease_takeable(&id, &self, true, &fresh, &now, 30, 30));
+        struct timespec before_boot = { .tv_sec = 499, .tv_nsec = 999999999 };
+        ck_assert(lease_takeable(&id, &self, true, &before_boot, &now, 30, 30));
+        ck_assert(lease_takeable(&id, &self, false, &before_boot, &now, 30, 30));
+        ck_assert(!lease_takeable(&id, &self, false, &fresh, &now, 30, 30)); /* its pids are not ours */
+        ck_assert(lease_takeable(&id, &self, false, &stale, &now, 30, 30));
         /* another host: its lease only */
         ck_assert_int_eq(jobid_parse("20260101T000000.000000000Z-web-2.example-0123abcd-4242-0+ending", &id), 0);
         ck_assert(!lease_takeable(&id, &self, true, &fresh, &now, 30, 30));
