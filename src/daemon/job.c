@@ -274,6 +274,11 @@ static int job_end_gate(struct job *j) {
                 return 1;
         }
         j->end_waiting = false;
+        /* the lease renewed right before the outputs are touched: the directory is still
+         * ours (a daemon stalled past its lease, SIGSTOP, finds it taken here), and the
+         * publication has a whole lease and its grace before anyone may take the job */
+        if (r >= 0 && lease_write(j->dir, &m->spool.self, m->spool.lease_seconds) == -ENOENT)
+                r = -ESTALE;
         if (r == -ESTALE) {
                 job_note_lost(j);
                 job_discard(j);

@@ -574,6 +574,11 @@ int spool_publish(struct spool *s, const char *name, const char *tarball, const 
             output_path(s->outbox, name, ".metrics.yaml", &rep) < 0)
                 return -ENOMEM;
 
+        /* our tarball first: when our job directory was taken from us (a stall past the
+         * lease), nothing of the taker's outputs may go */
+        struct stat st;
+        if (lstat(tarball, &st) < 0)
+                return -errno;
         /* a present report means a complete pair: an earlier run's report goes (durably)
          * before the new tarball replaces the one it names; tarball first, report last */
         if (unlink(rep) == 0) {
@@ -630,6 +635,11 @@ int spool_fail(struct spool *s, const char *jobdir, const char *name, const char
         if (output_path(s->failed, name, ".error.yaml", &err) < 0 ||
             asprintf(&src, "%s/bundle/%s", jobdir, entry) < 0)
                 return -ENOMEM;
+        /* our bundle first: when our job directory was taken from us (a stall past the
+         * lease), nothing of the taker's outputs may go */
+        struct stat st;
+        if (lstat(src, &st) < 0)
+                return -errno;
         if ((r = retract_outputs(s, name)) < 0)
                 return r;
         step(s);
