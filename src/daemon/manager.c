@@ -786,6 +786,9 @@ int manager_new(const struct settings *s, bool once, struct manager **ret) {
         }
         r = sd_event_add_time_relative(m->event, &m->lease, CLOCK_MONOTONIC,
                                        m->spool.lease_seconds * USEC_PER_SEC / 3, 0, on_lease, m);
+        /* renewals are cheap and must not wait behind a flood of inbox events */
+        if (r >= 0)
+                r = sd_event_source_set_priority(m->lease, SD_EVENT_PRIORITY_IMPORTANT);
         if (r < 0) {
                 log_error_errno(r, "failed to set up the lease timer: %m");
                 goto fail;
