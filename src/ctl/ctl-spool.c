@@ -136,7 +136,8 @@ static int scan_running(const struct ctl_spool *sp, const char *only, struct job
         int r = 0;
         struct dirent *de;
         while (r >= 0 && (de = readdir(d))) {
-                if (de->d_name[0] == '.')
+                /* "ID+superseded": a job a newer one of its name replaced, being removed */
+                if (de->d_name[0] == '.' || endswith(de->d_name, "+superseded"))
                         continue;
                 _cleanup_free_ char *bundledir = NULL;
                 if (asprintf(&bundledir, "%s/%s/bundle", sp->jobs, de->d_name) < 0)

@@ -1,11 +1,12 @@
 /* codegend.c - main: arguments, configuration, then manager_run().
  *
  *   codegend [--config FILE] [--spool DIR] [--once] [--backend NAME] [--workers N]
- *            [--log-target auto|stderr|journal] [--verbose] [--version] [--help]
+ *            [--exclusive] [--log-target auto|stderr|journal] [--verbose] [--version] [--help]
  *   codegend analyze PATH [--format yaml|json] [--spec SPEC]   (analyze-cmd.c)
  *
  * Exit status: 0 success (with --once: every job succeeded), 1 a job failed (--once) or
- * the daemon failed at run time, 2 a usage or configuration error.
+ * the daemon failed at run time, 2 a usage or configuration error, or the spool is held
+ * by a daemon of the other kind (exclusive: or not).
  */
 #include "config.h"
 
@@ -43,6 +44,8 @@ static void help(void) {
                "  -b, --backend NAME   default backend (pattern)\n"
                "  -j, --workers N      concurrent atom workers (default: CPUs)\n"
                "      --no-cache       generate every atom: neither read nor write the atom cache\n"
+               "      --exclusive      keep the spool to this daemon alone (exclusive: true);\n"
+               "                       by default several daemons may share it (leases)\n"
                "      --log-target T   auto (the journal when stderr is the journal), stderr,\n"
                "                       or journal (structured fields; see codegend(8))\n"
                "  -v, --verbose        log debug messages\n"
@@ -82,6 +85,7 @@ struct cmdline {
         unsigned workers;
         bool verbose;
         bool no_cache;
+        bool exclusive;
 };
 
 /* The file (defaults when the default file is missing), then the command line's flags.
@@ -100,6 +104,8 @@ static int load_settings(const struct cmdline *c, struct settings *s, struct dia
                 s->log_level = LOG_DEBUG;
         if (c->no_cache)
                 s->cache = false;
+        if (c->exclusive)
+                s->exclusive = true;
         const char *datadir = getenv("CODEGEND_DATADIR");
         if (replace_string(&s->datadir, datadir && *datadir ? datadir : DATADIR) < 0)
                 return -ENOMEM;
@@ -172,6 +178,7 @@ int main(int argc, char **argv) {
                 { "backend", required_argument, NULL, 'b' },
                 { "workers", required_argument, NULL, 'j' },
                 { "no-cache", no_argument, NULL, 'C' },
+                { "exclusive", no_argument, NULL, 'X' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "log-target", required_argument, NULL, 'L' },
                 { "version", no_argument, NULL, 'V' },
@@ -203,6 +210,7 @@ int main(int argc, char **argv) {
                         break;
                 case 'v': cl.verbose = true; break;
                 case 'C': cl.no_cache = true; break;
+                case 'X': cl.exclusive = true; break;
                 case 'L':
                         if (log_target_from_string(optarg, &target) < 0) {
                                 log_error("--log-target takes auto, stderr or journal, not '%s'", optarg);

@@ -79,6 +79,7 @@ void job_free(struct job *j) {
         sd_event_source_disable_unref(j->child_timer);
         sd_event_source_disable_unref(j->kick);
         sd_event_source_disable_unref(j->fail_retry);
+        sd_event_source_disable_unref(j->end_retry);
         bundle_free(j->bundle);
         spec_free(j->spec);
         dag_free(j->dag);
@@ -173,12 +174,18 @@ static void worker_env_init(struct worker_env *env, const struct job *j) {
 
 #define SUPERSEDED_MARKER "superseded"
 
-/* Drops a job that a newer job of the same name has replaced: nothing of it is published. */
+/* Drops a job that a newer job of the same name has replaced, or that another daemon has
+ * taken over: nothing of it is published. */
 static void job_discard(struct job *j) {
         j->finished = true;
         j->succeeded = false;
         j->finished_realtime = now_usec(CLOCK_REALTIME);
         j->finished_usec = now_usec(CLOCK_MONOTONIC);
+        if (j->lost) {
+                log_notice("%s: taken over by another daemon (its lease here was not renewed in time): "
+                           "dropped here", j->name ? j->name : j->dir);
+                return; /* the directory is the taker's now */
+        }
         int r = spool_job_remove(j->dir);
         if (r < 0)
                 log_warning_errno(r, "%s: failed to remove %s: %m", j->name, j->dir);
@@ -187,26 +194,62 @@ static void job_discard(struct job *j) {
 
 static int on_kick(sd_event_source *s, void *userdata);
 
-/* Jobs of one name end in the order they were claimed: before J publishes or fails, every
- * older job of its name still in flight is marked (durably: a crash must not let it
- * publish after J) and stopped; it is dropped as soon as its children are gone. */
-static int supersede_older(struct job *j) {
-        struct manager *m = j->manager;
+/* spool_end_begin() renamed OLD, an older job of the same name, to NEW: when it is one of
+ * ours it is stopped now, and dropped as soon as its children are gone. */
+static void on_superseded(void *userdata, const char *old, const char *new) {
+        struct manager *m = userdata;
         for (struct job *o = m->jobs; o; o = o->next) {
-                if (o == j || o->finished || o->superseded || !o->name || !streq(o->name, j->name) ||
-                    strcmp(o->dir, j->dir) >= 0)
+                if (o->finished || !streq(o->dir, old))
                         continue;
-                _cleanup_free_ char *marker = path_join(o->dir, SUPERSEDED_MARKER);
-                if (!marker)
-                        return -ENOMEM;
-                int r = write_file_atomic(marker, "", 0, 0644);
-                if (r < 0)
-                        return r;
+                char *dir = strdup(new);
+                if (dir) {
+                        free(o->dir);
+                        o->dir = dir;
+                } else
+                        o->lost = true; /* its directory is gone from where we know it */
                 o->superseded = true;
                 job_kill(o, SIGKILL);
-                if (!o->kick && (r = sd_event_add_defer(m->event, &o->kick, on_kick, o)) < 0)
-                        return r;
+                if (!o->kick && sd_event_add_defer(m->event, &o->kick, on_kick, o) < 0)
+                        log_error("%s: cannot schedule the job's end", o->name);
         }
+}
+
+/* The directory J held is gone: superseded by a newer job of its name (another daemon
+ * renamed it to "+superseded"), or taken over by another daemon. */
+static void job_note_lost(struct job *j) {
+        _cleanup_free_ char *sup = NULL;
+        struct stat st;
+        if (asprintf(&sup, "%s+superseded", j->dir) >= 0 && lstat(sup, &st) == 0) {
+                free(j->dir);
+                j->dir = TAKE_PTR(sup);
+                j->superseded = true;
+        } else
+                j->lost = true;
+}
+
+void job_lost(struct job *j) {
+        if (j->finished || job_dropped(j))
+                return;
+        job_note_lost(j);
+        job_kill(j, SIGKILL);
+        /* it ends when its children are reaped, or from the loop */
+        if (!j->kick && sd_event_add_defer(j->manager->event, &j->kick, on_kick, j) < 0)
+                log_error("%s: cannot schedule the job's end", j->name ? j->name : j->dir);
+}
+
+static void job_publish(struct job *j);
+static void job_fail(struct job *j);
+
+static int on_end_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct job *j = userdata;
+        struct manager *m = j->manager;
+        j->end_retry = sd_event_source_disable_unref(j->end_retry);
+        if (j->succeeded)
+                job_publish(j);
+        else
+                job_fail(j);
+        if (j->finished)
+                manager_job_done(m, j);
         return 0;
 }
 
@@ -241,17 +284,52 @@ static void job_fail_later(struct job *j, int error, const char *what) {
         }
 }
 
+#define END_RETRY_USEC (200 * UINT64_C(1000))
+
+/* Jobs of one name end in the order they were claimed, on every daemon of the spool
+ * (spool_end_begin()). 0: go ahead and publish or fail; 1: an older job of the name is
+ * ending, J waits (tried again from a timer); -ESTALE: J is no longer ours and has been
+ * dropped (finished); another negative errno: a fault (the caller decides). */
+static int job_end_gate(struct job *j) {
+        struct manager *m = j->manager;
+        int r = spool_end_begin(&m->spool, &j->dir, j->name, on_superseded, m);
+        if (r == -EAGAIN) {
+                j->end_waiting = true;
+                if (!j->end_retry)
+                        r = sd_event_add_time_relative(m->event, &j->end_retry, CLOCK_MONOTONIC,
+                                                       END_RETRY_USEC, 0, on_end_retry, j);
+                else
+                        r = 0;
+                if (r < 0)
+                        return r;
+                log_debug("%s: an older job of the same name is ending first: waiting", j->name);
+                return 1;
+        }
+        j->end_waiting = false;
+        /* the lease renewed right before the outputs are touched: the directory is still
+         * ours (a daemon stalled past its lease, SIGSTOP, finds it taken here), and the
+         * publication has a whole lease and its grace before anyone may take the job */
+        if (r >= 0 && lease_write(j->dir, &m->spool.self, m->spool.lease_seconds) == -ENOENT)
+                r = -ESTALE;
+        if (r == -ESTALE) {
+                job_note_lost(j);
+                job_discard(j);
+        }
+        return r;
+}
+
 /* Ends the job in failed/ with everything known about why. */
 static void job_fail(struct job *j) {
         struct manager *m = j->manager;
-        if (j->superseded) {
+        if (job_dropped(j)) {
                 job_discard(j);
                 return;
         }
-        j->finished = true;
         j->succeeded = false;
-        j->finished_realtime = now_usec(CLOCK_REALTIME);
-        j->finished_usec = now_usec(CLOCK_MONOTONIC);
+        if (!j->end_waiting) {
+                j->finished_realtime = now_usec(CLOCK_REALTIME);
+                j->finished_usec = now_usec(CLOCK_MONOTONIC);
+        }
 
         _cleanup_free_ char *report = NULL;
         size_t len = 0;
@@ -265,9 +343,12 @@ static void job_fail(struct job *j) {
                 job_fail_later(j, r, "failed to build the error report");
                 return;
         }
-        r = supersede_older(j);
+        r = job_end_gate(j);
+        if (r > 0 || (r < 0 && j->finished))
+                return; /* waits for an older job of its name, or dropped */
+        j->finished = true;
         if (r < 0) {
-                job_fail_later(j, r, "failed to stop older jobs of the same name");
+                job_fail_later(j, r, "failed to order the job after older jobs of the same name");
                 return;
         }
         _cleanup_free_ char *other = NULL;
@@ -595,7 +676,7 @@ static int on_unpack_exit(sd_event_source *s, const siginfo_t *si, void *userdat
 
         child_ended(j, si);
         m->running--;
-        if (j->superseded)
+        if (job_dropped(j))
                 job_discard(j);
         else if (j->child_timed_out) {
                 (void) diags_add(&j->diags, NULL, 0, 0, NULL, "unpacking timed out after %u s (limits.unpack_timeout)",
@@ -700,7 +781,7 @@ int job_start_unpack(struct job *j) {
 }
 
 long job_next_atom(struct job *j) {
-        if (j->finished || j->failed || j->superseded || !j->runs || j->child_pid > 0 ||
+        if (j->finished || j->failed || job_dropped(j) || !j->runs || j->child_pid > 0 ||
             j->unpack_pending || j->pack_pending)
                 return -1;
         return sched_pick(j->dag, j->runs, j->chain, j->schedule);
@@ -717,7 +798,7 @@ void job_share(const struct job *j, struct sched_share *ret) {
 /* Called whenever an atom ends: start packing, or finish a failed job. */
 static void job_progress(struct job *j) {
         struct manager *m = j->manager;
-        if (j->superseded) {
+        if (job_dropped(j)) {
                 /* its children were killed: it ends when the last is reaped */
                 if (j->n_running == 0 && j->child_pid == 0) {
                         job_discard(j);
@@ -732,7 +813,8 @@ static void job_progress(struct job *j) {
                         if (j->runs[i].state == RUN_PENDING)
                                 j->runs[i].state = RUN_SKIPPED;
                 job_fail(j);
-                manager_job_done(m, j);
+                if (j->finished)
+                        manager_job_done(m, j);
                 return;
         }
         if (j->n_finished == j->dag->n_atoms && !j->pack_pending && j->child_pid == 0)
@@ -841,7 +923,7 @@ static int on_kick(sd_event_source *s, void *userdata) {
 }
 
 void job_cancel(struct job *j) {
-        if (j->finished || j->cancelled)
+        if (j->finished || j->cancelled || j->end_waiting || job_dropped(j))
                 return;
         j->cancelled = true;
         j->failed = true;
@@ -888,6 +970,8 @@ static int on_atom_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
         else if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED)
                 atom_failed(j, idx, "worker killed by signal %d (%s)", si->si_status,
                             strsignal(si->si_status));
+        else if (si->si_status > WORKER_ERRNO && si->si_status < WORKER_ERRNO_MAX)
+                atom_failed(j, idx, "worker could not write its result: %s", strerror(si->si_status - WORKER_ERRNO));
         else if (si->si_status != 0)
                 atom_failed(j, idx, "worker exited with status %d", si->si_status);
         else {
@@ -921,7 +1005,7 @@ static int on_pack_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
         bool exited = si->si_code == CLD_EXITED && si->si_status == 0;
 
         child_ended(j, si);
-        if (j->superseded) {
+        if (job_dropped(j)) {
                 job_discard(j);
                 manager_job_done(m, j);
                 return 0;
@@ -947,38 +1031,49 @@ static int on_pack_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
                 if (j->diags.n == 0)
                         (void) diags_add(&j->diags, NULL, 0, 0, NULL, "packing failed");
                 job_fail(j);
-                manager_job_done(m, j);
+                if (j->finished)
+                        manager_job_done(m, j);
                 return 0;
         }
+        j->succeeded = true;
+        job_publish(j);
+        if (j->finished)
+                manager_job_done(m, j);
+        return 0;
+}
 
+/* Publishes a packed job, or fails it when that is impossible; the job may also wait for
+ * an older job of its name (job_end_gate()) and is not finished then. */
+static void job_publish(struct job *j) {
+        struct manager *m = j->manager;
         _cleanup_free_ char *report = NULL, *tarball = NULL;
         size_t len = 0;
-        j->succeeded = true;
         struct report_job rj;
-        r = job_report_view(j, &rj);
+        int r = job_report_view(j, &rj);
         if (r >= 0) {
                 r = report_metrics(&rj, &report, &len);
                 report_job_clear(&rj);
         }
+        if (r >= 0) {
+                r = job_end_gate(j);
+                if (r > 0 || (r < 0 && j->finished))
+                        return; /* waits for an older job of its name, or dropped */
+        }
+        /* the gate renamed the job directory: the tarball's path is known now */
         if (r >= 0 && asprintf(&tarball, "%s/out/%s.tar.gz", j->dir, j->name) < 0)
                 r = -ENOMEM;
-        if (r >= 0)
-                r = supersede_older(j);
         if (r >= 0)
                 r = spool_publish(&m->spool, j->name, tarball, report, len, bundle_is_named);
         if (r < 0) {
                 j->succeeded = false;
                 job_fault(j, r, "failed to publish the outputs");
                 job_fail(j);
-                manager_job_done(m, j);
-                return 0;
+                return;
         }
         j->finished = true;
         r = spool_job_remove(j->dir);
         if (r < 0)
                 log_warning_errno(r, "%s: failed to remove %s: %m", j->name, j->dir);
-        manager_job_done(m, j);
-        return 0;
 }
 
 int job_start_packing(struct job *j) {

@@ -85,6 +85,9 @@ struct job {
         bool unpack_pending; /* an archive waiting for a worker slot (or a fork) to unpack */
         bool pack_pending;   /* its packing child could not be forked yet */
         bool superseded;     /* a newer job of the same name ended first: this one is dropped */
+        bool lost;           /* another daemon took the job over: dropped here, nothing touched */
+        bool end_waiting;    /* ready to end, waits for an older job of its name (job_end_gate) */
+        sd_event_source *end_retry;
         sd_event_source *kick; /* deferred progress after a failure to fork */
         sd_event_source *fail_retry; /* job_fail() again after a fault of the machine */
         unsigned fail_delay;         /* its current back-off, seconds */
@@ -129,5 +132,11 @@ int job_report_view(const struct job *j, struct report_job *ret);
 /* Stops the job's workers and children; the job then ends in failed/ with stage
  * `cancelled` (from the event loop, never from inside this call). */
 void job_cancel(struct job *j);
+/* The job's directory is gone (its lease could not be renewed): another daemon superseded
+ * it or took it over. Its workers are stopped and it is dropped from the loop. */
+void job_lost(struct job *j);
+static inline bool job_dropped(const struct job *j) {
+        return j->superseded || j->lost;
+}
 /* One human summary ("Files Generated: 52 / ...") for --once. */
 void job_print_summary(const struct job *j, FILE *f);

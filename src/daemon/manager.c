@@ -334,6 +334,10 @@ static void manager_process_cancels(struct manager *m) {
                                 job_cancel(j);
                                 found = true;
                         }
+                /* a job of that name held by another daemon of the spool: the request is
+                 * left for that one (or for whoever takes the job over) */
+                if (!found && spool_name_in_flight(&m->spool, de->d_name) != 0)
+                        continue;
                 if (!found)
                         log_info("%s: cancel requested, but no such job is running", de->d_name);
                 if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
@@ -366,6 +370,66 @@ static int on_settle(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static void manager_maybe_exit(struct manager *m);
+
+/* Takes over the jobs of the spool that are free (an earlier run's on this host, or whose
+ * holder's lease expired), as far as admission allows (all of them at start). */
+static void manager_take_free(struct manager *m, bool at_start) {
+        size_t max = at_start ? SIZE_MAX : m->n_jobs < m->settings->max_jobs ? m->settings->max_jobs - m->n_jobs : 0;
+        _cleanup_free_ char **jobdirs = NULL;
+        size_t removed = 0;
+        if (max == 0)
+                return;
+        int r = spool_take_free(&m->spool, max, &jobdirs, &removed);
+        if (r < 0) {
+                log_error_errno(r, "failed to look for unfinished jobs in %s: %m", m->spool.jobs);
+                return;
+        }
+        if (removed > 0)
+                log_debug("removed %zu abandoned job directories (claims that never completed, "
+                          "superseded jobs)", removed);
+        for (size_t i = 0; jobdirs[i]; i++) {
+                if (at_start)
+                        log_info("resuming %s", jobdirs[i]);
+                else
+                        log_notice("took over %s: its holder's lease expired", jobdirs[i]);
+                (void) manager_add_job(m, jobdirs[i]);
+                free(jobdirs[i]);
+        }
+}
+
+/* Every third of lease_seconds: our jobs' leases are renewed (a job whose directory is
+ * gone was superseded or taken over by another daemon: it is stopped and forgotten);
+ * then the jobs other daemons left are looked at. */
+static int on_lease(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct manager *m = userdata;
+        for (struct job *j = m->jobs; j; j = j->next) {
+                if (j->finished || job_dropped(j))
+                        continue;
+                int r = lease_write(j->dir, &m->spool.self, m->spool.lease_seconds);
+                if (r == -ENOENT) {
+                        log_warning("%s: its job directory %s is gone (superseded or taken over by "
+                                    "another daemon): stopping it here", j->name ? j->name : j->dir, j->dir);
+                        job_lost(j);
+                } else if (r < 0)
+                        log_warning_errno(r, "%s: failed to renew the lease of %s: %m",
+                                          j->name ? j->name : j->dir, j->dir);
+        }
+        if (!m->once && !m->shutting_down) {
+                unsigned before = m->n_jobs;
+                manager_take_free(m, false);
+                if (m->n_jobs != before)
+                        manager_process_cancels(m);
+        }
+        int r = sd_event_source_set_time_relative(s, m->spool.lease_seconds * USEC_PER_SEC / 3);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        if (r < 0) {
+                /* without renewals other daemons would take our jobs over: stop loudly */
+                log_error_errno(r, "failed to re-arm the lease timer: %m");
+                return sd_event_exit(m->event, r);
+        }
+        return 0;
+}
 
 static int on_readmit(sd_event_source *s, uint64_t usec, void *userdata) {
         struct manager *m = userdata;
@@ -548,7 +612,7 @@ void manager_schedule(struct manager *m) {
                         return;
                 if (m->running >= m->settings->workers)
                         continue;
-                if (j->unpack_pending && !j->superseded && job_start_unpack(j) < 0)
+                if (j->unpack_pending && !job_dropped(j) && job_start_unpack(j) < 0)
                         return;
         }
         /* atoms: each free slot goes to the job the share puts first (sched.h), and within
@@ -636,13 +700,13 @@ void manager_job_done(struct manager *m, struct job *j) {
                 *pj = j->next;
                 m->n_jobs--;
         }
-        if (j->superseded)
+        if (job_dropped(j))
                 m->superseded++;
         else if (j->succeeded)
                 m->succeeded++;
         else
                 m->failed++;
-        if (!j->superseded) {
+        if (!job_dropped(j)) {
                 struct job_figures f;
                 job_figures_get(j, &f);
                 stats_add(&m->stats, &f);
@@ -674,9 +738,18 @@ int manager_new(const struct settings *s, bool once, struct manager **ret) {
         r = limits_new(&m->limits);
         if (r < 0)
                 return log_error_errno(r, "failed to map the shared model limits: %m");
-        r = spool_open(&m->spool, s->spool);
+        const struct spool_options so = {
+                .exclusive = s->exclusive,
+                .lease_seconds = s->lease_seconds,
+                .lease_grace = s->lease_grace,
+        };
+        r = spool_open(&m->spool, s->spool, &so);
+        if (r == -EBUSY && s->exclusive)
+                return log_error_errno(r, "spool %s is in use by another codegend (exclusive: true "
+                                       "wants it alone)", s->spool);
         if (r == -EBUSY)
-                return log_error_errno(r, "spool %s is in use by another codegend", s->spool);
+                return log_error_errno(r, "spool %s is in use by another codegend that holds it "
+                                       "exclusively (exclusive: true, or a version before leases)", s->spool);
         if (r < 0)
                 return log_error_errno(r, "failed to open spool %s: %m", s->spool);
         const char *fault = getenv("CODEGEND_FAULT_INJECT");
@@ -711,6 +784,15 @@ int manager_new(const struct settings *s, bool once, struct manager **ret) {
         }
         if ((r = sd_event_set_watchdog(m->event, true)) < 0) {
                 log_error_errno(r, "failed to set up the watchdog: %m");
+                goto fail;
+        }
+        r = sd_event_add_time_relative(m->event, &m->lease, CLOCK_MONOTONIC,
+                                       m->spool.lease_seconds * USEC_PER_SEC / 3, 0, on_lease, m);
+        /* renewals are cheap and must not wait behind a flood of inbox events */
+        if (r >= 0)
+                r = sd_event_source_set_priority(m->lease, SD_EVENT_PRIORITY_IMPORTANT);
+        if (r < 0) {
+                log_error_errno(r, "failed to set up the lease timer: %m");
                 goto fail;
         }
         r = sd_event_add_time(m->event, &m->readmit, CLOCK_MONOTONIC, 0, 0, on_readmit, m);
@@ -762,16 +844,13 @@ fail:
 }
 
 int manager_run(struct manager *m) {
-        _cleanup_free_ char **jobdirs = NULL;
+        int r;
         m->scanning = true;
-        int r = spool_recover(&m->spool, &jobdirs);
-        if (r < 0)
-                return log_error_errno(r, "failed to list unfinished jobs in %s: %m", m->spool.jobs);
-        for (size_t i = 0; jobdirs[i]; i++) {
-                log_info("resuming %s", jobdirs[i]);
-                (void) manager_add_job(m, jobdirs[i]);
-                free(jobdirs[i]);
-        }
+        log_info("daemon %s (boot %s, pid %ld) on spool %s, %s, lease %u s + %u s grace",
+                 m->spool.self.host, m->spool.self.boot, (long) m->spool.self.pid, m->spool.root,
+                 m->settings->exclusive ? "exclusive" : "shared with other daemons",
+                 m->spool.lease_seconds, m->spool.lease_grace);
+        manager_take_free(m, true);
         (void) manager_rescan(m);
         manager_process_cancels(m);
         m->scanning = false;
@@ -805,6 +884,7 @@ void manager_free(struct manager *m) {
         sd_event_source_unref(m->settle);
         sd_event_source_unref(m->readmit);
         sd_event_source_unref(m->retry);
+        sd_event_source_unref(m->lease);
         looks_free(m->looks, m->n_looks);
         looks_free(m->next_looks, m->n_next_looks);
         sd_event_source_unref(m->sigterm);

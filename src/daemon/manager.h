@@ -10,6 +10,10 @@
  * workers are killed; unfinished jobs stay in the state area and resume at the next start.
  * A second SIGTERM stops at once.
  *
+ * Several daemons may share the spool (spool.h, lease.h): each renews the leases of its
+ * jobs every lease_seconds/3 and takes over free jobs (at start: those of an earlier run
+ * on this host at once; later, and other hosts', when their lease expired).
+ *
  * manager_new() sets up the loop, signals, spool lock and recovery in one place;
  * manager_run() returns the process exit status (0, 1 when a job failed in --once mode).
  */
@@ -65,6 +69,7 @@ struct manager {
         sd_event_source *drain;   /* SIGTERM: the running atoms' deadline */
         sd_event_source *retry;   /* a fork failed: schedule again a little later */
         sd_event_source *readmit; /* a job ended while entries wait: rescan the inbox */
+        sd_event_source *lease;   /* every lease_seconds/3: renew our jobs' leases, take free jobs */
 };
 
 int manager_new(const struct settings *s, bool once, struct manager **ret);

@@ -25,6 +25,9 @@ struct settings {
         unsigned settle_time;      /* a rescan leaves entries younger than this alone */
         bool require_ready_marker; /* wait for NAME.ready before taking a bundle */
         unsigned max_jobs;         /* jobs claimed at once; the rest wait in inbox/ */
+        unsigned lease_seconds;    /* a claimed job's lease, renewed every third of it */
+        unsigned lease_grace;      /* how long past its lease another daemon waits to take a job */
+        bool exclusive;            /* the spool alone: a second daemon exits (the spool's lock) */
         char *backend;
         char *model;
         char *patterns_dir;        /* a user's templates, searched before the built-in ones */

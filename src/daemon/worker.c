@@ -258,6 +258,11 @@ static int atom_from_cache(const struct worker_env *env, struct job *j, const st
 
 /* Returns the child's exit status; everything it allocated is freed by then, so a leak
  * checker following the children sees only what the parent owns. */
+/* The exit status of an atom worker that could not write its result because of R. */
+static int failed_with(int r) {
+        return r < 0 && -r < WORKER_ERRNO_MAX - WORKER_ERRNO ? WORKER_ERRNO + -r : WORKER_FAILED;
+}
+
 static int atom_main(const struct worker_env *env, struct job *j, size_t idx, int fault) {
         const struct atom *a = &j->dag->atoms[idx];
         _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
@@ -316,7 +321,7 @@ static int atom_main(const struct worker_env *env, struct job *j, size_t idx, in
                                         return WORKER_OK;
                                 fprintf(stderr, "codegend: %s: atom %s: failed to use cache entry %s: %s\n", j->name,
                                         a->id, hex, strerror(-r));
-                                return WORKER_FAILED;
+                                return failed_with(r);
                         }
                 }
         }
@@ -370,7 +375,8 @@ static int atom_main(const struct worker_env *env, struct job *j, size_t idx, in
         }
         if (*hex && node_map_set_string(res, "cache", "miss") < 0)
                 return WORKER_FAILED;
-        return write_node(result, res) < 0 ? WORKER_FAILED : WORKER_OK;
+        r = write_node(result, res);
+        return r < 0 ? failed_with(r) : WORKER_OK;
 }
 
 /* CODEGEND_ATOM_DELAY_MS (see the top of this file); a malformed value is ignored. */

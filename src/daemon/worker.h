@@ -39,6 +39,9 @@ enum {
         WORKER_OK = 0,       /* done; its result is written */
         WORKER_FAILED = 1,   /* it could not even write a result */
         WORKER_REFUSED = 3,  /* unpacking: the bundle was refused, results/unpack.yaml says why */
+        WORKER_ERRNO = 100,  /* + errno (below 150): it could not write its result, for that
+                              * reason (a full disk: ENOSPC), which the parent reports */
+        WORKER_ERRNO_MAX = 150,
 };
 
 _Noreturn void worker_atom_main(const struct worker_env *env, struct job *j, size_t idx);

@@ -15,6 +15,22 @@
 #include "macro.h"
 
 static atomic_uint tmp_counter;
+static char tmp_tag[FS_TMP_TAG_MAX + 1];
+
+int fs_set_tmp_tag(const char *tag) {
+        size_t n = strlen(tag);
+        if (n > FS_TMP_TAG_MAX)
+                return -ENAMETOOLONG;
+        for (size_t i = 0; i < n; i++)
+                if (!((tag[i] >= '0' && tag[i] <= '9') || (tag[i] >= 'a' && tag[i] <= 'z')))
+                        return -EINVAL;
+        memcpy(tmp_tag, tag, n + 1);
+        return 0;
+}
+
+const char *fs_tmp_tag(void) {
+        return tmp_tag;
+}
 
 char *path_join(const char *a, const char *b) {
         char *p;
@@ -62,8 +78,8 @@ int open_tmp_beside(const char *path, char **ret_tmp) {
                 return -ENOMEM;
         for (int attempt = 0; attempt < 100; attempt++) {
                 char *tmp;
-                if (asprintf(&tmp, "%s/.%s.%ld.%u.tmp", dir, path_basename(path), (long) getpid(),
-                             atomic_fetch_add(&tmp_counter, 1)) < 0)
+                if (asprintf(&tmp, "%s/.%s.%ld%s%s.%u.tmp", dir, path_basename(path), (long) getpid(),
+                             tmp_tag[0] ? "@" : "", tmp_tag, atomic_fetch_add(&tmp_counter, 1)) < 0)
                         return -ENOMEM;
                 int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
                 if (fd >= 0) {

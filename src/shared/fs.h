@@ -17,9 +17,16 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 /* The same without fsync: readers never see a partial file, but a crash may lose it. Only
  * for work files that are discarded after a crash anyway (a job's work area). */
 int write_file_atomic_volatile(const char *path, const void *data, size_t len, mode_t mode);
-/* Opens a fresh temporary file beside path for the caller to fill; *ret_tmp is its name.
+/* Opens a fresh temporary file beside path for the caller to fill; *ret_tmp is its name,
+ * ".BASE.PID.N.tmp", or ".BASE.PID@TAG.N.tmp" after fs_set_tmp_tag(TAG) (whoever cleans up
+ * temporary files of dead processes can then tell this host's from another's).
  * Publish it with commit_tmp_file() or drop it with unlink(). */
 int open_tmp_beside(const char *path, char **ret_tmp);
+/* The owner tag of this process's (and its children's) temporary files from now on: at
+ * most FS_TMP_TAG_MAX characters of [0-9a-z] (-EINVAL, -ENAMETOOLONG); "" for none. */
+#define FS_TMP_TAG_MAX 8
+int fs_set_tmp_tag(const char *tag);
+const char *fs_tmp_tag(void);
 /* fsync(fd), close(fd), rename(tmp, path), fsync(dirname(path)); unlinks tmp on error. */
 int commit_tmp_file(int fd, const char *tmp, const char *path);
 int fsync_dir(const char *dir);

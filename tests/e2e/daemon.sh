@@ -27,8 +27,10 @@ check "a .part upload is left alone" test -f "$sp/inbox/upload.tar.gz.part"
 mv "$sp/inbox/upload.tar.gz.part" "$sp/inbox/upload.tar.gz"
 check "renamed to its final name it is taken (and fails: not an archive)" \
         wait_for "test -s '$sp/failed/upload.error.yaml'"
-check "a second daemon on the same spool is refused (exit 2)" sh -c "
-        '$CODEGEND' --spool '$sp' --once 2>'$WORK/second.err'; [ \$? -eq 2 ] && grep -q 'in use' '$WORK/second.err'"
+check "a second daemon with --exclusive is refused while another runs (exit 2)" sh -c "
+        '$CODEGEND' --spool '$sp' --once --exclusive 2>'$WORK/second.err'; [ \$? -eq 2 ] && grep -q 'in use' '$WORK/second.err'"
+check "a second daemon shares the spool by default (exit 0)" sh -c "
+        '$CODEGEND' --spool '$sp' --once 2>'$WORK/second.err'"
 stop_daemon
 check "SIGTERM stops the daemon with status 0" test "$RC" -eq 0
 

@@ -80,8 +80,29 @@ fi
 rm -f "$sp/filler" "$sp/filler2"
 mv "$sp/staging/full2" "$sp/inbox/"
 check "once space returns, a new job succeeds" wait_for "test -s '$sp/outbox/full2.metrics.yaml'"
-check "once space returns, the job that met the full disk ends without a restart (outbox/ or failed/ with a reason)" \
-        wait_for "test -s '$sp/outbox/full.metrics.yaml' || test -s '$sp/failed/full.error.yaml'" 900
+# (a claim writes the job's lease before it moves the bundle: with the disk full the claim
+# fails and the bundle waits in inbox/, to be claimed at a rescan once space returns)
+check "once space returns, the job that met the full disk ends (outbox/ or failed/ with a reason)" \
+        wait_for "test -s '$sp/outbox/full.metrics.yaml' || test -s '$sp/failed/full.error.yaml'" 100
+
+# ---- the disk fills up while a claimed job runs (atoms slowed down): its failure cannot be
+# recorded, so it waits in memory and the state area, and is recorded as soon as space
+# returns, without a restart (job_fail's retry)
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; DAEMON_PID=
+cp -r "$REF" "$sp/staging/mid"
+export CODEGEND_ATOM_DELAY_MS=150
+start
+unset CODEGEND_ATOM_DELAY_MS
+mv "$sp/staging/mid" "$sp/inbox/"
+wait_for "ls -A '$sp/.codegend/jobs' | grep -q ." 100
+fill
+check "a job that met the full disk mid-run waits: it cannot be recorded yet" \
+        wait_for "grep -q 'mid: .*trying again in' '$WORK/daemon.err'" 600
+check "the daemon is still running with the disk full mid-run" kill -0 "$DAEMON_PID"
+rm -f "$sp/filler" "$sp/filler2"
+check "once space returns, the job that met the full disk mid-run ends without a restart" \
+        wait_for "test -s '$sp/outbox/mid.metrics.yaml' || test -s '$sp/failed/mid.error.yaml'" 700
+check "and its report names the full disk" sh -c "test -s '$sp/outbox/mid.metrics.yaml' || grep -qi 'no space' '$sp/failed/mid.error.yaml' || { cat '$sp/failed/mid.error.yaml'; false; }"
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; RC=$?; DAEMON_PID=
 check "SIGTERM stops the daemon cleanly after the full disk" test "$RC" -eq 0
 start

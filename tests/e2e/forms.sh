@@ -94,7 +94,8 @@ check "tarball metrics hold only content figures" yq_true "$WORK/x/taskmanager/.
 
 check "every form of the same bundle gives a byte-identical tarball" sh -c "
         cd '$sp/outbox' && for f in tarjob gzjob tgzjob xzjob zstjob zipjob yamljob jsonjob; do
-                cmp dirjob.tar.gz \$f.tar.gz || exit 1; done"
+                cmp dirjob.tar.gz \$f.tar.gz || { mkdir -p '$WORK/a' '$WORK/b'; tar -xzf dirjob.tar.gz -C '$WORK/a';
+                tar -xzf \$f.tar.gz -C '$WORK/b'; diff -r '$WORK/a' '$WORK/b' | head -20; exit 1; }; done"
 check "entries being written are left in the inbox" sh -c "
         cd '$sp/inbox' && test -f .hidden.tar.gz -a -f upload.tar.gz.part -a -f upload2.job.yaml.tmp -a -f upload3.zip.partial"
 check "claimed bundles are gone from the inbox and the state area is empty" sh -c "

@@ -55,15 +55,18 @@ def renames_to(events, dst):
 
 
 def chain_durable(events, rename_ev):
-    """The file renamed by rename_ev was fsynced under one of its earlier names."""
+    """The file renamed by rename_ev was fsynced under one of its earlier names (its own
+    renames, and those of a directory above it: a job directory renamed to ID+ending)."""
     path, before = rename_ev["path"], rename_ev["i"]
     while True:
         if first(events, lambda e: e["op"] == "fsync" and e["path"] == path and e["i"] < before):
             return True
-        prev = [e for e in renames_to(events, path) if e["i"] < before]
+        prev = [e for e in events if e["op"] == "rename" and e["i"] < before and
+                (e["dst"] == path or path.startswith(e["dst"] + "/"))]
         if not prev:
             return False
-        before, path = prev[-1]["i"], prev[-1]["path"]
+        e = prev[-1]
+        before, path = e["i"], e["path"] + path[len(e["dst"]):]
 
 
 def dir_fsync_after(events, d, after):
@@ -162,10 +165,10 @@ def cmd_deps(log, dagfile, atom):
             if a not in dependents and (atom in ds or ds & dependents):
                 dependents.add(a)
                 grew = True
-    # which process wrote which atom: a worker creates frags/.ID.frag.PID.N.tmp
+    # which process wrote which atom: a worker creates frags/.ID.frag.PID[@TAG].N.tmp
     pid_atom = {}
     for e in ev:
-        m = re.search(r"/frags/\.(.+)\.frag\.\d+\.\d+\.tmp$", e["path"])
+        m = re.search(r"/frags/\.(.+)\.frag\.\d+(?:@[0-9a-z]+)?\.\d+\.tmp$", e["path"])
         if e["op"] == "create" and m:
             pid_atom[e["pid"]] = m.group(1)
     forks = {int(e["path"]): e for e in ev if e["op"] == "fork"}

@@ -106,13 +106,14 @@ for rep in glob.glob(sys.argv[1] + "/*.metrics.yaml"):
         print("%s: report names %s, tarball is %s" % (rep, want, got))
 PYEOF
         # more jobs arrive while the daemon comes and goes
+        # (at the same fractions of the run whatever CRASH_KILLS is: 5, 15, 20, 30 of 50)
         case $i in
-        5) drop d2 dir; drop t2 tar ;;
-        15) drop s2 single ;;
+        $((KILLS / 10))) drop d2 dir; drop t2 tar ;;
+        $((KILLS * 3 / 10))) drop s2 single ;;
         # new editions of d1 and t1 (another tarball under the same name): a report must
         # never name the tarball it replaces
-        20) drop d1 dir2 ;;
-        30) drop t1 dir2 ;;
+        $((KILLS * 2 / 5))) drop d1 dir2 ;;
+        $((KILLS * 3 / 5))) drop t1 dir2 ;;
         esac
         # its children die with it (PR_SET_PDEATHSIG); wait until they are gone
         n=0

@@ -216,17 +216,25 @@ kill -INT $pid; wait $pid; rc=$?
 check "--once after SIGINT with a job unfinished exits non-zero (got $rc)" test "$rc" -ne 0
 check "the job is still in the state area" sh -c "ls '$sp/.codegend/jobs/'*/bundle/stuck"
 
-# --- 11. a killed daemon's temporary files are removed at start (its own pattern only)
+# --- 11. a killed daemon's temporary files are removed at start (its own pattern only);
+# pid 999999999 exists nowhere (above pid_max); another host's (tag deadbeef) only when
+# older than a lease and its grace: that daemon may be writing it now
 sp=$(new_spool stale)
 mkdir -p "$sp/outbox" "$sp/failed"
-echo x > "$sp/outbox/.foo.metrics.yaml.4242.7.tmp"
-echo x > "$sp/failed/.foo.error.yaml.4242.8.tmp"
+echo x > "$sp/outbox/.foo.metrics.yaml.999999999.7.tmp"
+echo x > "$sp/failed/.foo.error.yaml.999999999.8.tmp"
 echo x > "$sp/outbox/.someone-elses.tmp"
 echo x > "$sp/inbox/.upload.1.2.tmp"
+echo x > "$sp/outbox/.bar.metrics.yaml.12.999999999@deadbeef.7.tmp"
+echo x > "$sp/outbox/.baz.metrics.yaml.12.999999999@deadbeef.8.tmp"
+touch -d '2 hours ago' "$sp/outbox/.baz.metrics.yaml.12.999999999@deadbeef.8.tmp"
 run_once "$sp"
 check "stale .NAME.PID.N.tmp files are removed from outbox/ and failed/" sh -c "
-        ! test -e '$sp/outbox/.foo.metrics.yaml.4242.7.tmp' && ! test -e '$sp/failed/.foo.error.yaml.4242.8.tmp'"
+        ! test -e '$sp/outbox/.foo.metrics.yaml.999999999.7.tmp' && ! test -e '$sp/failed/.foo.error.yaml.999999999.8.tmp'"
 check "other dot files, and anything in inbox/, are left alone" sh -c "
         test -e '$sp/outbox/.someone-elses.tmp' && test -e '$sp/inbox/.upload.1.2.tmp'"
+check "another host's fresh temporary file is left alone, an old one removed" sh -c "
+        test -e '$sp/outbox/.bar.metrics.yaml.12.999999999@deadbeef.7.tmp' &&
+        ! test -e '$sp/outbox/.baz.metrics.yaml.12.999999999@deadbeef.8.tmp'"
 
 finish
