@@ -95,8 +95,11 @@ static const char *model_py_type(enum field_type t) {
         }
 }
 
-/* sa.Enum("a", "b", name="table_field", native_enum=False), or the plain type. */
-static char *sa_type(const struct entity *e, const struct field *f) {
+/* sa.Enum("a", "b", name=..., native_enum=False, create_constraint=True), or the plain
+ * type. The enum's CHECK constraint is named after the type: in the model "<field>_enum",
+ * which the naming convention turns into ck_<table>_<field>_enum, and in the migration
+ * (no naming convention there) that final name. */
+static char *sa_type(const struct entity *e, const struct field *f, bool model) {
         char buf[64];
         if (f->type != FT_ENUM) {
                 const char *t = sa_base_type(f, buf, sizeof(buf));
@@ -111,8 +114,12 @@ static char *sa_type(const struct entity *e, const struct field *f) {
                 if (r >= 0)
                         r = context_add_py_str(&sb, f->values[i]);
         }
+        if (r >= 0 && model)
+                r = strbuf_addf(&sb, ", name=\"%s_enum\"", f->name);
+        else if (r >= 0)
+                r = strbuf_addf(&sb, ", name=op.f(\"ck_%s_%s_enum\")", e->table, f->name);
         if (r >= 0)
-                r = strbuf_addf(&sb, ", name=\"%s_%s\", native_enum=False)", e->table, f->name);
+                r = strbuf_adds(&sb, ", native_enum=False, create_constraint=True)");
         if (r < 0) {
                 strbuf_free(&sb);
                 return NULL;
@@ -393,11 +400,284 @@ static char *constraints_doc(const struct spec *s, const struct entity *e, const
         return strbuf_detach(&sb, NULL);
 }
 
+/* ---- what the database enforces ---- */
+
+bool context_field_not_null(const struct field *f) {
+        return f->required || (f->default_value && !node_is_null(f->default_value));
+}
+
+/* Whether a list endpoint of e filters on f. */
+static bool field_filtered(const struct spec *s, const struct entity *e, const struct field *f) {
+        for (size_t i = 0; i < s->n_endpoints; i++) {
+                const struct endpoint *ep = &s->endpoints[i];
+                if (ep->op != OP_LIST || !streq_ptr(ep->entity, e->name))
+                        continue;
+                for (size_t k = 0; k < ep->n_filters; k++)
+                        if (streq_ptr(ep->filters[k], f->name))
+                                return true;
+        }
+        return false;
+}
+
+struct db_parts {
+        bool not_null;     /* NOT NULL: required, or a default to fall back on */
+        bool db_unique;    /* a UNIQUE constraint or unique index on the column */
+        bool db_index;     /* an index: asked for, a foreign key or a list filter */
+        bool unique_index; /* db_unique && db_index: one unique index, no constraint */
+        bool ci_unique;    /* an e-mail unique whatever its case: a unique index on lower() */
+        char *server_default; /* code: the default as the database applies it, or NULL */
+        char *checks_model;   /* code: ", sa.CheckConstraint(...)" for the model's column */
+        char *checks_mig;     /* the same for the migration, with final names */
+};
+
+static void db_parts_clear(struct db_parts *d) {
+        free(d->server_default);
+        free(d->checks_model);
+        free(d->checks_mig);
+}
+
+/* The default as a server default: a SQL literal both SQLite and PostgreSQL read as the
+ * column's type. */
+static char *server_default_expr(const struct field *f) {
+        const char *v = f->default_value->value;
+        struct strbuf sb;
+        bool b;
+        int r;
+        strbuf_init(&sb, 0);
+        switch (f->type) {
+        case FT_INTEGER:
+        case FT_FOREIGN_KEY:
+        case FT_FLOAT:
+        case FT_DECIMAL:
+                r = strbuf_adds(&sb, "sa.text(");
+                if (r >= 0)
+                        r = context_add_py_str(&sb, v);
+                if (r >= 0)
+                        r = strbuf_addc(&sb, ')');
+                break;
+        case FT_BOOLEAN:
+                r = strbuf_adds(&sb, node_as_bool(f->default_value, &b) == 0 && b ? "sa.true()" : "sa.false()");
+                break;
+        case FT_DATETIME: {
+                /* SQLAlchemy reads SQLite's datetimes as "YYYY-MM-DD HH:MM:SS" */
+                _cleanup_free_ char *t = strdup(v);
+                if (!t)
+                        return NULL;
+                if (strlen(t) > 10 && t[10] == 'T')
+                        t[10] = ' ';
+                r = context_add_py_str(&sb, t);
+                break;
+        }
+        default:
+                r = context_add_py_str(&sb, v);
+        }
+        if (r < 0) {
+                strbuf_free(&sb);
+                return NULL;
+        }
+        return strbuf_detach(&sb, NULL);
+}
+
+/* One CHECK constraint on column f->name: SQL text built from cond (a printf format whose
+ * %1$s is the quoted column), named <field>_<suffix>. */
+static int add_check(struct strbuf *model, struct strbuf *mig, const struct entity *e,
+                     const struct field *f, const char *suffix, const char *sql) {
+        TRY(strbuf_adds(model, ", sa.CheckConstraint("));
+        TRY(context_add_py_str(model, sql));
+        TRY(strbuf_addf(model, ", name=\"%s_%s\")", f->name, suffix));
+        TRY(strbuf_adds(mig, ", sa.CheckConstraint("));
+        TRY(context_add_py_str(mig, sql));
+        return strbuf_addf(mig, ", name=op.f(\"ck_%s_%s_%s\"))", e->table, f->name, suffix);
+}
+
+/* The CHECK constraints of a field's limits: a range for numbers (min, max), a length for
+ * strings (min_length, max_length as the spec gives them; String(n) alone does not limit
+ * SQLite). Enums check their values through sa.Enum(create_constraint=True). */
+static int db_checks(const struct entity *e, const struct field *f, struct db_parts *d) {
+        struct strbuf model, mig, sql;
+        int r = 0;
+        strbuf_init(&model, 0);
+        strbuf_init(&mig, 0);
+        strbuf_init(&sql, 0);
+        _cleanup_free_ char *col = strf("\"%s\"", f->name);
+        if (!col)
+                r = -ENOMEM;
+        bool number = f->type == FT_INTEGER || f->type == FT_FLOAT || f->type == FT_DECIMAL;
+        bool text = f->type == FT_STRING || f->type == FT_TEXT || f->type == FT_EMAIL || f->type == FT_URL;
+        if (r >= 0 && number && (f->has_min || f->has_max)) {
+                _cleanup_free_ char *mn = f->has_min ? context_num_str(f->min) : NULL;
+                _cleanup_free_ char *mx = f->has_max ? context_num_str(f->max) : NULL;
+                if ((f->has_min && !mn) || (f->has_max && !mx))
+                        r = -ENOMEM;
+                if (r >= 0 && mn)
+                        r = strbuf_addf(&sql, "%s >= %s", col, mn);
+                if (r >= 0 && mx)
+                        r = strbuf_addf(&sql, "%s%s <= %s", mn ? " AND " : "", col, mx);
+                if (r >= 0)
+                        r = add_check(&model, &mig, e, f, "range", strbuf_str(&sql));
+        }
+        strbuf_reset(&sql);
+        if (r >= 0 && text && (f->has_min_length || f->has_max_length)) {
+                if (f->has_min_length)
+                        r = strbuf_addf(&sql, "length(%s) >= %lld", col, f->min_length);
+                if (r >= 0 && f->has_max_length)
+                        r = strbuf_addf(&sql, "%slength(%s) <= %lld", f->has_min_length ? " AND " : "",
+                                        col, f->max_length);
+                if (r >= 0)
+                        r = add_check(&model, &mig, e, f, "length", strbuf_str(&sql));
+        }
+        strbuf_free(&sql);
+        if (r >= 0) {
+                d->checks_model = strbuf_detach(&model, NULL);
+                d->checks_mig = strbuf_detach(&mig, NULL);
+                if (!d->checks_model || !d->checks_mig)
+                        r = -ENOMEM;
+        }
+        strbuf_free(&model);
+        strbuf_free(&mig);
+        return r;
+}
+
+static int db_parts_init(const struct spec *s, const struct entity *e, const struct field *f,
+                         bool has_default, struct db_parts *d) {
+        *d = (struct db_parts) { .not_null = f->required || has_default };
+        bool conflict = context_field_conflicts(s, e, f);
+        d->ci_unique = conflict && f->type == FT_EMAIL;
+        d->db_unique = conflict && !d->ci_unique;
+        d->db_index = f->index || f->type == FT_FOREIGN_KEY || field_filtered(s, e, f);
+        d->unique_index = d->db_unique && d->db_index;
+        if (has_default && !(d->server_default = server_default_expr(f)))
+                return -ENOMEM;
+        return db_checks(e, f, d);
+}
+
+static int add_violation(struct node *seq, const char *kind, const char *what, const char *value,
+                         const char *expect) {
+        _cleanup_node_ struct node *v = node_new_map();
+        if (!v)
+                return -ENOMEM;
+        TRY(put_str(v, "kind", kind));
+        TRY(put_str(v, "what", what));
+        TRY(put_str(v, "value", value));
+        TRY(put_str(v, "expect", expect));
+        return node_seq_append(seq, TAKE_PTR(v));
+}
+
+/* For the model tests: values the database itself refuses in this column (written with
+ * an UPDATE that bypasses the API): null in a NOT NULL column, a value outside an enum, a
+ * number outside the range, a string outside the lengths. {kind, what, value (code),
+ * expect (the exception, code)} and the statement setting it. */
+static int db_violations(const struct entity *e, const struct field *f, const struct field_parts *p,
+                         const struct db_parts *d, struct node *m) {
+        _cleanup_node_ struct node *seq = node_new_seq();
+        if (!seq)
+                return -ENOMEM;
+        if (d->not_null)
+                TRY(add_violation(seq, "null", "null", "sa.null()", "IntegrityError"));
+        if (f->type == FT_ENUM)
+                TRY(add_violation(seq, "enum", "a value outside the enum", "\"~\"",
+                                  "IntegrityError"));
+        if ((f->type == FT_INTEGER || f->type == FT_FLOAT || f->type == FT_DECIMAL) && (f->has_min || f->has_max)) {
+                _cleanup_free_ char *v = context_num_str(f->has_min ? f->min - 1 : f->max + 1);
+                if (!v)
+                        return -ENOMEM;
+                TRY(add_violation(seq, "range", "a number out of range", v, "IntegrityError"));
+        }
+        bool text = f->type == FT_STRING || f->type == FT_TEXT || f->type == FT_EMAIL || f->type == FT_URL;
+        if (text && f->has_min_length && f->min_length > 0)
+                TRY(add_violation(seq, "length", "a string too short", "\"\"", "IntegrityError"));
+        else if (text && f->has_max_length) {
+                /* PostgreSQL's VARCHAR(n) refuses it before the CHECK does, as a DataError */
+                _cleanup_free_ char *v = strf("\"x\" * %lld", f->max_length + 1);
+                if (!v)
+                        return -ENOMEM;
+                TRY(add_violation(seq, "length", "a string too long", v, "(IntegrityError, DataError)"));
+        }
+        _cleanup_free_ char *cls = context_class_name_of(e);
+        if (!cls)
+                return -ENOMEM;
+        for (size_t i = 0; i < seq->n; i++) {
+                _cleanup_free_ char *code = strf("{%s.%s: %s}", cls, p->attr, node_get(seq->items[i], "value")->value);
+                _cleanup_free_ char *st = code ? context_black_stmt(4, "values = ", code) : NULL;
+                if (!st)
+                        return -ENOMEM;
+                TRY(put_str(seq->items[i], "values_stmt", st));
+        }
+        TRY(put_bool(m, "has_violations", seq->n > 0));
+        return put(m, "violations", TAKE_PTR(seq));
+}
+
+/* The column's code: the model's mapped_column() (and its statement, laid out), the
+ * migration's sa.Column(), the indexes. */
+static int db_fill(const struct spec *s, const struct entity *e, const struct field *f,
+                   const struct field_parts *p, const char *st, const char *mst, const char *mdef,
+                   const struct db_parts *d, struct node *m) {
+        const struct entity *t = f->type == FT_FOREIGN_KEY ? spec_find_entity(s, f->target) : NULL;
+        const char *ondelete = f->required ? "CASCADE" : "SET NULL";
+        bool aliased = !streq(p->attr, f->name);
+        _cleanup_free_ char *fkarg = t ? strf(", sa.ForeignKey(\"%s.id\", ondelete=\"%s\")", t->table, ondelete)
+                                       : strdup("");
+        _cleanup_free_ char *fkmig = t ? strf(", sa.ForeignKey(\"%s.id\", name=op.f(\"fk_%s_%s_%s\"), ondelete=\"%s\")",
+                                              t->table, e->table, f->name, t->table, ondelete)
+                                       : strdup("");
+        _cleanup_free_ char *qname = aliased ? strf("\"%s\", ", f->name) : strdup("");
+        _cleanup_free_ char *kw = strf(", nullable=%s%s%s%s%s%s%s", d->not_null ? "False" : "True",
+                                       d->db_unique ? ", unique=True" : "", d->db_index ? ", index=True" : "",
+                                       mdef ? ", default=" : "", mdef ? mdef : "",
+                                       d->server_default ? ", server_default=" : "",
+                                       d->server_default ? d->server_default : "");
+        if (!fkarg || !fkmig || !qname || !kw)
+                return -ENOMEM;
+        TRY(put_bool(m, "not_null", d->not_null));
+        TRY(put_str(m, "nullable", d->not_null ? "False" : "True"));
+        TRY(put_str(m, "sa_type", mst));
+        TRY(put_strf(m, "column_def", "sa.Column(%s%s%s%s%s)", qname, mst, fkarg, d->checks_model, kw));
+        TRY(put_strf(m, "model_type", "%s%s", model_py_type(f->type), d->not_null ? "" : " | None"));
+        _cleanup_free_ char *mdef_code = strf("mapped_column(%s%s%s%s%s)", qname, mst, fkarg, d->checks_model, kw);
+        _cleanup_free_ char *prefix = mdef_code ? strf("%s: Mapped[%s%s] = ", p->attr, model_py_type(f->type),
+                                                       d->not_null ? "" : " | None")
+                                                : NULL;
+        _cleanup_free_ char *stmt = prefix ? context_black_stmt(4, prefix, mdef_code) : NULL;
+        if (!stmt)
+                return -ENOMEM;
+        TRY(put_str(m, "mapped_def", mdef_code));
+        TRY(put_str(m, "mapped_stmt", stmt));
+        TRY(put_strf(m, "migration_column", "sa.Column(\"%s\", %s%s%s, nullable=%s%s%s)", f->name, st, fkmig,
+                     d->checks_mig, d->not_null ? "False" : "True",
+                     d->server_default ? ", server_default=" : "",
+                     d->server_default ? d->server_default : ""));
+        TRY(put_bool(m, "db_unique", d->db_unique));
+        TRY(put_bool(m, "db_index", d->db_index));
+        TRY(put_strf(m, "index_name", "ix_%s_%s", e->table, f->name));
+        TRY(put_strf(m, "unique_name", "uq_%s_%s", e->table, f->name));
+        TRY(put_bool(m, "unique_index", d->unique_index));
+        TRY(put_bool(m, "unique_constraint", d->db_unique && !d->unique_index));
+        TRY(put_bool(m, "ci_unique", d->ci_unique));
+        TRY(put_strf(m, "ci_index_name", "ix_%s_%s_lower", e->table, f->name));
+        TRY(put_str(m, "server_default", d->server_default));
+        TRY(db_violations(e, f, p, d, m));
+        if (d->ci_unique) {
+                _cleanup_free_ char *cls = context_model_class_of(e);
+                _cleanup_free_ char *code = cls ? strf("sa.Index(\"ix_%s_%s_lower\", sa.func.lower(%s.%s), unique=True)",
+                                                       e->table, f->name, cls, p->attr)
+                                                : NULL;
+                _cleanup_free_ char *ci = code ? context_black_stmt(0, "", code) : NULL;
+                _cleanup_free_ char *mig = strf("op.create_index(op.f(\"ix_%s_%s_lower\"), \"%s\", [sa.text('lower(\"%s\")')], unique=True)",
+                                                e->table, f->name, e->table, f->name);
+                _cleanup_free_ char *cim = mig ? context_black_stmt(4, "", mig) : NULL;
+                if (!ci || !cim)
+                        return -ENOMEM;
+                TRY(put_str(m, "ci_index_stmt", ci));
+                TRY(put_strf(m, "ci_copy_values", "{%s.%s: item.%s.upper()}", cls, p->attr, p->attr));
+                TRY(put_str(m, "ci_index_migration", cim));
+        }
+        return 0;
+}
+
 static int field_fill(const struct spec *s, const struct entity *e, const struct field *f,
                       const struct field_parts *p, struct node *m) {
         const struct entity *t = f->type == FT_FOREIGN_KEY ? spec_find_entity(s, f->target) : NULL;
         bool aliased = !streq(p->attr, f->name);
-        bool unique_index = f->unique && f->index;
         int err;
 
         TRY(put_str(m, "name", f->name));
@@ -415,7 +695,6 @@ static int field_fill(const struct spec *s, const struct entity *e, const struct
         TRY(put_bool(m, "comparable", f->type == FT_STRING || f->type == FT_TEXT ||
                                               f->type == FT_INTEGER || f->type == FT_BOOLEAN ||
                                               f->type == FT_ENUM));
-        TRY(put_str(m, "nullable", f->required ? "False" : "True"));
         {
                 _cleanup_free_ char *d = context_one_line(f->description);
                 _cleanup_free_ char *w = context_words_of(f->name);
@@ -429,29 +708,17 @@ static int field_fill(const struct spec *s, const struct entity *e, const struct
         }
 
         /* SQLAlchemy */
-        _cleanup_free_ char *st = sa_type(e, f);
+        _cleanup_free_ char *st = sa_type(e, f, false);
+        _cleanup_free_ char *mst = sa_type(e, f, true);
         _cleanup_free_ char *mdef = default_expr(f, false, &err);
-        if (!st || err < 0)
+        if (!st || !mst || err < 0)
                 return -ENOMEM;
-        _cleanup_free_ char *fkarg = t ? strf(", sa.ForeignKey(\"%s.id\", ondelete=\"%s\")", t->table,
-                                              f->required ? "CASCADE" : "SET NULL")
-                                       : strdup("");
-        _cleanup_free_ char *qname = aliased ? strf("\"%s\", ", f->name) : strdup("");
-        if (!fkarg || !qname)
-                return -ENOMEM;
-        TRY(put_str(m, "sa_type", st));
-        TRY(put_strf(m, "column_def", "sa.Column(%s%s%s, nullable=%s%s%s%s%s)", qname, st, fkarg,
-                     f->required ? "False" : "True", f->unique ? ", unique=True" : "",
-                     f->index ? ", index=True" : "", mdef ? ", default=" : "", mdef ? mdef : ""));
-        TRY(put_strf(m, "model_type", "%s%s", model_py_type(f->type), f->required ? "" : " | None"));
-        TRY(put_strf(m, "mapped_def", "mapped_column(%s%s%s, nullable=%s%s%s%s%s)", qname, st, fkarg,
-                     f->required ? "False" : "True", f->unique ? ", unique=True" : "",
-                     f->index ? ", index=True" : "", mdef ? ", default=" : "", mdef ? mdef : ""));
-        TRY(put_strf(m, "migration_column", "sa.Column(\"%s\", %s%s, nullable=%s%s)", f->name, st,
-                     fkarg, f->required ? "False" : "True",
-                     f->unique && !unique_index ? ", unique=True" : ""));
-        TRY(put_strf(m, "index_name", "ix_%s_%s", e->table, f->name));
-        TRY(put_bool(m, "unique_index", unique_index));
+        struct db_parts db;
+        int r = db_parts_init(s, e, f, mdef != NULL, &db);
+        if (r >= 0)
+                r = db_fill(s, e, f, p, st, mst, mdef, &db, m);
+        db_parts_clear(&db);
+        TRY(r);
         TRY(put_bool(m, "has_default", mdef != NULL));
         TRY(put_str(m, "model_default", mdef));
         TRY(put_str(m, "default_doc", f->default_value ? f->default_value->value : NULL));
@@ -462,14 +729,15 @@ static int field_fill(const struct spec *s, const struct entity *e, const struct
                 return err;
         struct strbuf cons;
         strbuf_init(&cons, 0);
-        int r = add_constraints(&cons, f);
+        r = add_constraints(&cons, f);
         _cleanup_free_ char *cs = r < 0 ? NULL : strbuf_detach(&cons, NULL);
         strbuf_free(&cons);
         if (!cs)
                 return -ENOMEM;
         TRY(put_str(m, "py_type", p->py_type));
         TRY(put_str(m, "enum_alias", p->enum_alias));
-        if (f->required)
+        bool not_null = context_field_not_null(f);
+        if (not_null)
                 TRY(put_str(m, "create_type", p->py_type));
         else
                 TRY(put_strf(m, "create_type", "Optional[%s]", p->py_type));
@@ -480,7 +748,7 @@ static int field_fill(const struct spec *s, const struct entity *e, const struct
                              sdef ? sdef : f->required ? "..." : "None", p->alias_kw, cs));
         TRY(put_strf(m, "update_type", "Optional[%s]", p->py_type));
         TRY(put_strf(m, "update_field", "Field(None%s%s)", p->alias_kw, cs));
-        if (f->required) {
+        if (not_null) {
                 TRY(put_str(m, "read_type", p->read_type));
                 if (aliased)
                         TRY(put_strf(m, "read_field", " = Field(...%s)", p->alias_kw));

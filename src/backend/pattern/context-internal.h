@@ -98,6 +98,21 @@ static inline double dabs(double x) {
         return x < 0 ? -x : x;
 }
 
+/* ---- context-black.c: statements laid out as black does ---- */
+
+/* black's line length in the generated projects (pyproject.toml.tmpl's [tool.black]) */
+#define CONTEXT_LINE_LENGTH 100
+
+/* The statement prefix + expr (a call or bracketed literal) as black lays it out when it
+ * starts at column indent: its first line without the indentation (the template writes
+ * it), the following lines indented, no final newline. NULL on ENOMEM. */
+char *context_black_stmt(size_t indent, const char *prefix, const char *expr);
+
+/* ---- context-fields.c ---- */
+
+/* Whether the column is NOT NULL: the field is required or has a (non-null) default. */
+bool context_field_not_null(const struct field *f);
+
 /* ---- context-python.c: literals, names, import lists ---- */
 
 int context_add_py_str(struct strbuf *sb, const char *s);
