@@ -287,8 +287,16 @@ START_TEST(test_reference_project) {
 
         char *model = read_rel(dir, "src/models/user.py");
         ck_assert_ptr_nonnull(strstr(model, "__tablename__ = \"users\""));
-        ck_assert_ptr_nonnull(strstr(model, "email: Mapped[str] = mapped_column(sa.String(320), nullable=False, unique=True)"));
-        ck_assert_ptr_nonnull(strstr(model, "tasks = orm.relationship(\"Task\", back_populates=\"owner\""));
+        ck_assert_ptr_nonnull(strstr(model, "email: Mapped[str] = mapped_column(sa.String(320), nullable=False)"));
+        /* e-mails are unique whatever their case; defaults are NOT NULL with a server default */
+        ck_assert_ptr_nonnull(strstr(model, "\nsa.Index(\"ix_users_email_lower\", sa.func.lower(User.email), unique=True)\n"));
+        ck_assert_ptr_nonnull(strstr(model, "    role: Mapped[str] = mapped_column(\n"
+                                            "        sa.Enum(\"admin\", \"member\", name=\"role_enum\", native_enum=False, create_constraint=True),\n"
+                                            "        nullable=False,\n"
+                                            "        default=\"member\",\n"
+                                            "        server_default=\"member\",\n"
+                                            "    )\n"));
+        ck_assert_ptr_nonnull(strstr(model, "    tasks = orm.relationship(\n        \"Task\",\n        back_populates=\"owner\",\n"));
         free(model);
         char *task = read_rel(dir, "src/models/task.py");
         ck_assert_ptr_nonnull(strstr(task, "sa.ForeignKey(\"users.id\", ondelete=\"CASCADE\"), nullable=False"));
@@ -342,7 +350,13 @@ START_TEST(test_library_planned) {
         ck_assert_ptr_nonnull(strstr(book, "metadata_: Mapped[Any | None] = mapped_column(\"metadata\", sa.JSON(), nullable=True)"));
         ck_assert_ptr_nonnull(strstr(book, "books_tags = sa.Table("));
         ck_assert_ptr_nonnull(strstr(book, "tags = orm.relationship(\"Tag\", back_populates=\"books\", secondary=\"books_tags\")"));
-        ck_assert_ptr_nonnull(strstr(book, "price: Mapped[decimal.Decimal | None] = mapped_column(sa.Numeric(12, 2), nullable=True, default=decimal.Decimal(\"9.99\"))"));
+        ck_assert_ptr_nonnull(strstr(book, "    price: Mapped[decimal.Decimal] = mapped_column(\n"
+                                           "        sa.Numeric(12, 2),\n"
+                                           "        sa.CheckConstraint('\"price\" >= 0', name=\"price_range\"),\n"
+                                           "        nullable=False,\n"
+                                           "        default=decimal.Decimal(\"9.99\"),\n"
+                                           "        server_default=sa.text(\"9.99\"),\n"
+                                           "    )\n"));
         free(book);
         char *tag = read_rel(dir, "src/models/tag.py");
         ck_assert_ptr_null(strstr(tag, "sa.Table(")); /* defined once, with Book */
@@ -351,7 +365,7 @@ START_TEST(test_library_planned) {
         ck_assert_ptr_nonnull(strstr(cat, "remote_side=\"Category.id\""));
         free(cat);
         char *author = read_rel(dir, "src/models/author.py");
-        ck_assert_ptr_nonnull(strstr(author, "uselist=False, foreign_keys=\"[AuthorProfile.author_id]\""));
+        ck_assert_ptr_nonnull(strstr(author, "        uselist=False,\n        foreign_keys=\"[AuthorProfile.author_id]\",\n"));
         free(author);
 
         char *schema = read_rel(dir, "src/api/schemas/book.py");
@@ -361,7 +375,7 @@ START_TEST(test_library_planned) {
         ck_assert_ptr_nonnull(strstr(schema, "\"metadata\": row.metadata_,"));
         free(schema);
         char *profile = read_rel(dir, "src/api/schemas/author_profile.py");
-        ck_assert_ptr_nonnull(strstr(profile, "settings: Optional[Dict[str, Any]] = Field(default_factory=lambda: {\"theme\": \"light\"})"));
+        ck_assert_ptr_nonnull(strstr(profile, "settings: Dict[str, Any] = Field(default_factory=lambda: {\"theme\": \"light\"})"));
         ck_assert_ptr_nonnull(strstr(profile, "if not re.match(\"^https://\", text):"));
         free(profile);
 
@@ -375,7 +389,10 @@ START_TEST(test_library_planned) {
         const char *authors = strstr(mig, "\"authors\",\n"), *books = strstr(mig, "\"books\",\n");
         const char *assoc = strstr(mig, "\"books_tags\",\n"), *tags = strstr(mig, "\"tags\",\n");
         ck_assert(authors && books && assoc && tags && authors < books && tags < assoc && books < assoc);
-        ck_assert_ptr_nonnull(strstr(mig, "op.create_index(\"ix_categories_name\", \"categories\", [\"name\"], unique=True)"));
+        ck_assert_ptr_nonnull(strstr(mig, "op.create_index(op.f(\"ix_categories_name\"), \"categories\", [\"name\"], unique=True)"));
+        /* named constraints: the naming convention's names, final in the migration */
+        ck_assert_ptr_nonnull(strstr(mig, "sa.PrimaryKeyConstraint(\"id\", name=op.f(\"pk_books\"))"));
+        ck_assert_ptr_nonnull(strstr(mig, "op.create_index(op.f(\"ix_books_author_id\"), \"books\", [\"author_id\"], unique=False)"));
         free(mig);
 
         char *conftest = read_rel(dir, "tests/conftest.py");
@@ -693,7 +710,9 @@ START_TEST(test_member_attrs) {
         char *text = gen(&j, &o, find_atom(j.dag, "model_item"), &r, &err);
         ck_assert_int_eq(r, 0);
         ck_assert_ptr_nonnull(strstr(text, "    json___: Mapped[Any | None] = mapped_column(\"json\""));
-        ck_assert_ptr_nonnull(strstr(text, "    json_: Mapped[str | None] = mapped_column(sa.String(9)"));
+        ck_assert_ptr_nonnull(strstr(text, "    json_: Mapped[str | None] = mapped_column(\n"
+                                           "        sa.String(9), sa.CheckConstraint('length(\"json_\") <= 9', name=\"json__length\"), nullable=True\n"
+                                           "    )\n"));
         ck_assert_ptr_nonnull(strstr(text, "    json__: Mapped[int | None] = mapped_column(sa.Integer"));
         ck_assert_ptr_nonnull(strstr(text, "    str_: Mapped[str | None] = mapped_column(\"str\""));
         ck_assert_ptr_nonnull(strstr(text, "    self_: Mapped[bool | None] = mapped_column(\"self\""));
@@ -740,10 +759,10 @@ START_TEST(test_context_keys) {
         const struct node *fields = node_get(node_get(ctx, "entity"), "fields");
         const struct node *status = fields->items[2];
         ck_assert_str_eq(node_get(status, "name")->value, "status");
-        ck_assert_str_eq(node_get(status, "create_type")->value, "Optional[TaskStatus]");
+        ck_assert_str_eq(node_get(status, "create_type")->value, "TaskStatus"); /* NOT NULL: a default */
         ck_assert_str_eq(node_get(status, "create_field")->value, "Field(\"todo\")");
         ck_assert_str_eq(node_get(status, "sa_type")->value,
-                         "sa.Enum(\"todo\", \"in_progress\", \"done\", name=\"tasks_status\", native_enum=False)");
+                         "sa.Enum(\"todo\", \"in_progress\", \"done\", name=\"status_enum\", native_enum=False, create_constraint=True)");
         const struct node *title = fields->items[0];
         ck_assert_str_eq(node_get(title, "create_field")->value, "Field(..., min_length=3, max_length=200)");
         ck_assert_str_eq(node_get(title, "sample")->value, "\"title 1\"");
