@@ -665,6 +665,45 @@ START_TEST(test_regex_samples) {
 }
 END_TEST
 
+/* statements laid out as black 25 lays them out (line length 100); the expected texts are
+ * black's own output */
+START_TEST(test_black_layout) {
+        static const char *const cases[][3] = {
+                { "x: Mapped[int] = ", "mapped_column(sa.Integer(), nullable=False)",
+                  "x: Mapped[int] = mapped_column(sa.Integer(), nullable=False)" },
+                { "status: Mapped[str | None] = ",
+                  "mapped_column(sa.Enum(\"todo\", \"in_progress\", \"done\", name=\"status_enum\"), nullable=True)",
+                  "status: Mapped[str | None] = mapped_column(\n"
+                  "        sa.Enum(\"todo\", \"in_progress\", \"done\", name=\"status_enum\"), nullable=True\n"
+                  "    )" },
+                { "long_field_name_here: Mapped[str] = ",
+                  "mapped_column(sa.Enum(\"a_very_long_value_one\", \"a_very_long_value_two\", "
+                  "\"a_very_long_value_three\", name=\"x\"), nullable=False)",
+                  "long_field_name_here: Mapped[str] = mapped_column(\n"
+                  "        sa.Enum(\n"
+                  "            \"a_very_long_value_one\", \"a_very_long_value_two\", \"a_very_long_value_three\", name=\"x\"\n"
+                  "        ),\n"
+                  "        nullable=False,\n"
+                  "    )" },
+                /* one argument gets no trailing comma */
+                { "one: Mapped[str] = ",
+                  "mapped_column(sa.Enum(\"a_very_long_value_one\", \"a_very_long_value_two\", "
+                  "\"a_very_long_value_three\", \"four\"))",
+                  "one: Mapped[str] = mapped_column(\n"
+                  "        sa.Enum(\"a_very_long_value_one\", \"a_very_long_value_two\", \"a_very_long_value_three\", \"four\")\n"
+                  "    )" },
+                /* commas and brackets inside strings are text */
+                { "c = ", "f('a, (b', \"c)\")", "c = f('a, (b', \"c)\")" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char *got = context_black_stmt(4, cases[i][0], cases[i][1]);
+                ck_assert_ptr_nonnull(got);
+                ck_assert_str_eq(got, cases[i][2]);
+                free(got);
+        }
+}
+END_TEST
+
 START_TEST(test_py_ident) {
         static const char *const cases[][2] = {
                 { "title", "title" }, { "class", "class_" },   { "from", "from_" },
@@ -956,6 +995,7 @@ Suite *make_suite(void) {
         tcase_add_test(tc, test_context_check);
         tcase_add_test(tc, test_regex_samples);
         tcase_add_test(tc, test_py_ident);
+        tcase_add_test(tc, test_black_layout);
         tcase_add_test(tc, test_member_attrs);
         tcase_add_test(tc, test_context_keys);
         tcase_add_test(tc, test_many_entities);

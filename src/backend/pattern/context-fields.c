@@ -607,6 +607,45 @@ static int db_violations(const struct entity *e, const struct field *f, const st
         return put(m, "violations", TAKE_PTR(seq));
 }
 
+/* For ENTITIES.md: what the database itself enforces on the column, in its names. */
+static int db_doc(const struct entity *e, const struct field *f, const struct entity *t,
+                  const struct db_parts *d, struct node *m) {
+        struct strbuf sb;
+        int r = 0;
+        strbuf_init(&sb, 0);
+        bool number = f->type == FT_INTEGER || f->type == FT_FLOAT || f->type == FT_DECIMAL;
+        bool text = f->type == FT_STRING || f->type == FT_TEXT || f->type == FT_EMAIL || f->type == FT_URL;
+        if (d->not_null)
+                add_part(&sb, &r, "NOT NULL");
+        if (d->server_default)
+                add_part(&sb, &r, "server default `%s`", f->default_value->value);
+        if (t)
+                add_part(&sb, &r, "foreign key `fk_%s_%s_%s` (ON DELETE %s)", e->table, f->name, t->table,
+                         f->required ? "CASCADE" : "SET NULL");
+        if (f->type == FT_ENUM)
+                add_part(&sb, &r, "CHECK `ck_%s_%s_enum` (the values)", e->table, f->name);
+        if (number && (f->has_min || f->has_max))
+                add_part(&sb, &r, "CHECK `ck_%s_%s_range`", e->table, f->name);
+        if (text && (f->has_min_length || f->has_max_length))
+                add_part(&sb, &r, "CHECK `ck_%s_%s_length`", e->table, f->name);
+        if (d->unique_index)
+                add_part(&sb, &r, "unique index `ix_%s_%s`", e->table, f->name);
+        else {
+                if (d->db_unique)
+                        add_part(&sb, &r, "UNIQUE `uq_%s_%s`", e->table, f->name);
+                if (d->db_index)
+                        add_part(&sb, &r, "index `ix_%s_%s`", e->table, f->name);
+        }
+        if (d->ci_unique)
+                add_part(&sb, &r, "unique index `ix_%s_%s_lower` on `lower(%s)`", e->table, f->name, f->name);
+        if (r >= 0 && sb.len == 0)
+                r = strbuf_adds(&sb, "nullable");
+        if (r >= 0)
+                r = put_str(m, "db_doc", strbuf_str(&sb));
+        strbuf_free(&sb);
+        return r;
+}
+
 /* The column's code: the model's mapped_column() (and its statement, laid out), the
  * migration's sa.Column(), the indexes. */
 static int db_fill(const struct spec *s, const struct entity *e, const struct field *f,
@@ -656,6 +695,7 @@ static int db_fill(const struct spec *s, const struct entity *e, const struct fi
         TRY(put_strf(m, "ci_index_name", "ix_%s_%s_lower", e->table, f->name));
         TRY(put_str(m, "server_default", d->server_default));
         TRY(db_violations(e, f, p, d, m));
+        TRY(db_doc(e, f, t, d, m));
         if (d->ci_unique) {
                 _cleanup_free_ char *cls = context_model_class_of(e);
                 _cleanup_free_ char *code = cls ? strf("sa.Index(\"ix_%s_%s_lower\", sa.func.lower(%s.%s), unique=True)",

@@ -103,10 +103,7 @@ static inline double dabs(double x) {
 /* black's line length in the generated projects (pyproject.toml.tmpl's [tool.black]) */
 #define CONTEXT_LINE_LENGTH 100
 
-/* The statement prefix + expr (a call or bracketed literal) as black lays it out when it
- * starts at column indent: its first line without the indentation (the template writes
- * it), the following lines indented, no final newline. NULL on ENOMEM. */
-char *context_black_stmt(size_t indent, const char *prefix, const char *expr);
+/* context_black_stmt() is in context.h */
 
 /* ---- context-fields.c ---- */
 
