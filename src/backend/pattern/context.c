@@ -120,6 +120,24 @@ static int test_models_imports(const struct spec *s, const struct layout *L, str
         if (data_error)
                 TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.exc", "DataError"));
         TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
+        /* entities with a transitions rule: their update locks the row (PostgreSQL) */
+        for (size_t i = 0; i < s->n_entities; i++) {
+                const struct entity *e = &s->entities[i];
+                bool transitions = false;
+                for (size_t k = 0; k < s->n_rules; k++)
+                        if (s->rules[k].kind == RULE_TRANSITIONS && streq_ptr(s->rules[k].entity, e->name))
+                                transitions = true;
+                if (!transitions)
+                        continue;
+                _cleanup_free_ char *sc = strf("%s_schemas", e->snake), *sv = strf("%s_service", e->snake);
+                if (!sc || !sv)
+                        return -ENOMEM;
+                TRY(context_imp_plain(im, IMP_THIRD, "import pytest"));
+                TRY(context_imp_plain(im, IMP_THIRD, "import sqlalchemy as sa"));
+                TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.exc", "OperationalError"));
+                TRY(context_imp_module(im, context_layout_emodule(L, EROLE_SCHEMA, s, e), sc));
+                TRY(context_imp_module(im, context_layout_emodule(L, EROLE_SERVICE, s, e), sv));
+        }
         for (size_t i = 0; i < s->n_entities; i++) {
                 const struct entity *e = &s->entities[i];
                 _cleanup_free_ char *cls = context_class_name_of(e);
