@@ -574,9 +574,20 @@ static int db_violations(const struct entity *e, const struct field *f, const st
                 return -ENOMEM;
         if (d->not_null)
                 TRY(add_violation(seq, "null", "null", "sa.null()", "IntegrityError"));
-        if (f->type == FT_ENUM)
-                TRY(add_violation(seq, "enum", "a value outside the enum", "\"~\"",
-                                  "IntegrityError"));
+        if (f->type == FT_ENUM) {
+                /* "~", or more of them until no value is that: short enough for the
+                 * column's VARCHAR (the longest value's length), which PostgreSQL checks first */
+                char bad[64] = "~";
+                for (size_t i = 0; i < f->n_values; i++)
+                        if (streq(f->values[i], bad) && strlen(bad) + 1 < sizeof(bad)) {
+                                strcat(bad, "~");
+                                i = (size_t) -1;
+                        }
+                _cleanup_free_ char *v = strf("\"%s\"", bad);
+                if (!v)
+                        return -ENOMEM;
+                TRY(add_violation(seq, "enum", "a value outside the enum", v, "IntegrityError"));
+        }
         if ((f->type == FT_INTEGER || f->type == FT_FLOAT || f->type == FT_DECIMAL) && (f->has_min || f->has_max)) {
                 _cleanup_free_ char *v = context_num_str(f->has_min ? f->min - 1 : f->max + 1);
                 if (!v)
