@@ -17,6 +17,7 @@
 # Without that root (or without root rights for chroot) only the generation is checked;
 # so it is in the sanitizer build.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-pg.sh"
 
 ROOT=${CODEGEND_TRIXIE_ROOT:-/var/tmp/codegend-trixie}
 in_root() { chroot "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 "$@"; }
@@ -72,7 +73,9 @@ if [ ! -x "$ROOT/usr/bin/python3" ] || [ "$(id -u)" -ne 0 ]; then
 fi
 # the chroot's scratch space, removed with the test's own
 RW=$(mktemp -d "$ROOT/tmp/codegend-py.XXXXXX")
-trap 'rm -rf "$RW"; cleanup' EXIT
+chmod 0755 "$RW" # the PostgreSQL server (user postgres) reaches its socket directory in it
+PG_CHROOT=$ROOT
+trap 'pg_stop; rm -rf "$RW"; cleanup' EXIT
 
 # check_project OUT SLOT: the Python checks of one generated project, as lines "ok|not ok DESC"
 # in OUT.tap (with the failure's output after each "not ok" line, prefixed with "# ").
@@ -105,6 +108,10 @@ check_project() {
         pc "pytest ran tests" grep -qE '^[0-9]+ passed' "$WORK/$job.pytest"
         pc "pyflakes is clean" rc "python3 -m pyflakes ."
         pc "mypy --strict is clean ($pkg)" rc "python3 -m mypy --strict --cache-dir '$ctmp/mypy-$slot' '$pkg'"
+        # black on what the database part of the bank writes (models, migrations): the rest
+        # of the bank is not black-clean yet (stack.sh checks the whole project)
+        blk=$("$PY" -c 'import json, sys; print(" ".join(sorted({a["target"] for a in json.load(open(sys.argv[1]))["atoms"] if a["kind"] in ("model", "migration") and a["target"].endswith(".py")})))' "$proj/.codegen/dag.json")
+        pc "black --check is clean on the models and migrations" rc "black --check -q $blk"
         pc "alembic upgrade head creates every table, alembic check finds no difference ($ini)" rc "
                 DATABASE_URL='$db' python3 -m alembic -c '$ini' upgrade head &&
                 DATABASE_URL='$db' python3 -m alembic -c '$ini' check &&
@@ -180,6 +187,24 @@ while [ $# -gt 0 ]; do
         wait "$p1"; [ -n "$p2" ] && wait "$p2"
         shift; [ $# -gt 0 ] && shift
 done
+# PostgreSQL: the reference project's migrations (upgrade, then no difference) and its own
+# tests (TEST_DATABASE_URL) on a throw-away cluster (lib-pg.sh); stack.sh does it for every spec
+pgtap="$WORK/pg.tap"; : > "$pgtap"
+if pg_start "$RW/pgsock" > "$WORK/pg-start.out" 2>&1; then
+        x="$RW/pg"; mkdir -p "$x" && tar -xzf "$planned/outbox/taskmanager.tar.gz" -C "$x"
+        proj=$(echo "$x"/*); cproj=${proj#"$ROOT"}
+        pg_createdb cg_ref > /dev/null && pg_createdb cg_ref_test > /dev/null
+        url=$(pg_url cg_ref); turl=$(pg_url cg_ref_test)
+        prc() { in_root sh -c "cd '$cproj' && $1" > "$WORK/pg.out" 2>&1 || { tail -30 "$WORK/pg.out"; return 1; }; }
+        check "taskmanager: alembic upgrade head, then alembic check, on PostgreSQL" prc \
+                "cd migrations && DATABASE_URL='$url' python3 -m alembic upgrade head && DATABASE_URL='$url' python3 -m alembic check"
+        check "taskmanager: its tests pass on PostgreSQL (TEST_DATABASE_URL), the database's constraints too" prc \
+                "TEST_DATABASE_URL='$turl' python3 -m pytest -q -p no:cacheprovider -W error"
+        check "taskmanager: those tests ran on PostgreSQL" grep -qE '^[0-9]+ passed' "$WORK/pg.out"
+        pg_stop
+else
+        echo "# the PostgreSQL checks skipped:"; diag < "$WORK/pg-start.out"
+fi
 for out in $all; do
         job=${out##*/}
         while IFS= read -r line; do

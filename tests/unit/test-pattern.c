@@ -287,8 +287,16 @@ START_TEST(test_reference_project) {
 
         char *model = read_rel(dir, "src/models/user.py");
         ck_assert_ptr_nonnull(strstr(model, "__tablename__ = \"users\""));
-        ck_assert_ptr_nonnull(strstr(model, "email: Mapped[str] = mapped_column(sa.String(320), nullable=False, unique=True)"));
-        ck_assert_ptr_nonnull(strstr(model, "tasks = orm.relationship(\"Task\", back_populates=\"owner\""));
+        ck_assert_ptr_nonnull(strstr(model, "email: Mapped[str] = mapped_column(sa.String(320), nullable=False)"));
+        /* e-mails are unique whatever their case; defaults are NOT NULL with a server default */
+        ck_assert_ptr_nonnull(strstr(model, "\nsa.Index(\"ix_users_email_lower\", sa.func.lower(User.email), unique=True)\n"));
+        ck_assert_ptr_nonnull(strstr(model, "    role: Mapped[str] = mapped_column(\n"
+                                            "        sa.Enum(\"admin\", \"member\", name=\"role_enum\", native_enum=False, create_constraint=True),\n"
+                                            "        nullable=False,\n"
+                                            "        default=\"member\",\n"
+                                            "        server_default=\"member\",\n"
+                                            "    )\n"));
+        ck_assert_ptr_nonnull(strstr(model, "    tasks = orm.relationship(\n        \"Task\",\n        back_populates=\"owner\",\n"));
         free(model);
         char *task = read_rel(dir, "src/models/task.py");
         ck_assert_ptr_nonnull(strstr(task, "sa.ForeignKey(\"users.id\", ondelete=\"CASCADE\"), nullable=False"));
@@ -357,7 +365,13 @@ START_TEST(test_library_planned) {
         ck_assert_ptr_nonnull(strstr(book, "metadata_: Mapped[Any | None] = mapped_column(\"metadata\", sa.JSON(), nullable=True)"));
         ck_assert_ptr_nonnull(strstr(book, "books_tags = sa.Table("));
         ck_assert_ptr_nonnull(strstr(book, "tags = orm.relationship(\"Tag\", back_populates=\"books\", secondary=\"books_tags\")"));
-        ck_assert_ptr_nonnull(strstr(book, "price: Mapped[decimal.Decimal | None] = mapped_column(sa.Numeric(12, 2), nullable=True, default=decimal.Decimal(\"9.99\"))"));
+        ck_assert_ptr_nonnull(strstr(book, "    price: Mapped[decimal.Decimal] = mapped_column(\n"
+                                           "        sa.Numeric(12, 2),\n"
+                                           "        sa.CheckConstraint('\"price\" >= 0', name=\"price_range\"),\n"
+                                           "        nullable=False,\n"
+                                           "        default=decimal.Decimal(\"9.99\"),\n"
+                                           "        server_default=sa.text(\"9.99\"),\n"
+                                           "    )\n"));
         free(book);
         char *tag = read_rel(dir, "src/models/tag.py");
         ck_assert_ptr_null(strstr(tag, "sa.Table(")); /* defined once, with Book */
@@ -366,7 +380,7 @@ START_TEST(test_library_planned) {
         ck_assert_ptr_nonnull(strstr(cat, "remote_side=\"Category.id\""));
         free(cat);
         char *author = read_rel(dir, "src/models/author.py");
-        ck_assert_ptr_nonnull(strstr(author, "uselist=False, foreign_keys=\"[AuthorProfile.author_id]\""));
+        ck_assert_ptr_nonnull(strstr(author, "        uselist=False,\n        foreign_keys=\"[AuthorProfile.author_id]\",\n"));
         free(author);
 
         char *schema = read_rel(dir, "src/api/schemas/book.py");
@@ -376,7 +390,7 @@ START_TEST(test_library_planned) {
         ck_assert_ptr_nonnull(strstr(schema, "\"metadata\": row.metadata_,"));
         free(schema);
         char *profile = read_rel(dir, "src/api/schemas/author_profile.py");
-        ck_assert_ptr_nonnull(strstr(profile, "settings: Optional[Dict[str, Any]] = Field(default_factory=lambda: {\"theme\": \"light\"})"));
+        ck_assert_ptr_nonnull(strstr(profile, "settings: Dict[str, Any] = Field(default_factory=lambda: {\"theme\": \"light\"})"));
         ck_assert_ptr_nonnull(strstr(profile, "if not re.match(\"^https://\", text):"));
         free(profile);
 
@@ -390,7 +404,10 @@ START_TEST(test_library_planned) {
         const char *authors = strstr(mig, "\"authors\",\n"), *books = strstr(mig, "\"books\",\n");
         const char *assoc = strstr(mig, "\"books_tags\",\n"), *tags = strstr(mig, "\"tags\",\n");
         ck_assert(authors && books && assoc && tags && authors < books && tags < assoc && books < assoc);
-        ck_assert_ptr_nonnull(strstr(mig, "op.create_index(\"ix_categories_name\", \"categories\", [\"name\"], unique=True)"));
+        ck_assert_ptr_nonnull(strstr(mig, "op.create_index(op.f(\"ix_categories_name\"), \"categories\", [\"name\"], unique=True)"));
+        /* named constraints: the naming convention's names, final in the migration */
+        ck_assert_ptr_nonnull(strstr(mig, "sa.PrimaryKeyConstraint(\"id\", name=op.f(\"pk_books\"))"));
+        ck_assert_ptr_nonnull(strstr(mig, "op.create_index(op.f(\"ix_books_author_id\"), \"books\", [\"author_id\"], unique=False)"));
         free(mig);
 
         char *conftest = read_rel(dir, "tests/conftest.py");
@@ -663,6 +680,45 @@ START_TEST(test_regex_samples) {
 }
 END_TEST
 
+/* statements laid out as black 25 lays them out (line length 100); the expected texts are
+ * black's own output */
+START_TEST(test_black_layout) {
+        static const char *const cases[][3] = {
+                { "x: Mapped[int] = ", "mapped_column(sa.Integer(), nullable=False)",
+                  "x: Mapped[int] = mapped_column(sa.Integer(), nullable=False)" },
+                { "status: Mapped[str | None] = ",
+                  "mapped_column(sa.Enum(\"todo\", \"in_progress\", \"done\", name=\"status_enum\"), nullable=True)",
+                  "status: Mapped[str | None] = mapped_column(\n"
+                  "        sa.Enum(\"todo\", \"in_progress\", \"done\", name=\"status_enum\"), nullable=True\n"
+                  "    )" },
+                { "long_field_name_here: Mapped[str] = ",
+                  "mapped_column(sa.Enum(\"a_very_long_value_one\", \"a_very_long_value_two\", "
+                  "\"a_very_long_value_three\", name=\"x\"), nullable=False)",
+                  "long_field_name_here: Mapped[str] = mapped_column(\n"
+                  "        sa.Enum(\n"
+                  "            \"a_very_long_value_one\", \"a_very_long_value_two\", \"a_very_long_value_three\", name=\"x\"\n"
+                  "        ),\n"
+                  "        nullable=False,\n"
+                  "    )" },
+                /* one argument gets no trailing comma */
+                { "one: Mapped[str] = ",
+                  "mapped_column(sa.Enum(\"a_very_long_value_one\", \"a_very_long_value_two\", "
+                  "\"a_very_long_value_three\", \"four\"))",
+                  "one: Mapped[str] = mapped_column(\n"
+                  "        sa.Enum(\"a_very_long_value_one\", \"a_very_long_value_two\", \"a_very_long_value_three\", \"four\")\n"
+                  "    )" },
+                /* commas and brackets inside strings are text */
+                { "c = ", "f('a, (b', \"c)\")", "c = f('a, (b', \"c)\")" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char *got = context_black_stmt(4, cases[i][0], cases[i][1]);
+                ck_assert_ptr_nonnull(got);
+                ck_assert_str_eq(got, cases[i][2]);
+                free(got);
+        }
+}
+END_TEST
+
 START_TEST(test_py_ident) {
         static const char *const cases[][2] = {
                 { "title", "title" }, { "class", "class_" },   { "from", "from_" },
@@ -708,7 +764,9 @@ START_TEST(test_member_attrs) {
         char *text = gen(&j, &o, find_atom(j.dag, "model_item"), &r, &err);
         ck_assert_int_eq(r, 0);
         ck_assert_ptr_nonnull(strstr(text, "    json___: Mapped[Any | None] = mapped_column(\"json\""));
-        ck_assert_ptr_nonnull(strstr(text, "    json_: Mapped[str | None] = mapped_column(sa.String(9)"));
+        ck_assert_ptr_nonnull(strstr(text, "    json_: Mapped[str | None] = mapped_column(\n"
+                                           "        sa.String(9), sa.CheckConstraint('length(\"json_\") <= 9', name=\"json__length\"), nullable=True\n"
+                                           "    )\n"));
         ck_assert_ptr_nonnull(strstr(text, "    json__: Mapped[int | None] = mapped_column(sa.Integer"));
         ck_assert_ptr_nonnull(strstr(text, "    str_: Mapped[str | None] = mapped_column(\"str\""));
         ck_assert_ptr_nonnull(strstr(text, "    self_: Mapped[bool | None] = mapped_column(\"self\""));
@@ -755,10 +813,10 @@ START_TEST(test_context_keys) {
         const struct node *fields = node_get(node_get(ctx, "entity"), "fields");
         const struct node *status = fields->items[2];
         ck_assert_str_eq(node_get(status, "name")->value, "status");
-        ck_assert_str_eq(node_get(status, "create_type")->value, "Optional[TaskStatus]");
+        ck_assert_str_eq(node_get(status, "create_type")->value, "TaskStatus"); /* NOT NULL: a default */
         ck_assert_str_eq(node_get(status, "create_field")->value, "Field(\"todo\")");
         ck_assert_str_eq(node_get(status, "sa_type")->value,
-                         "sa.Enum(\"todo\", \"in_progress\", \"done\", name=\"tasks_status\", native_enum=False)");
+                         "sa.Enum(\"todo\", \"in_progress\", \"done\", name=\"status_enum\", native_enum=False, create_constraint=True)");
         const struct node *title = fields->items[0];
         ck_assert_str_eq(node_get(title, "create_field")->value, "Field(..., min_length=3, max_length=200)");
         ck_assert_str_eq(node_get(title, "sample")->value, "\"title 1\"");
@@ -1017,6 +1075,7 @@ Suite *make_suite(void) {
         tcase_add_test(tc, test_context_check);
         tcase_add_test(tc, test_regex_samples);
         tcase_add_test(tc, test_py_ident);
+        tcase_add_test(tc, test_black_layout);
         tcase_add_test(tc, test_member_attrs);
         tcase_add_test(tc, test_context_keys);
         tcase_add_test(tc, test_many_entities);

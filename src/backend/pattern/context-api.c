@@ -424,6 +424,7 @@ static int rule_fill(const struct spec *s, const struct rule *r, struct node *m)
         TRY(put_str(m, "const_name", cname));
         TRY(put_str(m, "exception", r->kind == RULE_UNIQUE ? "ConflictError" : "ValidationFailed"));
         TRY(put_bool(m, "is_date_field", f->type == FT_DATE));
+        TRY(put_bool(m, "case_insensitive", r->kind == RULE_UNIQUE && f->type == FT_EMAIL));
         TRY(put_bool(m, "is_datetime_field", f->type == FT_DATETIME));
         TRY(put_str(m, "pattern", r->pattern));
 

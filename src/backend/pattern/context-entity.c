@@ -56,7 +56,7 @@ static int schema_imports(const struct spec *s, const struct layout *L, const st
                           struct imports *im) {
         _cleanup_free_ char *cls = context_class_name_of(e);
         const char *mm = context_layout_emodule(L, EROLE_MODEL, s, e);
-        bool checks = false, pattern_checks = false;
+        bool checks = false, pattern_checks = false, not_null = false;
         if (!cls)
                 return -ENOMEM;
         TRY(context_imp_local(im, mm, cls));
@@ -69,8 +69,12 @@ static int schema_imports(const struct spec *s, const struct layout *L, const st
                 }
                 if (f->type == FT_DECIMAL && (f->has_min || f->has_max))
                         checks = true;
+                if (context_field_not_null(f))
+                        not_null = true;
         }
         TRY(context_imp_plain(im, IMP_STDLIB, "import datetime as dt"));
+        if (not_null || entity_has_type(e, FT_JSON))
+                TRY(context_imp_from(im, IMP_STDLIB, "typing", "Any"));
         TRY(context_imp_from(im, IMP_STDLIB, "typing", "Optional"));
         if (entity_has_type(e, FT_JSON)) {
                 TRY(context_imp_from(im, IMP_STDLIB, "typing", "Any"));
@@ -93,7 +97,7 @@ static int schema_imports(const struct spec *s, const struct layout *L, const st
                 TRY(context_imp_from(im, IMP_THIRD, "pydantic", "EmailStr"));
         if (entity_has_type(e, FT_URL))
                 TRY(context_imp_from(im, IMP_THIRD, "pydantic", "AnyUrl"));
-        if (checks)
+        if (checks || not_null)
                 TRY(context_imp_from(im, IMP_THIRD, "pydantic", "field_validator"));
         return 0;
 }
@@ -119,6 +123,11 @@ static int rules_imports(const struct spec *s, const struct layout *L, const str
                         TRY(context_imp_from(im, IMP_STDLIB, "typing", "Tuple"));
                 else if (r->kind == RULE_REGEX)
                         TRY(context_imp_plain(im, IMP_STDLIB, "import re"));
+                else if (r->kind == RULE_UNIQUE) {
+                        const struct field *f = entity_find_field(e, r->field);
+                        if (f && f->type == FT_EMAIL) /* compared whatever the case */
+                                TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy", "func"));
+                }
                 else if (r->kind == RULE_NOT_IN_PAST || r->kind == RULE_NOT_IN_FUTURE)
                         TRY(context_imp_plain(im, IMP_STDLIB, "import datetime as dt"));
                 else if (r->kind == RULE_RANGE) {
@@ -282,6 +291,63 @@ static int test_imports(const struct spec *s, const struct layout *L, const stru
         return 0;
 }
 
+static bool field_flag(const struct node *fc, const char *key) {
+        bool b = false;
+        const struct node *v = node_get(fc, key);
+        return v && node_as_bool(v, &b) == 0 && b;
+}
+
+/* The initial migration's code for the table: op.create_table() with every column and
+ * named constraint, and op.create_index() for its indexes, laid out as black does. The
+ * names are the ones the models' naming convention gives (database.py.tmpl), so that
+ * `alembic check` finds no difference and later batch migrations find them. */
+static int migration_fill(const struct entity *e, const struct node *fields, struct node *m) {
+        struct strbuf sb;
+        int r;
+        strbuf_init(&sb, 0);
+        r = strbuf_addf(&sb, "op.create_table(\"%s\", sa.Column(\"id\", sa.Integer(), nullable=False)", e->table);
+        for (size_t i = 0; i < fields->n && r >= 0; i++)
+                r = strbuf_addf(&sb, ", %s", node_get(fields->items[i], "migration_column")->value);
+        if (r >= 0)
+                r = strbuf_adds(&sb, ", sa.Column(\"created_at\", sa.DateTime(), server_default=sa.func.now(), nullable=False)"
+                                     ", sa.Column(\"updated_at\", sa.DateTime(), server_default=sa.func.now(), nullable=False)");
+        if (r >= 0)
+                r = strbuf_addf(&sb, ", sa.PrimaryKeyConstraint(\"id\", name=op.f(\"pk_%s\"))", e->table);
+        for (size_t i = 0; i < fields->n && r >= 0; i++) {
+                const struct node *fc = fields->items[i];
+                if (field_flag(fc, "unique_constraint"))
+                        r = strbuf_addf(&sb, ", sa.UniqueConstraint(\"%s\", name=op.f(\"%s\"))",
+                                        node_get(fc, "name")->value, node_get(fc, "unique_name")->value);
+        }
+        if (r >= 0)
+                r = strbuf_addc(&sb, ')');
+        _cleanup_free_ char *code = r >= 0 ? strbuf_detach(&sb, NULL) : NULL;
+        strbuf_free(&sb);
+        _cleanup_free_ char *stmt = code ? context_black_stmt(4, "", code) : NULL;
+        if (!stmt)
+                return -ENOMEM;
+        TRY(put_str(m, "migration_table", stmt));
+        _cleanup_node_ struct node *indexes = node_new_seq();
+        if (!indexes)
+                return -ENOMEM;
+        for (size_t i = 0; i < fields->n; i++) {
+                const struct node *fc = fields->items[i];
+                if (field_flag(fc, "db_index")) {
+                        _cleanup_free_ char *c = strf("op.create_index(op.f(\"%s\"), \"%s\", [\"%s\"], unique=%s)",
+                                                      node_get(fc, "index_name")->value, e->table,
+                                                      node_get(fc, "name")->value,
+                                                      field_flag(fc, "unique_index") ? "True" : "False");
+                        _cleanup_free_ char *st = c ? context_black_stmt(4, "", c) : NULL;
+                        if (!st)
+                                return -ENOMEM;
+                        TRY(append_str(indexes, st));
+                }
+                if (field_flag(fc, "ci_unique"))
+                        TRY(append_str(indexes, node_get(fc, "ci_index_migration")->value));
+        }
+        return put(m, "migration_indexes", TAKE_PTR(indexes));
+}
+
 static int entity_fill(const struct spec *s, const struct layout *L, const struct entity *e,
                        struct node *m) {
         _cleanup_free_ char *cls = context_class_name_of(e), *words = context_title_words(e);
@@ -330,13 +396,14 @@ static int entity_fill(const struct spec *s, const struct layout *L, const struc
 
         /* fields */
         _cleanup_node_ struct node *fields = node_new_seq(), *required = node_new_seq();
+        _cleanup_node_ struct node *not_null = node_new_seq();
         bool needs_payload = false;
         _cleanup_node_ struct node *enums = node_new_seq(), *checked = node_new_seq();
         _cleanup_node_ struct node *payload = node_new_seq(), *variant_fields = node_new_seq();
         struct strbuf as_text;
         size_t n_text = 0;
         bool varies = false;
-        if (!fields || !required || !enums || !checked || !payload || !variant_fields)
+        if (!fields || !required || !not_null || !enums || !checked || !payload || !variant_fields)
                 return -ENOMEM;
         strbuf_init(&as_text, 0);
         int r = strbuf_addc(&as_text, '(');
@@ -351,6 +418,8 @@ static int entity_fill(const struct spec *s, const struct layout *L, const struc
                         r = strbuf_addf(&as_text, "%s\"%s\"", n_text++ ? ", " : "", attr);
                 if (r >= 0 && f->required)
                         r = node_seq_append(required, node_dup(fc));
+                if (r >= 0 && context_field_not_null(f))
+                        r = node_seq_append(not_null, node_dup(fc));
                 /* an empty create payload is refused only when a required field has no
                  * default to fall back on */
                 if (f->required && !f->default_value)
@@ -384,6 +453,26 @@ static int entity_fill(const struct spec *s, const struct layout *L, const struc
         TRY(r);
         TRY(mark_last(fields));
         TRY(mark_last(required));
+        TRY(mark_last(not_null));
+        TRY(migration_fill(e, fields, m));
+        if (not_null->n > 0) {
+                struct strbuf dec;
+                strbuf_init(&dec, 0);
+                r = strbuf_adds(&dec, "field_validator(");
+                for (size_t i = 0; i < not_null->n && r >= 0; i++) {
+                        r = strbuf_adds(&dec, i ? ", " : "");
+                        if (r >= 0)
+                                r = context_add_py_str(&dec, node_get(not_null->items[i], "attr")->value);
+                }
+                if (r >= 0)
+                        r = strbuf_addc(&dec, ')');
+                _cleanup_free_ char *code = r >= 0 ? strbuf_detach(&dec, NULL) : NULL;
+                strbuf_free(&dec);
+                _cleanup_free_ char *st = code ? context_black_stmt(4, "@", code) : NULL;
+                if (!st)
+                        return -ENOMEM;
+                TRY(put_str(m, "not_null_decorator", st));
+        }
         TRY(mark_last(payload));
         TRY(put_bool(m, "has_required", required->n > 0));
         TRY(put_bool(m, "empty_create_refused", needs_payload));
@@ -392,6 +481,8 @@ static int entity_fill(const struct spec *s, const struct layout *L, const struc
         TRY(put_bool(m, "varies", varies));
         TRY(put(m, "fields", TAKE_PTR(fields)));
         TRY(put(m, "required_fields", TAKE_PTR(required)));
+        TRY(put_bool(m, "has_not_null", not_null->n > 0));
+        TRY(put(m, "not_null_fields", TAKE_PTR(not_null)));
         TRY(put(m, "enum_fields", TAKE_PTR(enums)));
         TRY(put(m, "checked_fields", TAKE_PTR(checked)));
         TRY(put(m, "payload", TAKE_PTR(payload)));

@@ -101,7 +101,7 @@ static const char *sa_base_type(const struct field *f, char *buf, size_t size) {
 }
 
 /* The Python type of a model attribute (Mapped[...]): what SQLAlchemy 2.0 loads. */
-static const char *model_py_type(enum field_type t) {
+const char *context_model_py_type(enum field_type t) {
         switch (t) {
         case FT_INTEGER:
         case FT_FOREIGN_KEY:
@@ -123,8 +123,11 @@ static const char *model_py_type(enum field_type t) {
         }
 }
 
-/* sa.Enum("a", "b", name="table_field", native_enum=False), or the plain type. */
-static char *sa_type(const struct entity *e, const struct field *f) {
+/* sa.Enum("a", "b", name=..., native_enum=False, create_constraint=True), or the plain
+ * type. The enum's CHECK constraint is named after the type: in the model "<field>_enum",
+ * which the naming convention turns into ck_<table>_<field>_enum, and in the migration
+ * (no naming convention there) that final name. */
+static char *sa_type(const struct entity *e, const struct field *f, bool model) {
         char buf[64];
         if (f->type != FT_ENUM) {
                 const char *t = sa_base_type(f, buf, sizeof(buf));
@@ -139,8 +142,12 @@ static char *sa_type(const struct entity *e, const struct field *f) {
                 if (r >= 0)
                         r = context_add_py_str(&sb, f->values[i]);
         }
+        if (r >= 0 && model)
+                r = strbuf_addf(&sb, ", name=\"%s_enum\"", f->name);
+        else if (r >= 0)
+                r = strbuf_addf(&sb, ", name=op.f(\"ck_%s_%s_enum\")", e->table, f->name);
         if (r >= 0)
-                r = strbuf_addf(&sb, ", name=\"%s_%s\", native_enum=False)", e->table, f->name);
+                r = strbuf_adds(&sb, ", native_enum=False, create_constraint=True)");
         if (r < 0) {
                 strbuf_free(&sb);
                 return NULL;
@@ -377,9 +384,7 @@ static char *doc_type(const struct field *f) {
         }
 }
 
-/* Appends ", " and a formatted part to a comma-separated list; errors stick in *r. */
-static void add_part(struct strbuf *sb, int *r, const char *fmt, ...) _printf_(3, 4);
-static void add_part(struct strbuf *sb, int *r, const char *fmt, ...) {
+void context_add_part(struct strbuf *sb, int *r, const char *fmt, ...) {
         va_list ap;
         if (*r < 0)
                 return;
@@ -395,23 +400,23 @@ static char *constraints_doc(const struct spec *s, const struct entity *e, const
         int r = 0;
         strbuf_init(&sb, 0);
         if (f->required)
-                add_part(&sb, &r, "required");
+                context_add_part(&sb, &r, "required");
         if (context_field_conflicts(s, e, f))
-                add_part(&sb, &r, "unique");
+                context_add_part(&sb, &r, "unique");
         if (f->index)
-                add_part(&sb, &r, "indexed");
+                context_add_part(&sb, &r, "indexed");
         if (f->has_min_length)
-                add_part(&sb, &r, "at least %lld characters", f->min_length);
+                context_add_part(&sb, &r, "at least %lld characters", f->min_length);
         if (f->has_max_length)
-                add_part(&sb, &r, "at most %lld characters", f->max_length);
+                context_add_part(&sb, &r, "at most %lld characters", f->max_length);
         if (f->has_min)
-                add_part(&sb, &r, "minimum %g", f->min);
+                context_add_part(&sb, &r, "minimum %g", f->min);
         if (f->has_max)
-                add_part(&sb, &r, "maximum %g", f->max);
+                context_add_part(&sb, &r, "maximum %g", f->max);
         if (f->pattern)
-                add_part(&sb, &r, "matches `%s`", f->pattern);
+                context_add_part(&sb, &r, "matches `%s`", f->pattern);
         if (f->default_value && f->default_value->value)
-                add_part(&sb, &r, "default `%s`", f->default_value->value);
+                context_add_part(&sb, &r, "default `%s`", f->default_value->value);
         if (r >= 0 && sb.len == 0)
                 r = strbuf_adds(&sb, "optional");
         if (r < 0) {
@@ -425,7 +430,6 @@ static int field_fill(const struct spec *s, const struct entity *e, const struct
                       const struct field_parts *p, struct node *m) {
         const struct entity *t = f->type == FT_FOREIGN_KEY ? spec_find_entity(s, f->target) : NULL;
         bool aliased = !streq(p->attr, f->name);
-        bool unique_index = f->unique && f->index;
         int err;
 
         TRY(put_str(m, "name", f->name));
@@ -443,7 +447,6 @@ static int field_fill(const struct spec *s, const struct entity *e, const struct
         TRY(put_bool(m, "comparable", f->type == FT_STRING || f->type == FT_TEXT ||
                                               f->type == FT_INTEGER || f->type == FT_BOOLEAN ||
                                               f->type == FT_ENUM));
-        TRY(put_str(m, "nullable", f->required ? "False" : "True"));
         {
                 _cleanup_free_ char *d = context_one_line(f->description);
                 _cleanup_free_ char *w = context_words_of(f->name);
@@ -457,29 +460,13 @@ static int field_fill(const struct spec *s, const struct entity *e, const struct
         }
 
         /* SQLAlchemy */
-        _cleanup_free_ char *st = sa_type(e, f);
+        _cleanup_free_ char *st = sa_type(e, f, false);
+        _cleanup_free_ char *mst = sa_type(e, f, true);
         _cleanup_free_ char *mdef = default_expr(f, false, &err);
-        if (!st || err < 0)
+        if (!st || !mst || err < 0)
                 return -ENOMEM;
-        _cleanup_free_ char *fkarg = t ? strf(", sa.ForeignKey(\"%s.id\", ondelete=\"%s\")", t->table,
-                                              f->required ? "CASCADE" : "SET NULL")
-                                       : strdup("");
-        _cleanup_free_ char *qname = aliased ? strf("\"%s\", ", f->name) : strdup("");
-        if (!fkarg || !qname)
-                return -ENOMEM;
-        TRY(put_str(m, "sa_type", st));
-        TRY(put_strf(m, "column_def", "sa.Column(%s%s%s, nullable=%s%s%s%s%s)", qname, st, fkarg,
-                     f->required ? "False" : "True", f->unique ? ", unique=True" : "",
-                     f->index ? ", index=True" : "", mdef ? ", default=" : "", mdef ? mdef : ""));
-        TRY(put_strf(m, "model_type", "%s%s", model_py_type(f->type), f->required ? "" : " | None"));
-        TRY(put_strf(m, "mapped_def", "mapped_column(%s%s%s, nullable=%s%s%s%s%s)", qname, st, fkarg,
-                     f->required ? "False" : "True", f->unique ? ", unique=True" : "",
-                     f->index ? ", index=True" : "", mdef ? ", default=" : "", mdef ? mdef : ""));
-        TRY(put_strf(m, "migration_column", "sa.Column(\"%s\", %s%s, nullable=%s%s)", f->name, st,
-                     fkarg, f->required ? "False" : "True",
-                     f->unique && !unique_index ? ", unique=True" : ""));
-        TRY(put_strf(m, "index_name", "ix_%s_%s", e->table, f->name));
-        TRY(put_bool(m, "unique_index", unique_index));
+        TRY(context_field_db(s, e, f, p, st, mst, mdef, m));
+        int r;
         TRY(put_bool(m, "has_default", mdef != NULL));
         TRY(put_str(m, "model_default", mdef));
         TRY(put_str(m, "default_doc", f->default_value ? f->default_value->value : NULL));
@@ -490,14 +477,15 @@ static int field_fill(const struct spec *s, const struct entity *e, const struct
                 return err;
         struct strbuf cons;
         strbuf_init(&cons, 0);
-        int r = add_constraints(&cons, f);
+        r = add_constraints(&cons, f);
         _cleanup_free_ char *cs = r < 0 ? NULL : strbuf_detach(&cons, NULL);
         strbuf_free(&cons);
         if (!cs)
                 return -ENOMEM;
         TRY(put_str(m, "py_type", p->py_type));
         TRY(put_str(m, "enum_alias", p->enum_alias));
-        if (f->required)
+        bool not_null = context_field_not_null(f);
+        if (not_null)
                 TRY(put_str(m, "create_type", p->py_type));
         else
                 TRY(put_strf(m, "create_type", "Optional[%s]", p->py_type));
@@ -508,7 +496,7 @@ static int field_fill(const struct spec *s, const struct entity *e, const struct
                              sdef ? sdef : f->required ? "..." : "None", p->alias_kw, cs));
         TRY(put_strf(m, "update_type", "Optional[%s]", p->py_type));
         TRY(put_strf(m, "update_field", "Field(None%s%s)", p->alias_kw, cs));
-        if (f->required) {
+        if (not_null) {
                 TRY(put_str(m, "read_type", p->read_type));
                 if (aliased)
                         TRY(put_strf(m, "read_field", " = Field(...%s)", p->alias_kw));

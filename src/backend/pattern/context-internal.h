@@ -4,7 +4,8 @@
  * The module (interface: context.h) is one file per part of the context: context.c
  * (the project and the whole tree), context-entity.c, context-fields.c, context-rels.c
  * (relationships and association tables), context-api.c (rules and endpoints),
- * context-layout.c (module paths from the DAG's targets),
+ * context-db.c (what the database enforces on a field), context-black.c (statements laid
+ * out as black does), context-layout.c (module paths from the DAG's targets),
  * context-values.c (test values), context-regex.c (strings derived from patterns),
  * context-python.c (literals, identifiers and import lists) and context-check.c (what the
  * generated code cannot express). Builders return 0 or a negative errno (-ENOMEM, or
@@ -97,6 +98,21 @@ static inline double dceil(double x) {
 static inline double dabs(double x) {
         return x < 0 ? -x : x;
 }
+
+/* ---- context-black.c: statements laid out as black does ---- */
+
+/* black's line length in the generated projects (pyproject.toml.tmpl's [tool.black]) */
+#define CONTEXT_LINE_LENGTH 100
+
+/* context_black_stmt() is in context.h */
+
+/* ---- context-db.c: what the database enforces ---- */
+
+/* Whether the column is NOT NULL: the field is required or has a (non-null) default. */
+bool context_field_not_null(const struct field *f);
+/* Appends ", " and a formatted part to a comma-separated list; errors stick in *r
+ * (context-fields.c). */
+void context_add_part(struct strbuf *sb, int *r, const char *fmt, ...) _printf_(3, 4);
 
 /* ---- context-python.c: literals, names, import lists ---- */
 
@@ -246,6 +262,13 @@ struct field_parts {
 
 void context_field_parts_clear(struct field_parts *p);
 int context_field_parts_init(const struct entity *e, const struct field *f, struct field_parts *p);
+/* The Python type of a model attribute (Mapped[...]): what SQLAlchemy 2.0 loads. */
+const char *context_model_py_type(enum field_type t);
+/* The database's part of a field's context (context-db.c): st and mst are its SQLAlchemy
+ * type for the migration and the model, mdef its default as model code (or NULL). */
+int context_field_db(const struct spec *s, const struct entity *e, const struct field *f,
+                     const struct field_parts *p, const char *st, const char *mst, const char *mdef,
+                     struct node *m);
 int context_field_ctx(const struct spec *s, const struct entity *e, const struct field *f,
                       struct node **ret);
 

@@ -15,12 +15,19 @@
 
 /* ---- literals ---- */
 
-/* A double-quoted Python string literal. */
+/* A Python string literal in black's choice of quotes: double quotes, unless the text
+ * holds more double quotes than single quotes (fewer escapes). */
 int context_add_py_str(struct strbuf *sb, const char *s) {
-        TRY(strbuf_addc(sb, '"'));
+        size_t dq = 0, sq = 0;
+        for (const char *p = s; *p; p++) {
+                dq += *p == '"';
+                sq += *p == '\'';
+        }
+        char q = dq > sq ? '\'' : '"';
+        TRY(strbuf_addc(sb, q));
         for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
                 int r;
-                if (*p == '\\' || *p == '"')
+                if (*p == '\\' || *p == (unsigned char) q)
                         r = strbuf_addf(sb, "\\%c", *p);
                 else if (*p == '\n')
                         r = strbuf_adds(sb, "\\n");
@@ -32,7 +39,7 @@ int context_add_py_str(struct strbuf *sb, const char *s) {
                         r = strbuf_addc(sb, (char) *p);
                 TRY(r);
         }
-        return strbuf_addc(sb, '"');
+        return strbuf_addc(sb, q);
 }
 
 char *context_py_str(const char *s) {

@@ -201,6 +201,14 @@ static int rel_fill(const struct relinfo *ri, struct node *m) {
         TRY(put_str(m, "target_table", ri->t->table));
         TRY(put_bool(m, "self_referential", ri->e == ri->t));
         TRY(put_str(m, "args", args));
+        {
+                _cleanup_free_ char *code = strf("orm.relationship(%s)", args);
+                _cleanup_free_ char *prefix = strf("%s = ", attr);
+                _cleanup_free_ char *st = code && prefix ? context_black_stmt(4, prefix, code) : NULL;
+                if (!st)
+                        return -ENOMEM;
+                TRY(put_str(m, "stmt", st));
+        }
         TRY(put_bool(m, "collection", rel_is_collection(r)));
         TRY(put_bool(m, "has_back", ri->back != NULL));
         TRY(put_str(m, "back", ri->back ? ri->back->name : NULL));
@@ -253,6 +261,30 @@ int context_assoc_ctx(const struct relinfo *ri, struct node **ret) {
         TRY(put_str(m, "right_column", ri->right_col));
         TRY(put_strf(m, "doc", "Links %s to %s for %s.%s.", ri->owner->name, other->name,
                      ri->e->name, ri->r->name));
+        /* the primary key (left, right) serves lookups by left; right has an index */
+        const char *a = ri->assoc, *l = ri->left_col, *lt = ri->owner->table, *r = ri->right_col,
+                   *rt = other->table;
+        _cleanup_free_ char *model = strf(
+                "sa.Table(\"%s\", database.Base.metadata, "
+                "sa.Column(\"%s\", sa.Integer(), sa.ForeignKey(\"%s.id\", ondelete=\"CASCADE\"), primary_key=True), "
+                "sa.Column(\"%s\", sa.Integer(), sa.ForeignKey(\"%s.id\", ondelete=\"CASCADE\"), primary_key=True, index=True))",
+                a, l, lt, r, rt);
+        _cleanup_free_ char *mig = strf(
+                "op.create_table(\"%s\", "
+                "sa.Column(\"%s\", sa.Integer(), sa.ForeignKey(\"%s.id\", name=op.f(\"fk_%s_%s_%s\"), ondelete=\"CASCADE\"), nullable=False), "
+                "sa.Column(\"%s\", sa.Integer(), sa.ForeignKey(\"%s.id\", name=op.f(\"fk_%s_%s_%s\"), ondelete=\"CASCADE\"), nullable=False), "
+                "sa.PrimaryKeyConstraint(\"%s\", \"%s\", name=op.f(\"pk_%s\")))",
+                a, l, lt, a, l, lt, r, rt, a, r, rt, l, r, a);
+        _cleanup_free_ char *idx = strf("op.create_index(op.f(\"ix_%s_%s\"), \"%s\", [\"%s\"], unique=False)", a, r, a, r);
+        _cleanup_free_ char *prefix = strf("%s = ", a);
+        _cleanup_free_ char *ms = model && prefix ? context_black_stmt(0, prefix, model) : NULL;
+        _cleanup_free_ char *gs = mig ? context_black_stmt(4, "", mig) : NULL;
+        _cleanup_free_ char *is = idx ? context_black_stmt(4, "", idx) : NULL;
+        if (!ms || !gs || !is)
+                return -ENOMEM;
+        TRY(put_str(m, "model_stmt", ms));
+        TRY(put_str(m, "migration_table", gs));
+        TRY(put_str(m, "migration_index", is));
         *ret = TAKE_PTR(m);
         return 0;
 }

@@ -107,7 +107,45 @@ static int conftest_imports(const struct spec *s, const struct layout *L, struct
 }
 
 static int test_models_imports(const struct spec *s, const struct layout *L, struct imports *im) {
+        bool violations = false, data_error = false;
+        for (size_t i = 0; i < s->n_entities; i++)
+                for (size_t k = 0; k < s->entities[i].n_fields; k++) {
+                        const struct field *f = &s->entities[i].fields[k];
+                        bool text = f->type == FT_STRING || f->type == FT_TEXT || f->type == FT_EMAIL ||
+                                    f->type == FT_URL;
+                        bool number = f->type == FT_INTEGER || f->type == FT_FLOAT || f->type == FT_DECIMAL;
+                        if (context_field_not_null(f) || f->type == FT_ENUM || (number && (f->has_min || f->has_max)) ||
+                            (text && (f->has_min_length || f->has_max_length)))
+                                violations = true;
+                        if (text && f->has_max_length && !(f->has_min_length && f->min_length > 0))
+                                data_error = true;
+                }
+        if (violations) {
+                TRY(context_imp_plain(im, IMP_THIRD, "import pytest"));
+                TRY(context_imp_plain(im, IMP_THIRD, "import sqlalchemy as sa"));
+                TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.exc", "IntegrityError"));
+        }
+        if (data_error)
+                TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.exc", "DataError"));
         TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
+        /* entities with a transitions rule: their update locks the row (PostgreSQL) */
+        for (size_t i = 0; i < s->n_entities; i++) {
+                const struct entity *e = &s->entities[i];
+                bool transitions = false;
+                for (size_t k = 0; k < s->n_rules; k++)
+                        if (s->rules[k].kind == RULE_TRANSITIONS && streq_ptr(s->rules[k].entity, e->name))
+                                transitions = true;
+                if (!transitions)
+                        continue;
+                _cleanup_free_ char *sc = strf("%s_schemas", e->snake), *sv = strf("%s_service", e->snake);
+                if (!sc || !sv)
+                        return -ENOMEM;
+                TRY(context_imp_plain(im, IMP_THIRD, "import pytest"));
+                TRY(context_imp_plain(im, IMP_THIRD, "import sqlalchemy as sa"));
+                TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.exc", "OperationalError"));
+                TRY(context_imp_module(im, context_layout_emodule(L, EROLE_SCHEMA, s, e), sc));
+                TRY(context_imp_module(im, context_layout_emodule(L, EROLE_SERVICE, s, e), sv));
+        }
         for (size_t i = 0; i < s->n_entities; i++) {
                 const struct entity *e = &s->entities[i];
                 _cleanup_free_ char *cls = context_class_name_of(e);

@@ -51,3 +51,8 @@ char *context_py_ident(const char *name);
  * back-references), -EINVAL for a malformed pattern or impossible length, -ENOMEM. */
 int context_regex_sample(const char *pattern, unsigned variant, size_t min_len, size_t max_len,
                          char **ret);
+/* The statement prefix + expr (a call or bracketed literal) laid out as black lays it out
+ * (line length 100) when it starts at column indent: its first line without the
+ * indentation (the template writes it), the following lines indented, no final newline.
+ * NULL on ENOMEM. */
+char *context_black_stmt(size_t indent, const char *prefix, const char *expr);
