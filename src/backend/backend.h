@@ -12,6 +12,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "format/dag.h"
@@ -98,6 +99,13 @@ struct backend {
          * decides the atom's output (its templates' or prompts' texts, the model and its
          * settings); runs in the atom's worker before generate(). 0 or a negative errno. */
         int (*cache_key)(const struct gen_request *req, struct sha256_ctx *c);
+        /* Which atoms' workers will wait on a model's reply (docs/backends.md,
+         * "Concurrency"): sets ret[i] for every atom of dag; runs in the parent once the
+         * job is valid. Such a worker takes one of its provider's `concurrency` slots
+         * instead of one of the `workers` (CPU) slots. NULL: none does (pattern). 0 or a
+         * negative errno. */
+        int (*model_atoms)(const struct backend_options *o, const struct spec *spec,
+                           const struct dag *dag, bool *ret);
 };
 
 extern const struct backend backend_pattern, backend_anthropic, backend_openai, backend_hybrid;

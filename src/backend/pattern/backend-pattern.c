@@ -346,26 +346,48 @@ static bool entity_has_custom_rule(const struct spec *spec, const char *entity) 
         return false;
 }
 
+/* Who writes a under hybrid, with the bank b already read. */
+static int atom_plan(const struct bank *b, const struct spec *spec, const struct atom *a, enum pattern_plan *ret) {
+        _cleanup_free_ char *tmpl = NULL;
+        int r = 0;
+        if (a->kind == AK_ROUTE && a->entity && is_custom_route(spec, a))
+                *ret = PATTERN_MODEL;
+        else if ((r = find_pattern(b, spec, a, &tmpl)) == -ENOENT) {
+                *ret = PATTERN_MODEL;
+                r = 0;
+        } else if (r >= 0)
+                *ret = a->kind == AK_VALIDATION && entity_has_custom_rule(spec, a->entity)
+                               ? PATTERN_DRAFT
+                               : PATTERN_WRITES;
+        return r;
+}
+
+int pattern_atom_plans(const struct backend_options *o, const struct spec *spec, const struct dag *dag,
+                       enum pattern_plan *ret) {
+        struct bank b = { .n = 0 };
+        struct loader l = { .n_dirs = 0 };
+        struct diags d = DIAGS_INIT;
+        int r = loader_init(o, &l);
+        if (r >= 0)
+                r = bank_load(&l, &b, &d);
+        for (size_t i = 0; r >= 0 && i < dag->n_atoms; i++)
+                r = atom_plan(&b, spec, &dag->atoms[i], &ret[i]);
+        loader_clear(&l);
+        bank_clear(&b);
+        diags_clear(&d);
+        return r;
+}
+
 int pattern_atom_plan(const struct backend_options *o, const struct spec *spec, const struct atom *a,
                       enum pattern_plan *ret) {
         struct bank b = { .n = 0 };
         struct loader l = { .n_dirs = 0 };
         struct diags d = DIAGS_INIT;
-        _cleanup_free_ char *tmpl = NULL;
         int r = loader_init(o, &l);
         if (r >= 0)
                 r = bank_load(&l, &b, &d);
-        if (r >= 0) {
-                if (a->kind == AK_ROUTE && a->entity && is_custom_route(spec, a))
-                        *ret = PATTERN_MODEL;
-                else if ((r = find_pattern(&b, spec, a, &tmpl)) == -ENOENT) {
-                        *ret = PATTERN_MODEL;
-                        r = 0;
-                } else if (r >= 0)
-                        *ret = a->kind == AK_VALIDATION && entity_has_custom_rule(spec, a->entity)
-                                       ? PATTERN_DRAFT
-                                       : PATTERN_WRITES;
-        }
+        if (r >= 0)
+                r = atom_plan(&b, spec, a, ret);
         loader_clear(&l);
         bank_clear(&b);
         diags_clear(&d);

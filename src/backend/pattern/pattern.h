@@ -16,6 +16,9 @@ enum pattern_plan { PATTERN_WRITES, PATTERN_DRAFT, PATTERN_MODEL };
 
 int pattern_atom_plan(const struct backend_options *o, const struct spec *spec, const struct atom *a,
                       enum pattern_plan *ret);
+/* pattern_atom_plan() of every atom of dag into ret[i], with the bank read once. */
+int pattern_atom_plans(const struct backend_options *o, const struct spec *spec, const struct dag *dag,
+                       enum pattern_plan *ret);
 int pattern_check_hybrid(const struct backend_options *o, const struct spec *spec, const struct dag *dag,
                          const char *dag_file, struct diags *d);
 /* The atom cache: adds every file of the bank's directories to c (backend.h). */
