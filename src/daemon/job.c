@@ -77,6 +77,8 @@ void job_free(struct job *j) {
                         atom_run_clear(&j->runs[i]);
         free(j->runs);
         free(j->chain);
+        if (j->prepared)
+                j->backend->unprepare(j->prepared);
         sd_event_source_disable_unref(j->child_src);
         sd_event_source_disable_unref(j->child_timer);
         sd_event_source_disable_unref(j->kick);
@@ -529,6 +531,9 @@ static void job_load(struct job *j, bool unpacked) {
         for (size_t i = 0; i < j->dag->n_atoms; i++)
                 j->runs[i].syntax_errors_before = -1;
         r = job_model_slots(j);
+        /* what every atom would derive again from the whole job, once (backend.h) */
+        if (r >= 0 && j->backend->prepare)
+                r = j->backend->prepare(&j->bopts, j->spec, j->dag, &j->prepared);
         if (r < 0) {
                 job_fault(j, r, "failed to plan the job");
                 job_fail(j);

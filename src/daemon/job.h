@@ -102,6 +102,7 @@ struct job {
          * the backend calls none), at most model_slots at once (its `concurrency`) */
         int model_provider;
         unsigned model_slots;
+        void *prepared; /* the backend's prepare(): shared by the workers through fork */
 };
 
 int job_new(struct manager *m, const char *jobdir, struct job **ret);

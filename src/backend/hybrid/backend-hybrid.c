@@ -107,4 +107,6 @@ const struct backend backend_hybrid = {
         .generate = hybrid_generate,
         .cache_key = hybrid_key,
         .model_atoms = hybrid_model_atoms,
+        .prepare = pattern_prepare,
+        .unprepare = pattern_unprepare,
 };

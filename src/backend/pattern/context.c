@@ -428,14 +428,14 @@ size_t context_route_endpoints(const struct spec *spec, const struct atom *atom,
         return n;
 }
 
-static int atom_build(const struct spec *spec, const struct dag *dag, const struct layout *L,
-                      const struct atom *atom, struct node **ret) {
-        _cleanup_node_ struct node *root = NULL;
+/* Adds the atom's own keys to root: atom, entity (its item of job's entities),
+ * route_endpoints and package. root may be job itself. */
+static int atom_keys(const struct spec *spec, const struct dag *dag, const struct layout *L,
+                     const struct node *job, const struct atom *atom, struct node *root) {
         _cleanup_node_ struct node *a = node_new_map();
         _cleanup_free_ char *desc = context_one_line(atom->description);
         if (!a || !desc)
                 return -ENOMEM;
-        TRY(context_build(spec, L, &root));
 
         TRY(put_str(a, "id", atom->id));
         TRY(put_str(a, "kind", atom_kind_name(atom->kind)));
@@ -452,7 +452,7 @@ static int atom_build(const struct spec *spec, const struct dag *dag, const stru
 
         const struct entity *e = atom->entity ? spec_find_entity(spec, atom->entity) : NULL;
         if (e) {
-                const struct node *ents = node_get(root, "entities");
+                const struct node *ents = node_get(job, "entities");
                 TRY(put(root, "entity", node_dup(ents->items[e - spec->entities])));
         } else
                 TRY(put(root, "entity", node_new_null()));
@@ -490,17 +490,63 @@ static int atom_build(const struct spec *spec, const struct dag *dag, const stru
         if (atom->kind == AK_PACKAGE)
                 TRY(context_package_ctx(spec, dag, L, atom, &pkg));
         TRY(put(root, "package", pkg ? pkg : node_new_null()));
-        *ret = TAKE_PTR(root);
+        return 0;
+}
+
+struct context_job {
+        struct layout L;
+        struct node *root;
+};
+
+int context_job_new(const struct spec *spec, const struct dag *dag, struct context_job **ret) {
+        struct context_job *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        int r = context_layout_init(spec, dag, &c->L);
+        if (r < 0) {
+                free(c);
+                return r;
+        }
+        r = context_build(spec, &c->L, &c->root);
+        if (r < 0) {
+                context_job_free(c);
+                return r;
+        }
+        *ret = c;
+        return 0;
+}
+
+void context_job_free(struct context_job *c) {
+        if (!c)
+                return;
+        node_free(c->root);
+        context_layout_clear(&c->L);
+        free(c);
+}
+
+const struct node *context_job_root(const struct context_job *c) {
+        return c->root;
+}
+
+int context_atom_keys(const struct context_job *c, const struct spec *spec, const struct dag *dag,
+                      const struct atom *atom, struct node **ret) {
+        _cleanup_node_ struct node *m = node_new_map();
+        if (!m)
+                return -ENOMEM;
+        TRY(atom_keys(spec, dag, &c->L, c->root, atom, m));
+        *ret = TAKE_PTR(m);
         return 0;
 }
 
 int context_for_atom(const struct spec *spec, const struct dag *dag, const struct atom *atom,
                      struct node **ret) {
-        struct layout L;
-        int r = context_layout_init(spec, dag, &L);
+        struct context_job *c = NULL;
+        int r = context_job_new(spec, dag, &c);
         if (r < 0)
                 return r;
-        r = atom_build(spec, dag, &L, atom, ret);
-        context_layout_clear(&L);
+        r = atom_keys(spec, dag, &c->L, c->root, atom, c->root);
+        if (r >= 0)
+                *ret = TAKE_PTR(c->root);
+        context_job_free(c);
         return r;
 }
