@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
@@ -532,8 +533,12 @@ static void job_load(struct job *j, bool unpacked) {
                 j->runs[i].syntax_errors_before = -1;
         r = job_model_slots(j);
         /* what every atom would derive again from the whole job, once (backend.h) */
-        if (r >= 0 && j->backend->prepare)
+        if (r >= 0 && j->backend->prepare) {
                 r = j->backend->prepare(&j->bopts, j->spec, j->dag, &j->prepared);
+                /* the temporaries of building it go back to the kernel: every fork copies
+                 * the page tables of what the parent keeps mapped */
+                (void) malloc_trim(0);
+        }
         if (r < 0) {
                 job_fault(j, r, "failed to plan the job");
                 job_fail(j);

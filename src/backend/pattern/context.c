@@ -496,6 +496,7 @@ static int atom_keys(const struct spec *spec, const struct dag *dag, const struc
 struct context_job {
         struct layout L;
         struct node *root;
+        bool borrowed; /* the tables_in_* sequences borrow the entities' items */
 };
 
 int context_job_new(const struct spec *spec, const struct dag *dag, struct context_job **ret) {
@@ -512,6 +513,25 @@ int context_job_new(const struct spec *spec, const struct dag *dag, struct conte
                 context_job_free(c);
                 return r;
         }
+        /* tables_in_order and tables_in_reverse_order hold copies of the entities' contexts
+         * (a third of the job's context each): here, kept for the job's life and inherited
+         * by every worker, they point at the entities' own instead (the same maps but for
+         * their `last`, which no template reads in them); context_job_free() drops them
+         * before the entities */
+        struct node *ents = (struct node *) node_get(c->root, "entities");
+        struct node *tables[2] = { (struct node *) node_get(c->root, "tables_in_order"),
+                                   (struct node *) node_get(c->root, "tables_in_reverse_order") };
+        _cleanup_free_ size_t *order = calloc(spec->n_entities + 1, sizeof(size_t));
+        if (!order || fk_order(spec, order) < 0) {
+                context_job_free(c);
+                return -ENOMEM;
+        }
+        for (size_t t = 0; t < 2; t++)
+                for (size_t i = 0; i < tables[t]->n; i++) {
+                        node_free(tables[t]->items[i]);
+                        tables[t]->items[i] = ents->items[order[t == 0 ? i : spec->n_entities - 1 - i]];
+                }
+        c->borrowed = true;
         *ret = c;
         return 0;
 }
@@ -519,6 +539,10 @@ int context_job_new(const struct spec *spec, const struct dag *dag, struct conte
 void context_job_free(struct context_job *c) {
         if (!c)
                 return;
+        if (c->borrowed) {
+                ((struct node *) node_get(c->root, "tables_in_order"))->n = 0;
+                ((struct node *) node_get(c->root, "tables_in_reverse_order"))->n = 0;
+        }
         node_free(c->root);
         context_layout_clear(&c->L);
         free(c);
@@ -540,13 +564,16 @@ int context_atom_keys(const struct context_job *c, const struct spec *spec, cons
 
 int context_for_atom(const struct spec *spec, const struct dag *dag, const struct atom *atom,
                      struct node **ret) {
-        struct context_job *c = NULL;
-        int r = context_job_new(spec, dag, &c);
+        _cleanup_node_ struct node *root = NULL;
+        struct layout L;
+        int r = context_layout_init(spec, dag, &L);
         if (r < 0)
                 return r;
-        r = atom_keys(spec, dag, &c->L, c->root, atom, c->root);
+        r = context_build(spec, &L, &root);
         if (r >= 0)
-                *ret = TAKE_PTR(c->root);
-        context_job_free(c);
+                r = atom_keys(spec, dag, &L, root, atom, root);
+        context_layout_clear(&L);
+        if (r >= 0)
+                *ret = TAKE_PTR(root);
         return r;
 }
