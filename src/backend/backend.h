@@ -12,6 +12,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "format/dag.h"
@@ -85,6 +86,7 @@ struct gen_request {
         const struct node *spec_doc; /* the spec document (the atom cache's spec excerpt), may be NULL */
         struct gen_usage spent; /* what the job's finished atoms used (budgets) */
         struct gen_notes *notes; /* filled by generate(), may be NULL */
+        const void *prepared;   /* the backend's prepare() for the job, or NULL */
 };
 
 struct backend {
@@ -98,6 +100,22 @@ struct backend {
          * decides the atom's output (its templates' or prompts' texts, the model and its
          * settings); runs in the atom's worker before generate(). 0 or a negative errno. */
         int (*cache_key)(const struct gen_request *req, struct sha256_ctx *c);
+        /* Which atoms' workers will wait on a model's reply (docs/backends.md,
+         * "Concurrency"): sets ret[i] for every atom of dag; runs in the parent once the
+         * job is valid. Such a worker takes one of its provider's `concurrency` slots
+         * instead of one of the `workers` (CPU) slots. NULL: none does (pattern). 0 or a
+         * negative errno. */
+        int (*model_atoms)(const struct backend_options *o, const struct spec *spec,
+                           const struct dag *dag, bool *ret);
+        /* What every atom's generate() would otherwise derive again from the whole job
+         * (the pattern bank's index, the template context of the whole spec): built once
+         * per job in the parent, before its first worker forks; the workers inherit it
+         * (copy-on-write) as req->prepared, so an atom's cost does not grow with the
+         * spec. NULL, or *ret NULL: generate() builds what it needs itself. 0 or a
+         * negative errno; unprepare() frees it. */
+        int (*prepare)(const struct backend_options *o, const struct spec *spec, const struct dag *dag,
+                       void **ret);
+        void (*unprepare)(void *prepared);
 };
 
 extern const struct backend backend_pattern, backend_anthropic, backend_openai, backend_hybrid;

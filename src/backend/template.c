@@ -584,6 +584,8 @@ int template_render(const struct template_env *env, const char *name, const char
 
         if (!name)
                 name = "<template>";
+        if (env->outer)
+                r.stack[r.depth++] = env->outer;
         if (ctx)
                 r.stack[r.depth++] = ctx;
         k = render_tpl(&r, name, src, len);

@@ -36,6 +36,7 @@ struct template_env {
         void *userdata;
         enum template_escape escape;
         unsigned max_depth; /* partial nesting, default 16 */
+        const struct node *outer; /* looked up after ctx (a job's shared context), or NULL */
 };
 
 /* Checks src's syntax without rendering it (partials are not followed): 0, or -EINVAL

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend/model/limits.h"
 #include "bundle/intake.h"
 #include "job.h"
 #include "manager.h"
@@ -44,6 +46,7 @@ int job_new(struct manager *m, const char *jobdir, struct job **ret) {
         j->settings = m->settings;
         j->schedule = m->settings->schedule;
         j->priority = SCHED_PRIORITY_DEFAULT;
+        j->model_provider = -1;
         j->diags = (struct diags) DIAGS_INIT;
         j->started_realtime = now_usec(CLOCK_REALTIME);
         j->started_usec = now_usec(CLOCK_MONOTONIC);
@@ -75,6 +78,8 @@ void job_free(struct job *j) {
                         atom_run_clear(&j->runs[i]);
         free(j->runs);
         free(j->chain);
+        if (j->prepared)
+                j->backend->unprepare(j->prepared);
         sd_event_source_disable_unref(j->child_src);
         sd_event_source_disable_unref(j->child_timer);
         sd_event_source_disable_unref(j->kick);
@@ -575,6 +580,30 @@ char *job_bundle_path(const struct job *j) {
         return p;
 }
 
+/* Which atoms wait on a model (the backend's model_atoms()) and the slots they share:
+ * their provider's `concurrency` (sched.h). */
+static int job_model_slots(struct job *j) {
+        const struct settings *s = j->settings;
+        if (!j->backend->model_atoms)
+                return 0;
+        _cleanup_free_ bool *model = calloc(j->dag->n_atoms ? j->dag->n_atoms : 1, sizeof(bool));
+        if (!model)
+                return -ENOMEM;
+        int r = j->backend->model_atoms(&j->bopts, j->spec, j->dag, model);
+        if (r < 0)
+                return r;
+        const struct model_provider *p =
+                model_provider_find(j->backend == &backend_hybrid ? j->hybrid_model : j->backend->name);
+        if (!p)
+                return -EINVAL;
+        const struct model_settings *ms = p == &model_anthropic ? &s->anthropic : &s->openai;
+        j->model_provider = (int) model_provider_index(p);
+        j->model_slots = ms->concurrency && ms->concurrency < LIMITS_MAX_SLOTS ? ms->concurrency : LIMITS_MAX_SLOTS;
+        for (size_t i = 0; i < j->dag->n_atoms; i++)
+                j->runs[i].model = model[i];
+        return 0;
+}
+
 /* Reads the bundle's documents (an archive: from the child's unpacking), validates and
  * plans; on any problem the job is failed. */
 static void job_load(struct job *j, bool unpacked) {
@@ -613,6 +642,19 @@ static void job_load(struct job *j, bool unpacked) {
         }
         for (size_t i = 0; i < j->dag->n_atoms; i++)
                 j->runs[i].syntax_errors_before = -1;
+        r = job_model_slots(j);
+        /* what every atom would derive again from the whole job, once (backend.h) */
+        if (r >= 0 && j->backend->prepare) {
+                r = j->backend->prepare(&j->bopts, j->spec, j->dag, &j->prepared);
+                /* the temporaries of building it go back to the kernel: every fork copies
+                 * the page tables of what the parent keeps mapped */
+                (void) malloc_trim(0);
+        }
+        if (r < 0) {
+                job_fault(j, r, "failed to plan the job");
+                job_fail(j);
+                return;
+        }
         j->stage = STAGE_GENERATION;
         log_info("%s: %zu atoms in %zu waves, backend %s, schedule %s, priority %u", j->name,
                  j->dag->n_atoms, j->dag->n_waves, j->backend->name, schedule_mode_name(j->schedule),
@@ -780,11 +822,11 @@ int job_start_unpack(struct job *j) {
         return watch_child(j, pid, on_unpack_exit);
 }
 
-long job_next_atom(struct job *j) {
+long job_next_atom(struct job *j, unsigned slots) {
         if (j->finished || j->failed || job_dropped(j) || !j->runs || j->child_pid > 0 ||
             j->unpack_pending || j->pack_pending)
                 return -1;
-        return sched_pick(j->dag, j->runs, j->chain, j->schedule);
+        return sched_pick_in(j->dag, j->runs, j->chain, j->schedule, slots);
 }
 
 void job_share(const struct job *j, struct sched_share *ret) {
@@ -896,6 +938,8 @@ int job_spawn_atom(struct job *j, size_t idx) {
         j->n_running++;
         j->n_started++;
         m->running++;
+        if (run->model)
+                m->running_model[j->model_provider]++;
         r = sd_event_add_child(m->event, &run->child, pid, WEXITED, on_atom_exit, ref);
         if (r >= 0) {
                 r = sd_event_source_set_destroy_callback(run->child, free);
@@ -958,6 +1002,8 @@ static int on_atom_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
         run->child = child_release(run->child, si); /* frees ref after this handler */
         j->n_running--;
         m->running--;
+        if (run->model)
+                m->running_model[j->model_provider]--;
 
         if (run->timed_out)
                 atom_failed(j, idx, "timed out after %u s (atom_timeout)", j->settings->atom_timeout);

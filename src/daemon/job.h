@@ -47,6 +47,7 @@ struct atom_run {
         struct node *refused;      /* files the model's reply offered for other paths */
         enum report_cache cache;   /* the atom cache: off, hit or miss */
         struct gen_usage cached_usage; /* a hit: what the calls that wrote the entry used */
+        bool model;                /* its worker waits on a model: a model slot (sched.h) */
 };
 
 enum job_stage { STAGE_INTAKE, STAGE_VALIDATION, STAGE_GENERATION, STAGE_PACKAGING };
@@ -102,6 +103,11 @@ struct job {
         unsigned priority;
         double *chain;
         uint64_t n_started;
+        /* model atoms (runs[i].model) take a slot of this provider (limits.h's index, -1:
+         * the backend calls none), at most model_slots at once (its `concurrency`) */
+        int model_provider;
+        unsigned model_slots;
+        void *prepared; /* the backend's prepare(): shared by the workers through fork */
 };
 
 int job_new(struct manager *m, const char *jobdir, struct job **ret);
@@ -112,8 +118,9 @@ void job_free(struct job *j);
  * them. Returns 0 (the job may have failed already: check j->finished) or a negative
  * errno for a fault of the daemon's own. */
 int job_start(struct job *j);
-/* The atom to start next (sched_pick() under the job's schedule and chains), or -1. */
-long job_next_atom(struct job *j);
+/* The atom to start next among those whose kind of slot is free (SCHED_SLOT_*:
+ * sched_pick_in() under the job's schedule and chains), or -1. */
+long job_next_atom(struct job *j, unsigned slots);
 /* Forks the atom's worker; a negative errno when that failed for now (the atom stays
  * pending and the manager tries again later). */
 int job_spawn_atom(struct job *j, size_t idx);

@@ -600,6 +600,22 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
+/* Workers and children on the `workers` (CPU) slots: all but the model atoms'. */
+static unsigned cpu_running(const struct manager *m) {
+        unsigned n = m->running;
+        for (size_t p = 0; p < LIMITS_PROVIDERS; p++)
+                n -= m->running_model[p];
+        return n;
+}
+
+/* The kinds of slots free for j's atoms (SCHED_SLOT_*). */
+static unsigned free_slots(const struct manager *m, const struct job *j) {
+        unsigned slots = cpu_running(m) < m->settings->workers ? SCHED_SLOT_CPU : 0;
+        if (j->model_provider >= 0 && m->running_model[j->model_provider] < j->model_slots)
+                slots |= SCHED_SLOT_MODEL;
+        return slots;
+}
+
 void manager_schedule(struct manager *m) {
         if (m->shutting_down) {
                 if (m->running == 0) /* drained */
@@ -610,19 +626,21 @@ void manager_schedule(struct manager *m) {
         for (struct job *j = m->jobs; j; j = j->next) {
                 if (j->pack_pending && job_start_packing(j) < 0)
                         return;
-                if (m->running >= m->settings->workers)
+                if (cpu_running(m) >= m->settings->workers)
                         continue;
                 if (j->unpack_pending && !job_dropped(j) && job_start_unpack(j) < 0)
                         return;
         }
         /* atoms: each free slot goes to the job the share puts first (sched.h), and within
-         * it to the ready atom with the longest remaining chain */
-        while (m->running < m->settings->workers) {
+         * it to the ready atom with the longest remaining chain among those whose kind of
+         * slot (CPU or its provider's) is free */
+        for (;;) {
                 struct job *best = NULL;
                 long best_idx = -1;
                 struct sched_share best_share;
                 for (struct job *j = m->jobs; j; j = j->next) {
-                        long idx = j->finished ? -1 : job_next_atom(j);
+                        unsigned slots = j->finished ? 0 : free_slots(m, j);
+                        long idx = slots ? job_next_atom(j, slots) : -1;
                         if (idx < 0)
                                 continue;
                         struct sched_share share;

@@ -26,6 +26,7 @@
 #include <systemd/sd-event.h>
 
 #include "backend/backend.h"
+#include "backend/model/limits.h"
 #include "sched.h"
 #include "settings.h"
 #include "spool.h"
@@ -57,7 +58,10 @@ struct manager {
         bool scanning; /* the start-up recovery and scan are still claiming jobs */
         struct job *jobs; /* oldest first; slots are shared between them (sched.h) */
         unsigned n_jobs;  /* in jobs: admission stops at settings->max_jobs */
-        unsigned running; /* atom workers and unpacking children: at most settings->workers */
+        unsigned running; /* atom workers and unpacking children */
+        /* of those, the workers of model atoms, per provider (limits.h): they count against
+         * the provider's concurrency, the others against settings->workers (sched.h) */
+        unsigned running_model[LIMITS_PROVIDERS];
         unsigned succeeded, failed, superseded;
         struct stats stats; /* totals since the start, for metrics_textfile */
         bool admission_blocked; /* an inbox entry waits for a job to end, or the next batch */

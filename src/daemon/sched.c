@@ -78,12 +78,18 @@ static unsigned open_wave(const struct dag *dag, const struct atom_run *runs) {
 
 long sched_pick(const struct dag *dag, const struct atom_run *runs, const double *chain,
                 enum schedule_mode mode) {
+        return sched_pick_in(dag, runs, chain, mode, SCHED_SLOT_CPU | SCHED_SLOT_MODEL);
+}
+
+long sched_pick_in(const struct dag *dag, const struct atom_run *runs, const double *chain,
+                   enum schedule_mode mode, unsigned slots) {
         unsigned wave = mode == SCHEDULE_WAVES ? open_wave(dag, runs) : 0;
         long best = -1;
         for (size_t k = 0; k < dag->n_atoms; k++) {
                 size_t i = dag->order[k];
                 const struct atom *a = &dag->atoms[i];
-                if (runs[i].state != RUN_PENDING || (wave && a->wave != wave))
+                if (runs[i].state != RUN_PENDING || (wave && a->wave != wave) ||
+                    !(slots & (runs[i].model ? SCHED_SLOT_MODEL : SCHED_SLOT_CPU)))
                         continue;
                 bool ready = true;
                 for (size_t d = 0; d < a->n_deps && ready; d++)

@@ -9,6 +9,11 @@
  * or the mean seconds its kind took so far in this daemon's run once every kind of the
  * job has been measured (sched_kind_times).
  *
+ * Two kinds of slots: an atom whose worker waits on a model's reply (the backend's
+ * model_atoms(), backend.h) takes one of its provider's `concurrency` slots, any other
+ * atom (and an archive's unpacking) one of the `workers` (CPU) slots; a job's ready atoms
+ * are picked among those whose kind of slot is free.
+ *
  * Across jobs: a free worker slot goes to the job with the fewest running atoms per unit
  * of its `priority` (ties: the job that has started the fewest atoms per unit of
  * priority, then the older job), so slots are shared round-robin, weighted by priority,
@@ -56,6 +61,11 @@ struct atom_run; /* job.h */
  * the first ready atom in dag->order). */
 long sched_pick(const struct dag *dag, const struct atom_run *runs, const double *chain,
                 enum schedule_mode mode);
+/* The same among the atoms whose slot is free: SCHED_SLOT_CPU for atoms whose run is not
+ * `model`, SCHED_SLOT_MODEL for those whose run is (sched_pick(): both). */
+enum { SCHED_SLOT_CPU = 1, SCHED_SLOT_MODEL = 2 };
+long sched_pick_in(const struct dag *dag, const struct atom_run *runs, const double *chain,
+                   enum schedule_mode mode, unsigned slots);
 
 /* One running job as the cross-job policy sees it. */
 struct sched_share {

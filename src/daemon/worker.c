@@ -296,6 +296,7 @@ static int atom_main(const struct worker_env *env, struct job *j, size_t idx, in
                 .spec_doc = j->bundle->spec,
                 .spent = spent,
                 .notes = &notes,
+                .prepared = j->prepared,
         };
 
         /* the atom cache: a hit makes no call; a key that cannot be made is a miss that is

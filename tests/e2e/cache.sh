@@ -103,9 +103,9 @@ mkdir -p "$WORK/canned3"; tar -xzf "$sp/outbox/taskmanager.tar.gz" -C "$WORK/can
 CANNED="$WORK/canned3/taskmanager"
 SP3=$(new_spool entity)
 start_server entity1 '{"steps": []}' --key "$KEY"
-config entity1
+config entity1 "  concurrency: 1"
 submit "$SP3" "$B3" taskmanager
-run_once "$SP3" --config "$WORK/entity1.yaml" --backend anthropic --workers 1
+run_once "$SP3" --config "$WORK/entity1.yaml" --backend anthropic
 check "the three-entity job succeeds through anthropic" test "$RC" -eq 0
 N3=$(requests)
 "$PY" - "$REF/spec.yaml" "$B3/spec.yaml" 9 <<'PYEOF'
@@ -115,9 +115,9 @@ open(sys.argv[2], "w").write(s.replace("{name: color, type: string, max_length: 
 PYEOF
 check "the spec's Tag.color changed" grep -q 'max_length: 9}' "$B3/spec.yaml"
 start_server entity2 '{"steps": []}' --key "$KEY"
-config entity2
+config entity2 "  concurrency: 1"
 submit "$SP3" "$B3" taskmanager
-run_once "$SP3" --config "$WORK/entity2.yaml" --backend anthropic --workers 1
+run_once "$SP3" --config "$WORK/entity2.yaml" --backend anthropic
 check "the changed job succeeds" test "$RC" -eq 0
 check "exactly the atoms of Tag and the atoms of no entity (which see the whole spec) call the model" sh -c "$(cat <<EOS
 mkdir -p "$WORK/x3" && tar -xzf "$SP3/outbox/taskmanager.tar.gz" -C "$WORK/x3" &&

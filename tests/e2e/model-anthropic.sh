@@ -89,18 +89,19 @@ check "a reply with no code fails the atom" yq_true "$M" \
         "d['stage'] == 'generation' and any('no code' in e['message'] for e in d['errors'])"
 
 start_server badreq '{"steps": [{"match": "config", "status": 400, "type": "invalid_request_error", "error": "max_tokens: too large"}]}' --key "$KEY"
-run_model badreq anthropic "  max_retries: 3" --workers 1
+run_model badreq anthropic "  max_retries: 3
+  concurrency: 1"
 check "a 400 is not retried: the job fails with the server's message" yq_true "$M" \
         "d['stage'] == 'generation' and any('HTTP 400' in e['message'] and 'max_tokens: too large' in e['message'] for e in d['errors'])"
 check "the 400 was sent once" "$PY" -c "import json; s = json.load(open('$STATS')); assert s['atoms'].count('config') == 1, s['atoms']"
 
 start_server quota '{"steps": [{"match": "config", "status": 429, "type": "insufficient_quota", "error": "You exceeded your current quota"}]}' --key "$KEY"
-run_model quota anthropic "" --workers 1
+run_model quota anthropic "  concurrency: 1"
 check "429 insufficient_quota is not retried" yq_true "$M" \
         "d['stage'] == 'generation' and d['metrics']['api']['retries'] == 0 and any('exceeded your current quota' in e['message'] for e in d['errors'])"
 
 start_server wrongkey '{"steps": []}' --key "another-key"
-run_model wrongkey anthropic "" --workers 1
+run_model wrongkey anthropic "  concurrency: 1"
 check "a wrong key (401) fails the job with the server's message" yq_true "$M" \
         "d['stage'] == 'generation' and any('HTTP 401' in e['message'] and 'invalid x-api-key' in e['message'] for e in d['errors'])"
 check "after the 401 no further request is sent with that key" "$PY" -c "import json; s = json.load(open('$STATS')); assert s['requests'] == 1, s['requests']"
@@ -123,17 +124,18 @@ during = [a for a in s['arrivals'] if t + 0.1 < a < t + 1.9]
 assert not during and any(a >= t + 1.9 for a in s['arrivals']), (len(during), [round(a - t, 2) for a in s['arrivals'] if a > t][:8])"
 
 start_server daily '{"steps": []}' --key "$KEY"
-run_model daily anthropic "daily_cost_usd: 0.03" --workers 1
+run_model daily anthropic "  concurrency: 1
+daily_cost_usd: 0.03"
 check "the daily ceiling stops the calls: the job fails at generation naming daily_cost_usd" yq_true "$M" \
         "d['stage'] == 'generation' and any('daily_cost_usd' in e['message'] for e in d['errors']) and 0 < d['metrics']['api']['calls'] < 50 and d['metrics']['api']['cost_usd'] >= 0.03"
 check "api: totals of the stopped job equal the server's count" api_exact $SONNET
 
 start_server budget '{"steps": []}' --key "$KEY"
-printf 'anthropic:\n  base_url: http://127.0.0.1:%s\n  model: claude-sonnet-4-5\n' "$PORT" > "$WORK/budget.yaml"
+printf 'anthropic:\n  base_url: http://127.0.0.1:%s\n  model: claude-sonnet-4-5\n  concurrency: 1\n' "$PORT" > "$WORK/budget.yaml"
 SP=$(new_spool budget-run)
 cp -r "$REF" "$SP/inbox/taskmanager"
 printf 'backend: anthropic\nmax_calls: 5\n' > "$SP/inbox/taskmanager/job.yaml"
-run_once "$SP" --config "$WORK/budget.yaml" --workers 1
+run_once "$SP" --config "$WORK/budget.yaml"
 M="$SP/failed/taskmanager.error.yaml"
 check "a job's max_calls stops the calls: the job fails at generation naming the budget" yq_true "$M" \
         "d['stage'] == 'generation' and any('max_calls' in e['message'] for e in d['errors']) and d['metrics']['api']['calls'] == 5"

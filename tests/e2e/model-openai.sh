@@ -35,7 +35,7 @@ check "a refusal fails the job with the model's words" yq_true "$M" \
         "d['stage'] == 'generation' and any(\"I can't help\" in e['message'] for e in d['errors'])"
 
 start_server wrongkey '{"steps": []}' --key "not-this-one"
-run_model wrongkey openai "" --workers 1
+run_model wrongkey openai "  concurrency: 1"
 check "a wrong key (401) fails the job with the server's message, one request only" sh -c "$(cat <<EOS
 "$PY" -c "import json; s = json.load(open('$STATS')); assert s['requests'] == 1, s['requests']" &&
 "$PY" -c "import yaml; d = yaml.safe_load(open('$M')); assert d['stage'] == 'generation' and any('HTTP 401' in e['message'] and 'Incorrect API key' in e['message'] for e in d['errors']), d['errors']"

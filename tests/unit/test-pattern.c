@@ -1061,6 +1061,41 @@ START_TEST(test_many_entities) {
 }
 END_TEST
 
+/* Every atom of a job through prepare() (the job's context built once, in the parent)
+ * writes the same text as without it. */
+static void expect_prepared_same(const char *spec_file, const char *dag_file) {
+        struct job j;
+        job_load(&j, spec_file, NULL, dag_file);
+        struct backend_options o = builtin_options();
+        void *prepared = NULL;
+        ck_assert_int_eq(backend_pattern.prepare(&o, j.spec, j.dag, &prepared), 0);
+        ck_assert_ptr_nonnull(prepared);
+        for (size_t i = 0; i < j.dag->n_atoms; i++) {
+                const struct atom *a = &j.dag->atoms[i];
+                struct gen_request req = { .spec = j.spec, .dag = j.dag, .atom = a, .options = &o,
+                                           .prepared = prepared };
+                struct gen_usage u = { 0 };
+                struct strbuf out;
+                char *err = NULL;
+                int r;
+                strbuf_init(&out, 16 << 20);
+                ck_assert_msg(backend_pattern.generate(&req, &out, &u, &err) == 0, "%s: %s", a->id, err ? err : "?");
+                char *plain = gen(&j, &o, a, &r, &err);
+                ck_assert_msg(r == 0, "%s: %s", a->id, err ? err : "?");
+                ck_assert_msg(streq(plain, strbuf_str(&out)), "atom %s differs when prepared", a->id);
+                free(plain);
+                strbuf_free(&out);
+        }
+        backend_pattern.unprepare(prepared);
+        job_clear(&j);
+}
+
+START_TEST(test_prepared_same_text) {
+        expect_prepared_same("spool-example/taskmanager/spec.yaml", "spool-example/taskmanager/dag.json");
+        expect_prepared_same("tests/data/specs/pattern-library.yaml", NULL);
+}
+END_TEST
+
 Suite *make_suite(void) {
         Suite *s = suite_create("pattern");
         TCase *tc = tcase_create("core");
@@ -1079,6 +1114,7 @@ Suite *make_suite(void) {
         tcase_add_test(tc, test_member_attrs);
         tcase_add_test(tc, test_context_keys);
         tcase_add_test(tc, test_many_entities);
+        tcase_add_test(tc, test_prepared_same_text);
         tcase_add_test(tc, test_layout_follows_targets);
         tcase_add_test(tc, test_layout_refused);
         tcase_add_test(tc, test_layout_auth);

@@ -97,6 +97,27 @@ START_TEST(test_chains_by_measured_time) {
 }
 END_TEST
 
+START_TEST(test_pick_by_free_slot) {
+        struct dag *dag = load_dag();
+        struct atom_run runs[4] = { 0 };
+        double *chain = NULL;
+        ck_assert_int_eq(sched_chains(dag, NULL, &chain), 0);
+        runs[B1].model = true; /* b1 waits on a model, a1 does not */
+        ck_assert_int_eq(sched_pick_in(dag, runs, chain, SCHEDULE_DAG, SCHED_SLOT_CPU | SCHED_SLOT_MODEL), B1);
+        /* no model slot free: the CPU atom starts, though its chain is shorter */
+        ck_assert_int_eq(sched_pick_in(dag, runs, chain, SCHEDULE_DAG, SCHED_SLOT_CPU), A1);
+        /* no CPU slot free: only the model atom may start */
+        runs[B1].model = false;
+        runs[A1].model = true;
+        ck_assert_int_eq(sched_pick_in(dag, runs, chain, SCHEDULE_DAG, SCHED_SLOT_MODEL), A1);
+        ck_assert_int_eq(sched_pick_in(dag, runs, chain, SCHEDULE_DAG, 0), -1);
+        runs[A1].state = RUN_RUNNING;
+        ck_assert_int_eq(sched_pick_in(dag, runs, chain, SCHEDULE_DAG, SCHED_SLOT_MODEL), -1);
+        free(chain);
+        dag_free(dag);
+}
+END_TEST
+
 START_TEST(test_share) {
         struct sched_share big = { .running = 2, .started = 900, .priority = 1 };
         struct sched_share small = { .running = 0, .started = 0, .priority = 1 };
@@ -133,6 +154,7 @@ Suite *make_suite(void) {
         tcase_add_test(tc, test_chains_by_count);
         tcase_add_test(tc, test_pick_critical_path_not_fifo);
         tcase_add_test(tc, test_chains_by_measured_time);
+        tcase_add_test(tc, test_pick_by_free_slot);
         tcase_add_test(tc, test_share);
         tcase_add_test(tc, test_mode_names);
         suite_add_tcase(s, tc);

@@ -88,10 +88,25 @@ static int hybrid_key(const struct gen_request *req, struct sha256_ctx *c) {
         return model_cache_key(p, req, NULL, c);
 }
 
+/* Only the atoms the bank cannot write (alone) wait on the model. */
+static int hybrid_model_atoms(const struct backend_options *o, const struct spec *spec, const struct dag *dag,
+                              bool *ret) {
+        _cleanup_free_ enum pattern_plan *plans = calloc(dag->n_atoms ? dag->n_atoms : 1, sizeof(*plans));
+        if (!plans)
+                return -ENOMEM;
+        int r = pattern_atom_plans(o, spec, dag, plans);
+        for (size_t i = 0; r >= 0 && i < dag->n_atoms; i++)
+                ret[i] = plans[i] != PATTERN_WRITES;
+        return r;
+}
+
 const struct backend backend_hybrid = {
         .name = "hybrid",
         .deterministic = false,
         .check = hybrid_check,
         .generate = hybrid_generate,
         .cache_key = hybrid_key,
+        .model_atoms = hybrid_model_atoms,
+        .prepare = pattern_prepare,
+        .unprepare = pattern_unprepare,
 };

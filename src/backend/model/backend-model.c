@@ -79,12 +79,23 @@ static int key_openai(const struct gen_request *req, struct sha256_ctx *c) {
         return model_cache_key(&model_openai, req, NULL, c);
 }
 
+/* Every atom's worker calls the model. */
+static int all_model_atoms(const struct backend_options *o, const struct spec *spec, const struct dag *dag,
+                           bool *ret) {
+        (void) o;
+        (void) spec;
+        for (size_t i = 0; i < dag->n_atoms; i++)
+                ret[i] = true;
+        return 0;
+}
+
 const struct backend backend_anthropic = {
         .name = "anthropic",
         .deterministic = false,
         .check = check_anthropic,
         .generate = generate_anthropic,
         .cache_key = key_anthropic,
+        .model_atoms = all_model_atoms,
 };
 
 const struct backend backend_openai = {
@@ -93,4 +104,5 @@ const struct backend backend_openai = {
         .check = check_openai,
         .generate = generate_openai,
         .cache_key = key_openai,
+        .model_atoms = all_model_atoms,
 };

@@ -389,13 +389,17 @@ const struct model_provider *model_provider_find(const char *name) {
         return streq_ptr(name, "anthropic") ? &model_anthropic : streq_ptr(name, "openai") ? &model_openai : NULL;
 }
 
+unsigned model_provider_index(const struct model_provider *p) {
+        return p == &model_anthropic ? 0 : 1;
+}
+
 int model_generate(const struct model_provider *p, const struct gen_request *req, const char *draft,
                    struct strbuf *out, struct gen_usage *usage, char **ret_error) {
         const struct backend_options *o = req->options;
         struct session s = {
                 .p = p,
                 .ms = p == &model_anthropic ? o->anthropic : o->openai,
-                .index = p == &model_anthropic ? 0 : 1,
+                .index = model_provider_index(p),
                 .req = req,
                 .usage = usage,
         };

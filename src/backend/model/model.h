@@ -107,6 +107,8 @@ int model_check(const struct model_provider *p, const struct backend_options *o,
                 struct diags *d);
 /* "anthropic" or "openai" → its provider; NULL otherwise. */
 const struct model_provider *model_provider_find(const char *name);
+/* p's index among the providers of struct limits (limits.h): 0 .. LIMITS_PROVIDERS-1. */
+unsigned model_provider_index(const struct model_provider *p);
 /* The atom cache's part of both model backends (backend.h): provider, model, max_tokens,
  * temperature, repair settings, token parameter and prompt_cache_key(). */
 int model_cache_key(const struct model_provider *p, const struct gen_request *req, const char *draft,

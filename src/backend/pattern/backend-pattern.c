@@ -346,26 +346,48 @@ static bool entity_has_custom_rule(const struct spec *spec, const char *entity) 
         return false;
 }
 
+/* Who writes a under hybrid, with the bank b already read. */
+static int atom_plan(const struct bank *b, const struct spec *spec, const struct atom *a, enum pattern_plan *ret) {
+        _cleanup_free_ char *tmpl = NULL;
+        int r = 0;
+        if (a->kind == AK_ROUTE && a->entity && is_custom_route(spec, a))
+                *ret = PATTERN_MODEL;
+        else if ((r = find_pattern(b, spec, a, &tmpl)) == -ENOENT) {
+                *ret = PATTERN_MODEL;
+                r = 0;
+        } else if (r >= 0)
+                *ret = a->kind == AK_VALIDATION && entity_has_custom_rule(spec, a->entity)
+                               ? PATTERN_DRAFT
+                               : PATTERN_WRITES;
+        return r;
+}
+
+int pattern_atom_plans(const struct backend_options *o, const struct spec *spec, const struct dag *dag,
+                       enum pattern_plan *ret) {
+        struct bank b = { .n = 0 };
+        struct loader l = { .n_dirs = 0 };
+        struct diags d = DIAGS_INIT;
+        int r = loader_init(o, &l);
+        if (r >= 0)
+                r = bank_load(&l, &b, &d);
+        for (size_t i = 0; r >= 0 && i < dag->n_atoms; i++)
+                r = atom_plan(&b, spec, &dag->atoms[i], &ret[i]);
+        loader_clear(&l);
+        bank_clear(&b);
+        diags_clear(&d);
+        return r;
+}
+
 int pattern_atom_plan(const struct backend_options *o, const struct spec *spec, const struct atom *a,
                       enum pattern_plan *ret) {
         struct bank b = { .n = 0 };
         struct loader l = { .n_dirs = 0 };
         struct diags d = DIAGS_INIT;
-        _cleanup_free_ char *tmpl = NULL;
         int r = loader_init(o, &l);
         if (r >= 0)
                 r = bank_load(&l, &b, &d);
-        if (r >= 0) {
-                if (a->kind == AK_ROUTE && a->entity && is_custom_route(spec, a))
-                        *ret = PATTERN_MODEL;
-                else if ((r = find_pattern(&b, spec, a, &tmpl)) == -ENOENT) {
-                        *ret = PATTERN_MODEL;
-                        r = 0;
-                } else if (r >= 0)
-                        *ret = a->kind == AK_VALIDATION && entity_has_custom_rule(spec, a->entity)
-                                       ? PATTERN_DRAFT
-                                       : PATTERN_WRITES;
-        }
+        if (r >= 0)
+                r = atom_plan(&b, spec, a, ret);
         loader_clear(&l);
         bank_clear(&b);
         diags_clear(&d);
@@ -494,47 +516,93 @@ static int fail(char **ret_error, int r, const char *fmt, ...) {
         return r;
 }
 
+/* What a job's atoms share (prepare()): the bank's directories and index, and the
+ * template context of the whole project. */
+struct prepared {
+        struct loader l;
+        struct bank b;
+        struct context_job *ctx;
+};
+
+void pattern_unprepare(void *prepared) {
+        struct prepared *p = prepared;
+        if (!p)
+                return;
+        context_job_free(p->ctx);
+        loader_clear(&p->l);
+        bank_clear(&p->b);
+        free(p);
+}
+
+int pattern_prepare(const struct backend_options *o, const struct spec *spec, const struct dag *dag,
+                    void **ret) {
+        struct prepared *p = calloc(1, sizeof(*p));
+        struct diags d = DIAGS_INIT;
+        if (!p)
+                return -ENOMEM;
+        int r = loader_init(o, &p->l);
+        if (r >= 0)
+                r = bank_load(&p->l, &p->b, &d);
+        if (r >= 0)
+                r = context_job_new(spec, dag, &p->ctx);
+        diags_clear(&d);
+        if (r < 0) {
+                pattern_unprepare(p);
+                return r;
+        }
+        *ret = p;
+        return 0;
+}
+
 static int pattern_generate(const struct gen_request *req, struct strbuf *out,
                             struct gen_usage *usage, char **ret_error) {
         const struct atom *a = req->atom;
+        const struct prepared *prep = req->prepared;
         struct diags d = DIAGS_INIT;
-        struct bank b = { .n = 0 };
-        struct loader l = { .n_dirs = 0 };
+        struct bank own_bank = { .n = 0 };
+        struct loader own_loader = { .n_dirs = 0 };
+        const struct bank *b = prep ? &prep->b : &own_bank;
+        const struct loader *l = prep ? &prep->l : &own_loader;
         _cleanup_free_ char *tmpl = NULL, *src = NULL, *err = NULL;
         _cleanup_node_ struct node *ctx = NULL;
         size_t len = 0;
-        int r;
+        int r = 0;
 
         (void) usage;
-        r = loader_init(req->options, &l);
-        if (r >= 0)
-                r = bank_load(&l, &b, &d);
+        if (!prep) {
+                r = loader_init(req->options, &own_loader);
+                if (r >= 0)
+                        r = bank_load(&own_loader, &own_bank, &d);
+        }
         if (r < 0) {
                 r = fail(ret_error, r, "cannot read the pattern index: %s",
                          d.n ? d.v[0].message : strerror(-r));
                 goto out;
         }
-        r = find_pattern(&b, req->spec, a, &tmpl);
+        r = find_pattern(b, req->spec, a, &tmpl);
         if (r < 0) {
                 r = fail(ret_error, r == -ENOENT ? -EINVAL : r,
                          "no pattern for atom '%s' (kind %s, target '%s')", a->id,
                          atom_kind_name(a->kind), a->target);
                 goto out;
         }
-        r = load_file(&l, tmpl, &src, &len);
+        r = load_file(l, tmpl, &src, &len);
         if (r < 0) {
                 r = fail(ret_error, r, "cannot read template '%s': %s", tmpl, strerror(-r));
                 goto out;
         }
-        r = context_for_atom(req->spec, req->dag, a, &ctx);
+        /* prepared: only the atom's own keys here, the job's context looked up after them */
+        r = prep ? context_atom_keys(prep->ctx, req->spec, req->dag, a, &ctx)
+                 : context_for_atom(req->spec, req->dag, a, &ctx);
         if (r < 0) {
                 r = fail(ret_error, r, "cannot build the template context: %s", strerror(-r));
                 goto out;
         }
         struct template_env env = {
                 .load = load_partial,
-                .userdata = &l,
+                .userdata = (void *) l,
                 .escape = endswith(tmpl, ".py.tmpl") ? TEMPLATE_ESC_PYTHON : TEMPLATE_ESC_NONE,
+                .outer = prep ? context_job_root(prep->ctx) : NULL,
         };
         struct strbuf buf;
         strbuf_init(&buf, MAX_OUTPUT);
@@ -547,8 +615,8 @@ static int pattern_generate(const struct gen_request *req, struct strbuf *out,
                 r = fail(ret_error, r, "output of atom '%s' is too large", a->id);
         strbuf_free(&buf);
 out:
-        loader_clear(&l);
-        bank_clear(&b);
+        loader_clear(&own_loader);
+        bank_clear(&own_bank);
         diags_clear(&d);
         return r;
 }
@@ -602,4 +670,6 @@ const struct backend backend_pattern = {
         .check = pattern_check,
         .generate = pattern_generate,
         .cache_key = pattern_key,
+        .prepare = pattern_prepare,
+        .unprepare = pattern_unprepare,
 };

@@ -536,14 +536,14 @@ size_t context_route_endpoints(const struct spec *spec, const struct atom *atom,
         return n;
 }
 
-static int atom_build(const struct spec *spec, const struct dag *dag, const struct layout *L,
-                      const struct atom *atom, struct node **ret) {
-        _cleanup_node_ struct node *root = NULL;
+/* Adds the atom's own keys to root: atom, entity (its item of job's entities),
+ * route_endpoints and package. root may be job itself. */
+static int atom_keys(const struct spec *spec, const struct dag *dag, const struct layout *L,
+                     const struct node *job, const struct atom *atom, struct node *root) {
         _cleanup_node_ struct node *a = node_new_map();
         _cleanup_free_ char *desc = context_one_line(atom->description);
         if (!a || !desc)
                 return -ENOMEM;
-        TRY(context_build(spec, L, &root));
 
         TRY(put_str(a, "id", atom->id));
         TRY(put_str(a, "kind", atom_kind_name(atom->kind)));
@@ -560,7 +560,7 @@ static int atom_build(const struct spec *spec, const struct dag *dag, const stru
 
         const struct entity *e = atom->entity ? spec_find_entity(spec, atom->entity) : NULL;
         if (e) {
-                const struct node *ents = node_get(root, "entities");
+                const struct node *ents = node_get(job, "entities");
                 TRY(put(root, "entity", node_dup(ents->items[e - spec->entities])));
         } else
                 TRY(put(root, "entity", node_new_null()));
@@ -598,17 +598,90 @@ static int atom_build(const struct spec *spec, const struct dag *dag, const stru
         if (atom->kind == AK_PACKAGE)
                 TRY(context_package_ctx(spec, dag, L, atom, &pkg));
         TRY(put(root, "package", pkg ? pkg : node_new_null()));
-        *ret = TAKE_PTR(root);
+        return 0;
+}
+
+struct context_job {
+        struct layout L;
+        struct node *root;
+        bool borrowed; /* the tables_in_* sequences borrow the entities' items */
+};
+
+int context_job_new(const struct spec *spec, const struct dag *dag, struct context_job **ret) {
+        struct context_job *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        int r = context_layout_init(spec, dag, &c->L);
+        if (r < 0) {
+                free(c);
+                return r;
+        }
+        r = context_build(spec, &c->L, &c->root);
+        if (r < 0) {
+                context_job_free(c);
+                return r;
+        }
+        /* tables_in_order and tables_in_reverse_order hold copies of the entities' contexts
+         * (a third of the job's context each): here, kept for the job's life and inherited
+         * by every worker, they point at the entities' own instead (the same maps but for
+         * their `last`, which no template reads in them); context_job_free() drops them
+         * before the entities */
+        struct node *ents = (struct node *) node_get(c->root, "entities");
+        struct node *tables[2] = { (struct node *) node_get(c->root, "tables_in_order"),
+                                   (struct node *) node_get(c->root, "tables_in_reverse_order") };
+        _cleanup_free_ size_t *order = calloc(spec->n_entities + 1, sizeof(size_t));
+        if (!order || fk_order(spec, order) < 0) {
+                context_job_free(c);
+                return -ENOMEM;
+        }
+        for (size_t t = 0; t < 2; t++)
+                for (size_t i = 0; i < tables[t]->n; i++) {
+                        node_free(tables[t]->items[i]);
+                        tables[t]->items[i] = ents->items[order[t == 0 ? i : spec->n_entities - 1 - i]];
+                }
+        c->borrowed = true;
+        *ret = c;
+        return 0;
+}
+
+void context_job_free(struct context_job *c) {
+        if (!c)
+                return;
+        if (c->borrowed) {
+                ((struct node *) node_get(c->root, "tables_in_order"))->n = 0;
+                ((struct node *) node_get(c->root, "tables_in_reverse_order"))->n = 0;
+        }
+        node_free(c->root);
+        context_layout_clear(&c->L);
+        free(c);
+}
+
+const struct node *context_job_root(const struct context_job *c) {
+        return c->root;
+}
+
+int context_atom_keys(const struct context_job *c, const struct spec *spec, const struct dag *dag,
+                      const struct atom *atom, struct node **ret) {
+        _cleanup_node_ struct node *m = node_new_map();
+        if (!m)
+                return -ENOMEM;
+        TRY(atom_keys(spec, dag, &c->L, c->root, atom, m));
+        *ret = TAKE_PTR(m);
         return 0;
 }
 
 int context_for_atom(const struct spec *spec, const struct dag *dag, const struct atom *atom,
                      struct node **ret) {
+        _cleanup_node_ struct node *root = NULL;
         struct layout L;
         int r = context_layout_init(spec, dag, &L);
         if (r < 0)
                 return r;
-        r = atom_build(spec, dag, &L, atom, ret);
+        r = context_build(spec, &L, &root);
+        if (r >= 0)
+                r = atom_keys(spec, dag, &L, root, atom, root);
         context_layout_clear(&L);
+        if (r >= 0)
+                *ret = TAKE_PTR(root);
         return r;
 }

@@ -35,6 +35,18 @@ int context_new(const struct spec *spec, const struct dag *dag, struct node **re
 int context_for_atom(const struct spec *spec, const struct dag *dag, const struct atom *atom,
                      struct node **ret);
 
+/* The same in two parts, for a job's many atoms (the pattern backend's prepare(), built
+ * once per job before the workers fork, so that an atom's cost does not grow with the
+ * spec): context_job_new() builds the whole-project context once; context_atom_keys()
+ * builds only an atom's own keys (atom, entity, route_endpoints, package), which a
+ * template looks up before the job's root (template_env.outer). */
+struct context_job;
+int context_job_new(const struct spec *spec, const struct dag *dag, struct context_job **ret);
+void context_job_free(struct context_job *c);
+const struct node *context_job_root(const struct context_job *c);
+int context_atom_keys(const struct context_job *c, const struct spec *spec, const struct dag *dag,
+                      const struct atom *atom, struct node **ret);
+
 /* Whether a route atom writes ep: an endpoint of its entity with its operation, or any
  * non-custom one of its entity when the atom has no operation. */
 bool context_route_claims(const struct atom *atom, const struct endpoint *ep);
