@@ -56,3 +56,8 @@ int context_regex_sample(const char *pattern, unsigned variant, size_t min_len, 
  * indentation (the template writes it), the following lines indented, no final newline.
  * NULL on ENOMEM. */
 char *context_black_stmt(size_t indent, const char *prefix, const char *expr);
+/* `def name(params) -> ret:` laid out as black lays it out when it starts at column indent:
+ * on one line when it fits, else the parameters (top-level commas between them) on one
+ * indented line, else one per line with a trailing comma; the lines after the first
+ * indented, no final newline. NULL on ENOMEM. */
+char *context_black_def(size_t indent, const char *name, const char *params, const char *ret);
