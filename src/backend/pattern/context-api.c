@@ -630,10 +630,16 @@ static int filter_ctx(const struct spec *s, const struct entity *e, const struct
         if (r >= 0)
                 r = put_str(m, "type", field_type_name(f->type));
         if (r >= 0)
-                r = put_strf(m, "decl", "%s: Optional[%s] = Query(None%s%s%s, description=\"Only rows whose %s equals this value.\")",
-                             param, query_type(f, &p), streq(param, f->name) ? "" : ", alias=\"",
-                             streq(param, f->name) ? "" : f->name,
-                             streq(param, f->name) ? "" : "\"", w);
+{
+                /* one parameter of the list's signature, laid out with its comma */
+                _cleanup_free_ char *pre = strf("%s: Optional[%s] = ", param, query_type(f, &p));
+                _cleanup_free_ char *q = strf("Query(None%s%s%s, description=\"Only rows whose %s equals this value.\")",
+                                              streq(param, f->name) ? "" : ", alias=\"",
+                                              streq(param, f->name) ? "" : f->name,
+                                              streq(param, f->name) ? "" : "\"", w);
+                _cleanup_free_ char *d = pre && q ? context_black_item(4, pre, q, ",") : NULL;
+                r = d ? put_str(m, "decl", d) : -ENOMEM;
+        }
         if (r >= 0)
                 r = f->type == FT_UUID ? put_strf(m, "value", "str(%s) if %s is not None else None", param, param)
                                        : put_str(m, "value", param);

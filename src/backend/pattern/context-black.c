@@ -203,12 +203,16 @@ static int pyx_layout(struct strbuf *out, size_t indent, const char *prefix, con
 }
 
 char *context_black_stmt(size_t indent, const char *prefix, const char *expr) {
+        return context_black_item(indent, prefix, expr, "");
+}
+
+char *context_black_item(size_t indent, const char *prefix, const char *expr, const char *suffix) {
         struct pyx *x = pyx_parse(expr, expr + strlen(expr));
         if (!x)
                 return NULL;
         struct strbuf out;
         strbuf_init(&out, 0);
-        int r = pyx_layout(&out, indent, prefix, x, "");
+        int r = pyx_layout(&out, indent, prefix, x, suffix);
         pyx_free(x);
         if (r < 0) {
                 strbuf_free(&out);
