@@ -255,8 +255,8 @@ START_TEST(test_reference_project) {
         const struct atom *filt = find_atom(j.dag, "route_task_list");
         char *err;
         char *text = gen(&j, &o, filt, &r, &err);
-        ck_assert_ptr_nonnull(strstr(text, "status: Optional[TaskStatus] = Query(None"));
-        ck_assert_ptr_nonnull(strstr(text, "owner_id: Optional[int] = Query(None"));
+        ck_assert_ptr_nonnull(strstr(text, "    status: Optional[TaskStatus] = Query(\n        None, description="));
+        ck_assert_ptr_nonnull(strstr(text, "    owner_id: Optional[int] = Query(\n        None, description="));
         free(text);
 
         char *dir = test_tmpdir();
@@ -774,9 +774,9 @@ START_TEST(test_member_attrs) {
         /* list parameters: none is a name the function uses, none another filter's */
         text = gen(&j, &o, find_atom(j.dag, "route_item_list"), &r, &err);
         ck_assert_int_eq(r, 0);
-        ck_assert_ptr_nonnull(strstr(text, "    db_filter: Optional[int] = Query(None, description="));
-        ck_assert_ptr_nonnull(strstr(text, "    db_filter_: Optional[int] = Query(None, alias=\"db\""));
-        ck_assert_ptr_nonnull(strstr(text, "    rows_filter: Optional[str] = Query(None, alias=\"rows\""));
+        ck_assert_ptr_nonnull(strstr(text, "    db_filter: Optional[int] = Query(\n        None, description="));
+        ck_assert_ptr_nonnull(strstr(text, "    db_filter_: Optional[int] = Query(\n        None, alias=\"db\""));
+        ck_assert_ptr_nonnull(strstr(text, "    rows_filter: Optional[str] = Query(\n        None, alias=\"rows\""));
         free(text);
         /* an email that also meets the rule's pattern */
         text = gen(&j, &o, find_atom(j.dag, "test_conftest"), &r, &err);
