@@ -581,7 +581,7 @@ START_TEST(test_python_escaping) {
         ck_assert_int_eq(backend_pattern.check(&o, j.spec, j.dag, "(planned)", &j.d), 0);
         char *text = gen(&j, &o, find_atom(j.dag, "config"), &r, &err);
         ck_assert_int_eq(r, 0);
-        ck_assert_ptr_nonnull(strstr(text, "app_name: str = \"Say \\\"hi\\\" \\\\ now\""));
+        ck_assert_ptr_nonnull(strstr(text, "app_name: str = 'Say \"hi\" \\\\ now'"));
         free(text);
         /* Markdown is not escaped */
         text = gen(&j, &o, find_atom(j.dag, "readme"), &r, &err);

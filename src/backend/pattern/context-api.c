@@ -421,8 +421,27 @@ static int rule_fill(const struct spec *s, const struct rule *r, struct node *m)
         TRY(put_str(m, "message", r->message));
         TRY(put_str(m, "message_line", msg));
         TRY(put_str(m, "func", func));
+        {
+                _cleanup_free_ char *ps = strf("db: Session, data: Dict[str, Any], current: Optional[%s] = None", cls);
+                _cleanup_free_ char *def = ps ? context_black_def(0, func, ps, "None") : NULL;
+                if (!def)
+                        return -ENOMEM;
+                TRY(put_str(m, "def", def));
+        }
         TRY(put_str(m, "const_name", cname));
         TRY(put_str(m, "exception", r->kind == RULE_UNIQUE ? "ConflictError" : "ValidationFailed"));
+        {
+                /* the rule's raise statement, in the check function's if (column 8) */
+                _cleanup_free_ char *mpy = context_py_str(r->message), *fpy = context_py_str(f->name);
+                _cleanup_free_ char *call = mpy && fpy ? strf("%s(%s, %s)",
+                                                              r->kind == RULE_UNIQUE ? "ConflictError" : "ValidationFailed",
+                                                              mpy, fpy)
+                                                       : NULL;
+                _cleanup_free_ char *st = call ? context_black_stmt(8, "raise ", call) : NULL;
+                if (!st)
+                        return -ENOMEM;
+                TRY(put_str(m, "raise_stmt", st));
+        }
         TRY(put_bool(m, "is_date_field", f->type == FT_DATE));
         TRY(put_bool(m, "case_insensitive", r->kind == RULE_UNIQUE && f->type == FT_EMAIL));
         TRY(put_bool(m, "is_datetime_field", f->type == FT_DATETIME));
