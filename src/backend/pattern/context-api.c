@@ -770,6 +770,16 @@ static int endpoint_fill(const struct spec *s, const struct entity *e, const str
                 TRY(put_strf(m, "handler", "%s_%s", ep->op == OP_CUSTOM ? ep->name : op, e->snake));
                 TRY(put_strf(m, "service_fn", "%s_%s", op, e->snake));
         }
+        if (ep->op == OP_CREATE) {
+                /* the create handler's signature, laid out as black does */
+                _cleanup_free_ char *h = strf("%s_%s", op, e->snake);
+                _cleanup_free_ char *ps = strf("payload: %sCreate, db: Session = Depends(get_db)", cls);
+                _cleanup_free_ char *ret = strf("%sRead", cls);
+                _cleanup_free_ char *def = h && ps && ret ? context_black_def(0, h, ps, ret) : NULL;
+                if (!def)
+                        return -ENOMEM;
+                TRY(put_str(m, "create_def", def));
+        }
         if (ep->op == OP_LIST) {
                 _cleanup_free_ char *tw = context_words_of(e->table);
                 if (!tw)
