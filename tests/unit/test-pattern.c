@@ -716,6 +716,37 @@ START_TEST(test_black_layout) {
                 ck_assert_str_eq(got, cases[i][2]);
                 free(got);
         }
+        /* an item of a list split one per line: its comma counts in its length */
+        char *item = context_black_item(4, "a_parameter_name: Optional[SomeLongType] = ",
+                                        "Query(None, description=\"Only rows whose status equals it.\")", ",");
+        ck_assert_ptr_nonnull(item);
+        ck_assert_str_eq(item, "a_parameter_name: Optional[SomeLongType] = Query(\n"
+                               "        None, description=\"Only rows whose status equals it.\"\n"
+                               "    ),");
+        free(item);
+        /* def lines: on one line, the parameters on one line, one parameter per line */
+        static const char *const defs[][3] = {
+                { "validate_task", "db: Session, current: Optional[Task] = None",
+                  "def validate_task(db: Session, current: Optional[Task] = None) -> None:" },
+                { "validate_appointment_record",
+                  "db: Session, data: Dict[str, Any], current: Optional[AppointmentRecord] = None",
+                  "def validate_appointment_record(\n"
+                  "    db: Session, data: Dict[str, Any], current: Optional[AppointmentRecord] = None\n"
+                  ") -> None:" },
+                { "f",
+                  "db: Session, data: Dict[str, Any], current: Optional[AVeryLongClassNameIndeedThatGoesOnAndOnAndOn] = None",
+                  "def f(\n"
+                  "    db: Session,\n"
+                  "    data: Dict[str, Any],\n"
+                  "    current: Optional[AVeryLongClassNameIndeedThatGoesOnAndOnAndOn] = None,\n"
+                  ") -> None:" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(defs); i++) {
+                char *got = context_black_def(0, defs[i][0], defs[i][1], "None");
+                ck_assert_ptr_nonnull(got);
+                ck_assert_str_eq(got, defs[i][2]);
+                free(got);
+        }
 }
 END_TEST
 
