@@ -539,11 +539,42 @@ static int rule_fill(const struct spec *s, const struct rule *r, struct node *m)
         return rule_tests(s, e, r, f, attr, m);
 }
 
+static const char *map_value(const struct node *m, const char *key) {
+        const struct node *v = node_get(m, key);
+        return v ? v->value : NULL;
+}
+
+/* The rule tests' calls (test_validations.py): the rejected one inside `with pytest.raises`
+ * (column 8), the accepted one at column 4, laid out as black does. */
+static int rule_test_calls(struct node *m) {
+        const char *snake = map_value(m, "snake"), *func = map_value(m, "func");
+        const char *rd = map_value(m, "rejected_data"), *rc = map_value(m, "rejected_current");
+        const char *ad = map_value(m, "accepted_data"), *ac = map_value(m, "accepted_current");
+        if (!snake || !func)
+                return 0;
+        if (rd && rc) {
+                _cleanup_free_ char *call = strf("%s_rules.validate_%s(db_session, %s, %s)", snake, snake, rd, rc);
+                _cleanup_free_ char *st = call ? context_black_stmt(8, "", call) : NULL;
+                if (!st)
+                        return -ENOMEM;
+                TRY(put_str(m, "rejected_call", st));
+        }
+        if (ad && ac) {
+                _cleanup_free_ char *call = strf("%s_rules.%s(db_session, %s, %s)", snake, func, ad, ac);
+                _cleanup_free_ char *st = call ? context_black_stmt(4, "", call) : NULL;
+                if (!st)
+                        return -ENOMEM;
+                TRY(put_str(m, "accepted_call", st));
+        }
+        return 0;
+}
+
 int context_rule_ctx(const struct spec *s, const struct rule *r, struct node **ret) {
         _cleanup_node_ struct node *m = node_new_map();
         if (!m)
                 return -ENOMEM;
         TRY(rule_fill(s, r, m));
+        TRY(rule_test_calls(m));
         *ret = TAKE_PTR(m);
         return 0;
 }
