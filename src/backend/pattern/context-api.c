@@ -552,6 +552,26 @@ static int rule_test_calls(struct node *m) {
         const char *ad = map_value(m, "accepted_data"), *ac = map_value(m, "accepted_current");
         if (!snake || !func)
                 return 0;
+        {
+                /* `assert info.value.message == "..."`, parenthesised and split at == as
+                 * black does when it does not fit */
+                const char *msg = map_value(m, "message");
+                _cleanup_free_ char *py = msg ? context_py_str(msg) : NULL;
+                if (msg && !py)
+                        return -ENOMEM;
+                if (py) {
+                        size_t n = strlen(py);
+                        _cleanup_free_ char *st =
+                                4 + strlen("assert info.value.message == ") + n <= CONTEXT_LINE_LENGTH
+                                        ? strf("assert info.value.message == %s", py)
+                                : 8 + strlen("info.value.message == ") + n <= CONTEXT_LINE_LENGTH
+                                        ? strf("assert (\n        info.value.message == %s\n    )", py)
+                                        : strf("assert (\n        info.value.message\n        == %s\n    )", py);
+                        if (!st)
+                                return -ENOMEM;
+                        TRY(put_str(m, "message_assert", st));
+                }
+        }
         if (rd && rc) {
                 _cleanup_free_ char *call = strf("%s_rules.validate_%s(db_session, %s, %s)", snake, snake, rd, rc);
                 _cleanup_free_ char *st = call ? context_black_stmt(8, "", call) : NULL;
