@@ -108,10 +108,11 @@ check_project() {
         pc "pytest ran tests" grep -qE '^[0-9]+ passed' "$WORK/$job.pytest"
         pc "pyflakes is clean" rc "python3 -m pyflakes ."
         pc "mypy --strict is clean ($pkg)" rc "python3 -m mypy --strict --cache-dir '$ctmp/mypy-$slot' '$pkg'"
-        # black on what the database part of the bank writes (models, migrations): the rest
-        # of the bank is not black-clean yet (stack.sh checks the whole project)
-        blk=$("$PY" -c 'import json, sys; print(" ".join(sorted({a["target"] for a in json.load(open(sys.argv[1]))["atoms"] if a["kind"] in ("model", "migration") and a["target"].endswith(".py")})))' "$proj/.codegen/dag.json")
-        pc "black --check is clean on the models and migrations" rc "black --check -q $blk"
+        # black on every Python file of the project but its tests (the test atoms' long
+        # calls and signatures are not laid out as black does yet; stack.sh checks the whole
+        # project)
+        blk=$("$PY" -c 'import json, sys; print(" ".join(sorted({a["target"] for a in json.load(open(sys.argv[1]))["atoms"] if a["kind"] != "test" and a["target"].endswith(".py")})))' "$proj/.codegen/dag.json")
+        pc "black --check is clean on every Python file but the tests" rc "black --check -q $blk"
         pc "alembic upgrade head creates every table, alembic check finds no difference ($ini)" rc "
                 DATABASE_URL='$db' python3 -m alembic -c '$ini' upgrade head &&
                 DATABASE_URL='$db' python3 -m alembic -c '$ini' check &&

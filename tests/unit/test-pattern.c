@@ -255,8 +255,8 @@ START_TEST(test_reference_project) {
         const struct atom *filt = find_atom(j.dag, "route_task_list");
         char *err;
         char *text = gen(&j, &o, filt, &r, &err);
-        ck_assert_ptr_nonnull(strstr(text, "status: Optional[TaskStatus] = Query(None"));
-        ck_assert_ptr_nonnull(strstr(text, "owner_id: Optional[int] = Query(None"));
+        ck_assert_ptr_nonnull(strstr(text, "    status: Optional[TaskStatus] = Query(\n        None, description="));
+        ck_assert_ptr_nonnull(strstr(text, "    owner_id: Optional[int] = Query(\n        None, description="));
         free(text);
 
         char *dir = test_tmpdir();
@@ -581,7 +581,7 @@ START_TEST(test_python_escaping) {
         ck_assert_int_eq(backend_pattern.check(&o, j.spec, j.dag, "(planned)", &j.d), 0);
         char *text = gen(&j, &o, find_atom(j.dag, "config"), &r, &err);
         ck_assert_int_eq(r, 0);
-        ck_assert_ptr_nonnull(strstr(text, "app_name: str = \"Say \\\"hi\\\" \\\\ now\""));
+        ck_assert_ptr_nonnull(strstr(text, "app_name: str = 'Say \"hi\" \\\\ now'"));
         free(text);
         /* Markdown is not escaped */
         text = gen(&j, &o, find_atom(j.dag, "readme"), &r, &err);
@@ -716,6 +716,37 @@ START_TEST(test_black_layout) {
                 ck_assert_str_eq(got, cases[i][2]);
                 free(got);
         }
+        /* an item of a list split one per line: its comma counts in its length */
+        char *item = context_black_item(4, "a_parameter_name: Optional[SomeLongType] = ",
+                                        "Query(None, description=\"Only rows whose status equals it.\")", ",");
+        ck_assert_ptr_nonnull(item);
+        ck_assert_str_eq(item, "a_parameter_name: Optional[SomeLongType] = Query(\n"
+                               "        None, description=\"Only rows whose status equals it.\"\n"
+                               "    ),");
+        free(item);
+        /* def lines: on one line, the parameters on one line, one parameter per line */
+        static const char *const defs[][3] = {
+                { "validate_task", "db: Session, current: Optional[Task] = None",
+                  "def validate_task(db: Session, current: Optional[Task] = None) -> None:" },
+                { "validate_appointment_record",
+                  "db: Session, data: Dict[str, Any], current: Optional[AppointmentRecord] = None",
+                  "def validate_appointment_record(\n"
+                  "    db: Session, data: Dict[str, Any], current: Optional[AppointmentRecord] = None\n"
+                  ") -> None:" },
+                { "f",
+                  "db: Session, data: Dict[str, Any], current: Optional[AVeryLongClassNameIndeedThatGoesOnAndOnAndOn] = None",
+                  "def f(\n"
+                  "    db: Session,\n"
+                  "    data: Dict[str, Any],\n"
+                  "    current: Optional[AVeryLongClassNameIndeedThatGoesOnAndOnAndOn] = None,\n"
+                  ") -> None:" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(defs); i++) {
+                char *got = context_black_def(0, defs[i][0], defs[i][1], "None");
+                ck_assert_ptr_nonnull(got);
+                ck_assert_str_eq(got, defs[i][2]);
+                free(got);
+        }
 }
 END_TEST
 
@@ -774,9 +805,9 @@ START_TEST(test_member_attrs) {
         /* list parameters: none is a name the function uses, none another filter's */
         text = gen(&j, &o, find_atom(j.dag, "route_item_list"), &r, &err);
         ck_assert_int_eq(r, 0);
-        ck_assert_ptr_nonnull(strstr(text, "    db_filter: Optional[int] = Query(None, description="));
-        ck_assert_ptr_nonnull(strstr(text, "    db_filter_: Optional[int] = Query(None, alias=\"db\""));
-        ck_assert_ptr_nonnull(strstr(text, "    rows_filter: Optional[str] = Query(None, alias=\"rows\""));
+        ck_assert_ptr_nonnull(strstr(text, "    db_filter: Optional[int] = Query(\n        None, description="));
+        ck_assert_ptr_nonnull(strstr(text, "    db_filter_: Optional[int] = Query(\n        None, alias=\"db\""));
+        ck_assert_ptr_nonnull(strstr(text, "    rows_filter: Optional[str] = Query(\n        None, alias=\"rows\""));
         free(text);
         /* an email that also meets the rule's pattern */
         text = gen(&j, &o, find_atom(j.dag, "test_conftest"), &r, &err);

@@ -421,8 +421,27 @@ static int rule_fill(const struct spec *s, const struct rule *r, struct node *m)
         TRY(put_str(m, "message", r->message));
         TRY(put_str(m, "message_line", msg));
         TRY(put_str(m, "func", func));
+        {
+                _cleanup_free_ char *ps = strf("db: Session, data: Dict[str, Any], current: Optional[%s] = None", cls);
+                _cleanup_free_ char *def = ps ? context_black_def(0, func, ps, "None") : NULL;
+                if (!def)
+                        return -ENOMEM;
+                TRY(put_str(m, "def", def));
+        }
         TRY(put_str(m, "const_name", cname));
         TRY(put_str(m, "exception", r->kind == RULE_UNIQUE ? "ConflictError" : "ValidationFailed"));
+        {
+                /* the rule's raise statement, in the check function's if (column 8) */
+                _cleanup_free_ char *mpy = context_py_str(r->message), *fpy = context_py_str(f->name);
+                _cleanup_free_ char *call = mpy && fpy ? strf("%s(%s, %s)",
+                                                              r->kind == RULE_UNIQUE ? "ConflictError" : "ValidationFailed",
+                                                              mpy, fpy)
+                                                       : NULL;
+                _cleanup_free_ char *st = call ? context_black_stmt(8, "raise ", call) : NULL;
+                if (!st)
+                        return -ENOMEM;
+                TRY(put_str(m, "raise_stmt", st));
+        }
         TRY(put_bool(m, "is_date_field", f->type == FT_DATE));
         TRY(put_bool(m, "case_insensitive", r->kind == RULE_UNIQUE && f->type == FT_EMAIL));
         TRY(put_bool(m, "is_datetime_field", f->type == FT_DATETIME));
@@ -520,11 +539,62 @@ static int rule_fill(const struct spec *s, const struct rule *r, struct node *m)
         return rule_tests(s, e, r, f, attr, m);
 }
 
+static const char *map_value(const struct node *m, const char *key) {
+        const struct node *v = node_get(m, key);
+        return v ? v->value : NULL;
+}
+
+/* The rule tests' calls (test_validations.py): the rejected one inside `with pytest.raises`
+ * (column 8), the accepted one at column 4, laid out as black does. */
+static int rule_test_calls(struct node *m) {
+        const char *snake = map_value(m, "snake"), *func = map_value(m, "func");
+        const char *rd = map_value(m, "rejected_data"), *rc = map_value(m, "rejected_current");
+        const char *ad = map_value(m, "accepted_data"), *ac = map_value(m, "accepted_current");
+        if (!snake || !func)
+                return 0;
+        {
+                /* `assert info.value.message == "..."`, parenthesised and split at == as
+                 * black does when it does not fit */
+                const char *msg = map_value(m, "message");
+                _cleanup_free_ char *py = msg ? context_py_str(msg) : NULL;
+                if (msg && !py)
+                        return -ENOMEM;
+                if (py) {
+                        size_t n = strlen(py);
+                        _cleanup_free_ char *st =
+                                4 + strlen("assert info.value.message == ") + n <= CONTEXT_LINE_LENGTH
+                                        ? strf("assert info.value.message == %s", py)
+                                : 8 + strlen("info.value.message == ") + n <= CONTEXT_LINE_LENGTH
+                                        ? strf("assert (\n        info.value.message == %s\n    )", py)
+                                        : strf("assert (\n        info.value.message\n        == %s\n    )", py);
+                        if (!st)
+                                return -ENOMEM;
+                        TRY(put_str(m, "message_assert", st));
+                }
+        }
+        if (rd && rc) {
+                _cleanup_free_ char *call = strf("%s_rules.validate_%s(db_session, %s, %s)", snake, snake, rd, rc);
+                _cleanup_free_ char *st = call ? context_black_stmt(8, "", call) : NULL;
+                if (!st)
+                        return -ENOMEM;
+                TRY(put_str(m, "rejected_call", st));
+        }
+        if (ad && ac) {
+                _cleanup_free_ char *call = strf("%s_rules.%s(db_session, %s, %s)", snake, func, ad, ac);
+                _cleanup_free_ char *st = call ? context_black_stmt(4, "", call) : NULL;
+                if (!st)
+                        return -ENOMEM;
+                TRY(put_str(m, "accepted_call", st));
+        }
+        return 0;
+}
+
 int context_rule_ctx(const struct spec *s, const struct rule *r, struct node **ret) {
         _cleanup_node_ struct node *m = node_new_map();
         if (!m)
                 return -ENOMEM;
         TRY(rule_fill(s, r, m));
+        TRY(rule_test_calls(m));
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -630,10 +700,16 @@ static int filter_ctx(const struct spec *s, const struct entity *e, const struct
         if (r >= 0)
                 r = put_str(m, "type", field_type_name(f->type));
         if (r >= 0)
-                r = put_strf(m, "decl", "%s: Optional[%s] = Query(None%s%s%s, description=\"Only rows whose %s equals this value.\")",
-                             param, query_type(f, &p), streq(param, f->name) ? "" : ", alias=\"",
-                             streq(param, f->name) ? "" : f->name,
-                             streq(param, f->name) ? "" : "\"", w);
+{
+                /* one parameter of the list's signature, laid out with its comma */
+                _cleanup_free_ char *pre = strf("%s: Optional[%s] = ", param, query_type(f, &p));
+                _cleanup_free_ char *q = strf("Query(None%s%s%s, description=\"Only rows whose %s equals this value.\")",
+                                              streq(param, f->name) ? "" : ", alias=\"",
+                                              streq(param, f->name) ? "" : f->name,
+                                              streq(param, f->name) ? "" : "\"", w);
+                _cleanup_free_ char *d = pre && q ? context_black_item(4, pre, q, ",") : NULL;
+                r = d ? put_str(m, "decl", d) : -ENOMEM;
+        }
         if (r >= 0)
                 r = f->type == FT_UUID ? put_strf(m, "value", "str(%s) if %s is not None else None", param, param)
                                        : put_str(m, "value", param);
@@ -744,6 +820,16 @@ static int endpoint_fill(const struct spec *s, const struct entity *e, const str
         } else {
                 TRY(put_strf(m, "handler", "%s_%s", ep->op == OP_CUSTOM ? ep->name : op, e->snake));
                 TRY(put_strf(m, "service_fn", "%s_%s", op, e->snake));
+        }
+        if (ep->op == OP_CREATE) {
+                /* the create handler's signature, laid out as black does */
+                _cleanup_free_ char *h = strf("%s_%s", op, e->snake);
+                _cleanup_free_ char *ps = strf("payload: %sCreate, db: Session = Depends(get_db)", cls);
+                _cleanup_free_ char *ret = strf("%sRead", cls);
+                _cleanup_free_ char *def = h && ps && ret ? context_black_def(0, h, ps, ret) : NULL;
+                if (!def)
+                        return -ENOMEM;
+                TRY(put_str(m, "create_def", def));
         }
         if (ep->op == OP_LIST) {
                 _cleanup_free_ char *tw = context_words_of(e->table);

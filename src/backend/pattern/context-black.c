@@ -203,12 +203,16 @@ static int pyx_layout(struct strbuf *out, size_t indent, const char *prefix, con
 }
 
 char *context_black_stmt(size_t indent, const char *prefix, const char *expr) {
+        return context_black_item(indent, prefix, expr, "");
+}
+
+char *context_black_item(size_t indent, const char *prefix, const char *expr, const char *suffix) {
         struct pyx *x = pyx_parse(expr, expr + strlen(expr));
         if (!x)
                 return NULL;
         struct strbuf out;
         strbuf_init(&out, 0);
-        int r = pyx_layout(&out, indent, prefix, x, "");
+        int r = pyx_layout(&out, indent, prefix, x, suffix);
         pyx_free(x);
         if (r < 0) {
                 strbuf_free(&out);
@@ -223,4 +227,49 @@ char *context_black_stmt(size_t indent, const char *prefix, const char *expr) {
                 s[--len] = '\0';
         memmove(s, s + indent, len - indent + 1);
         return s;
+}
+
+char *context_black_def(size_t indent, const char *name, const char *params, const char *ret) {
+        struct strbuf out;
+        strbuf_init(&out, 0);
+        size_t plen = strlen(params);
+        /* on one line when it fits */
+        if (strbuf_addf(&out, "def %s(%s) -> %s:", name, params, ret) < 0)
+                goto fail;
+        if (indent + width(strbuf_str(&out), out.len) <= CONTEXT_LINE_LENGTH)
+                return strbuf_detach(&out, NULL);
+        strbuf_free(&out);
+        strbuf_init(&out, 0);
+        if (strbuf_addf(&out, "def %s(\n", name) < 0)
+                goto fail;
+        if (indent + 4 + width(params, plen) <= CONTEXT_LINE_LENGTH) {
+                /* the parameters on one indented line */
+                if (indent_to(&out, indent + 4) < 0 || strbuf_addf(&out, "%s\n", params) < 0)
+                        goto fail;
+        } else {
+                /* one per line, each with a trailing comma: split at the top-level commas */
+                int depth = 0;
+                size_t start = 0;
+                for (size_t i = 0; i <= plen; i++) {
+                        char c = params[i];
+                        if (c == '(' || c == '[' || c == '{')
+                                depth++;
+                        else if (c == ')' || c == ']' || c == '}')
+                                depth--;
+                        else if ((c == ',' && depth == 0) || c == '\0') {
+                                while (params[start] == ' ')
+                                        start++;
+                                if (indent_to(&out, indent + 4) < 0 ||
+                                    strbuf_addf(&out, "%.*s,\n", (int) (i - start), params + start) < 0)
+                                        goto fail;
+                                start = i + 1;
+                        }
+                }
+        }
+        if (indent_to(&out, indent) < 0 || strbuf_addf(&out, ") -> %s:", ret) < 0)
+                goto fail;
+        return strbuf_detach(&out, NULL);
+fail:
+        strbuf_free(&out);
+        return NULL;
 }

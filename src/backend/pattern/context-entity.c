@@ -390,6 +390,15 @@ static int entity_fill(const struct spec *s, const struct layout *L, const struc
         TRY(put_strf(m, "update_fn", "update_%s", e->snake));
         TRY(put_strf(m, "delete_fn", "delete_%s", e->snake));
         TRY(put_strf(m, "validate_fn", "validate_%s", e->snake));
+        {
+                _cleanup_free_ char *vf = strf("validate_%s", e->snake);
+                _cleanup_free_ char *ps = strf("db: Session, data: Dict[str, Any], current: Optional[%s] = None",
+                                              cls);
+                _cleanup_free_ char *def = vf && ps ? context_black_def(0, vf, ps, "None") : NULL;
+                if (!def)
+                        return -ENOMEM;
+                TRY(put_str(m, "validate_def", def));
+        }
         TRY(put_strf(m, "service_alias", "%s_service", e->snake));
         TRY(put_strf(m, "rules_alias", "%s_rules", e->snake));
         TRY(put_strf(m, "schemas_alias", "%s_schemas", e->snake));

@@ -526,12 +526,36 @@ static int field_fill(const struct spec *s, const struct entity *e, const struct
                 _cleanup_free_ char *member = spec_enum_member(f->values[i]);
                 if (!member)
                         return -ENOMEM;
+                _cleanup_free_ char *py = context_py_str(f->values[i]);
+                if (!py)
+                        return -ENOMEM;
                 TRY(put_str(v, "value", f->values[i]));
+                TRY(put_str(v, "py", py));
                 TRY(put_str(v, "member", member));
                 TRY(node_seq_append(values, TAKE_PTR(v)));
         }
         TRY(mark_last(values));
         TRY(put(m, "values", TAKE_PTR(values)));
+        if (f->n_values > 0) {
+                /* `Alias = Literal[...]`, laid out as black does */
+                struct strbuf lit;
+                strbuf_init(&lit, 0);
+                int rl = strbuf_adds(&lit, "Literal[");
+                for (size_t i = 0; i < f->n_values && rl >= 0; i++) {
+                        if (i > 0)
+                                rl = strbuf_adds(&lit, ", ");
+                        if (rl >= 0)
+                                rl = context_add_py_str(&lit, f->values[i]);
+                }
+                if (rl >= 0)
+                        rl = strbuf_addc(&lit, ']');
+                _cleanup_free_ char *pre = rl >= 0 ? strf("%s = ", p->enum_alias) : NULL;
+                _cleanup_free_ char *lst = pre ? context_black_stmt(0, pre, strbuf_str(&lit)) : NULL;
+                strbuf_free(&lit);
+                if (!lst)
+                        return -ENOMEM;
+                TRY(put_str(m, "literal_stmt", lst));
+        }
         /* the values a new row may have: a transitions rule allows only its initial states */
         const struct rule *tr = NULL;
         for (size_t i = 0; i < s->n_rules && !tr; i++)

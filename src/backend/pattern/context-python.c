@@ -396,6 +396,16 @@ static int imports_node(struct imports *im, struct node **ret) {
                         int r = strbuf_addf(&sb, "from %s import ", x->module);
                         for (size_t j = 0; j < x->n_names && r >= 0; j++)
                                 r = strbuf_addf(&sb, "%s%s", j ? ", " : "", x->names[j]);
+                        if (r >= 0 && sb.len > CONTEXT_LINE_LENGTH) {
+                                /* black's layout of a long import: one name per line */
+                                strbuf_free(&sb);
+                                strbuf_init(&sb, 0);
+                                r = strbuf_addf(&sb, "from %s import (\n", x->module);
+                                for (size_t j = 0; j < x->n_names && r >= 0; j++)
+                                        r = strbuf_addf(&sb, "    %s,\n", x->names[j]);
+                                if (r >= 0)
+                                        r = strbuf_addc(&sb, ')');
+                        }
                         if (r >= 0)
                                 r = append_str(lines, strbuf_str(&sb));
                         strbuf_free(&sb);

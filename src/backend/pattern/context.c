@@ -405,6 +405,12 @@ static int project_ctx(const struct spec *s, struct node **ret) {
                 return -ENOMEM;
         TRY(put_str(m, "name", s->name));
         TRY(put_str(m, "title", title));
+        {
+                _cleanup_free_ char *tpy = context_py_str(title);
+                if (!tpy)
+                        return -ENOMEM;
+                TRY(put_str(m, "title_py", tpy));
+        }
         TRY(put_str(m, "description", desc));
         TRY(put_str(m, "api_prefix", s->api_prefix));
         TRY(put_str(m, "database_url", s->database_url));

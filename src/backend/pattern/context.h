@@ -68,3 +68,11 @@ int context_regex_sample(const char *pattern, unsigned variant, size_t min_len, 
  * indentation (the template writes it), the following lines indented, no final newline.
  * NULL on ENOMEM. */
 char *context_black_stmt(size_t indent, const char *prefix, const char *expr);
+/* The same for one item of a bracketed list the template splits one per line: suffix
+ * (the item's trailing comma) ends its last line and counts in its length. */
+char *context_black_item(size_t indent, const char *prefix, const char *expr, const char *suffix);
+/* `def name(params) -> ret:` laid out as black lays it out when it starts at column indent:
+ * on one line when it fits, else the parameters (top-level commas between them) on one
+ * indented line, else one per line with a trailing comma; the lines after the first
+ * indented, no final newline. NULL on ENOMEM. */
+char *context_black_def(size_t indent, const char *name, const char *params, const char *ret);
