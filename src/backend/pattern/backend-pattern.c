@@ -362,23 +362,8 @@ static int atom_plan(const struct bank *b, const struct spec *spec, const struct
         return r;
 }
 
-int pattern_atom_plans(const struct backend_options *o, const struct spec *spec, const struct dag *dag,
-                       enum pattern_plan *ret) {
-        struct bank b = { .n = 0 };
-        struct loader l = { .n_dirs = 0 };
-        struct diags d = DIAGS_INIT;
-        int r = loader_init(o, &l);
-        if (r >= 0)
-                r = bank_load(&l, &b, &d);
-        for (size_t i = 0; r >= 0 && i < dag->n_atoms; i++)
-                r = atom_plan(&b, spec, &dag->atoms[i], &ret[i]);
-        loader_clear(&l);
-        bank_clear(&b);
-        diags_clear(&d);
-        return r;
-}
-
-int pattern_atom_plan(const struct backend_options *o, const struct spec *spec, const struct atom *a,
+/* atom_plan() of N atoms with the bank read once. */
+static int atom_plans(const struct backend_options *o, const struct spec *spec, const struct atom *atoms, size_t n,
                       enum pattern_plan *ret) {
         struct bank b = { .n = 0 };
         struct loader l = { .n_dirs = 0 };
@@ -386,12 +371,22 @@ int pattern_atom_plan(const struct backend_options *o, const struct spec *spec, 
         int r = loader_init(o, &l);
         if (r >= 0)
                 r = bank_load(&l, &b, &d);
-        if (r >= 0)
-                r = atom_plan(&b, spec, a, ret);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = atom_plan(&b, spec, &atoms[i], &ret[i]);
         loader_clear(&l);
         bank_clear(&b);
         diags_clear(&d);
         return r;
+}
+
+int pattern_atom_plans(const struct backend_options *o, const struct spec *spec, const struct dag *dag,
+                       enum pattern_plan *ret) {
+        return atom_plans(o, spec, dag->atoms, dag->n_atoms, ret);
+}
+
+int pattern_atom_plan(const struct backend_options *o, const struct spec *spec, const struct atom *a,
+                      enum pattern_plan *ret) {
+        return atom_plans(o, spec, a, 1, ret);
 }
 
 static int check_impl(const struct backend_options *o, const struct spec *spec, const struct dag *dag,
