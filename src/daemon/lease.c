@@ -57,7 +57,7 @@ int instance_init(struct instance *ret) {
                 size_t len = 0;
                 int r = read_file_bounded("/proc/sys/kernel/random/boot_id", 64, &text, &len);
                 if (r < 0)
-                        return r;
+                        return r; /* the caller says: set CODEGEND_BOOT_ID (the unit does) */
                 boot = text;
                 /* pids mean something only inside one pid namespace: containers on one
                  * kernel are told apart (none readable: the boot id alone) */
