@@ -258,7 +258,6 @@ static int on_end_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-
 static int on_fail_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         struct job *j = userdata;
         struct manager *m = j->manager;
