@@ -268,22 +268,16 @@ static int put_api_cases(const struct spec *s, const struct entity *e, const str
                          const struct field *f, struct node *m) {
         struct api_cases c = { .rule_only = false };
         int k = api_cases_of(s, e, r, f, &c);
-        if (k >= 0)
-                k = put_str(m, "create_reject", c.create_reject ? c.create_reject : "");
-        if (k >= 0)
-                k = put_str(m, "create_accept", c.create_accept ? c.create_accept : "");
-        if (k >= 0)
-                k = put_str(m, "patch_reject", c.patch_reject ? c.patch_reject : "");
-        if (k >= 0)
-                k = put_str(m, "patch_accept", c.patch_accept ? c.patch_accept : "");
-        if (k >= 0)
-                k = put_str(m, "patch_reject_from", c.patch_reject_from ? c.patch_reject_from : "");
-        if (k >= 0)
-                k = put_str(m, "patch_accept_from", c.patch_accept_from ? c.patch_accept_from : "");
-        if (k >= 0)
-                k = put_str(m, "unchanged_stored", c.unchanged_stored ? c.unchanged_stored : "");
-        if (k >= 0)
-                k = put_str(m, "unchanged_sent", c.unchanged_sent ? c.unchanged_sent : "");
+        const struct {
+                const char *key, *value;
+        } keys[] = {
+                { "create_reject", c.create_reject },         { "create_accept", c.create_accept },
+                { "patch_reject", c.patch_reject },           { "patch_accept", c.patch_accept },
+                { "patch_reject_from", c.patch_reject_from }, { "patch_accept_from", c.patch_accept_from },
+                { "unchanged_stored", c.unchanged_stored },   { "unchanged_sent", c.unchanged_sent },
+        };
+        for (size_t i = 0; k >= 0 && i < ELEMENTSOF(keys); i++)
+                k = put_str(m, keys[i].key, keys[i].value ? keys[i].value : "");
         if (k >= 0)
                 k = put_bool(m, "reject_rule_only", c.rule_only);
         api_cases_clear(&c);
