@@ -8,12 +8,15 @@
 # and jwt with auth_reads (authjwt).
 # Each spec runs with the planner's DAG, then with DAGs rewritten by dag-shapes.py into the
 # other shapes a user draws (per-entity routes with lowercased modules, a flat app/ package
-# with shared modules, a mixed one): in `make check` every spec gets the planner's shape and
-# the reference job gets every shape; `make check-shapes`
+# with shared modules, a mixed one): in `make check` the reference job gets every shape and
+# every other spec the planner's and one other, in turn; `make check-shapes`
 # (PATTERN_SHAPES=all) gives every spec every shape. The projects are checked two at a
 # time, on today's stack: in the Debian 13 root build-aux/make-trixie-root makes (Python
 # 3.13, Pydantic 2, SQLAlchemy 2.0; build-aux/install-deps calls it), with pytest -W error,
-# pyflakes, mypy --strict on the package and `alembic upgrade head` then `alembic check`.
+# pyflakes, mypy --strict on the package, black --check, `alembic upgrade head` then
+# `alembic check` on SQLite, and on a throw-away PostgreSQL cluster (lib-pg.sh, Debian's
+# postgresql on a Unix socket) the same migrations and the project's own tests through
+# TEST_DATABASE_URL.
 # Without that root (or without root rights for chroot) only the generation is checked;
 # so it is in the sanitizer build.
 . "$(dirname "$0")/lib.sh"
@@ -23,7 +26,12 @@ ROOT=${CODEGEND_TRIXIE_ROOT:-/var/tmp/codegend-trixie}
 in_root() { chroot "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 "$@"; }
 
 specs=${PATTERN_SPECS:-"library clinic inventory social misc shop fieldnames rules stdnames enums authkey authjwt"}
-if [ "${PATTERN_SHAPES:-}" = all ]; then full="taskmanager $specs"; else full="taskmanager"; fi
+# the shapes each job gets besides the planner's: the reference job all three; another spec
+# one, in turn (so every shape meets several specs), or all three with PATTERN_SHAPES=all
+shapes_of() {
+        if [ "$1" = taskmanager ] || [ "${PATTERN_SHAPES:-}" = all ]; then echo "entity flat mixed"; return; fi
+        case $(( $2 % 3 )) in 0) echo entity ;; 1) echo flat ;; *) echo mixed ;; esac
+}
 
 planned=$(new_spool py)
 cp -r "$REF" "$planned/inbox/taskmanager"
@@ -38,11 +46,13 @@ check "every spec generates with the planner's DAG (exit 0)" test "$RC" -eq 0
 # the other shapes, from the plans that ran
 shaped=$(new_spool shaped)
 jobs=""
-for job in $full; do
+n=0
+for job in taskmanager $specs; do
+        n=$((n + 1))
         # the tarball's folder is the spec's name, which need not be the job's
         plan="$WORK/plan-$job"; mkdir -p "$plan"
         tar -xzf "$planned/outbox/$job.tar.gz" -C "$plan" --wildcards '*/.codegen/dag.json' '*/.codegen/spec.yaml'
-        for shape in entity flat mixed; do
+        for shape in $(shapes_of "$job" "$n"); do
                 d="$shaped/inbox/$job-$shape"; mkdir -p "$d"
                 cp "$plan"/*/.codegen/spec.yaml "$d/spec.yaml"
                 check "$job: the $shape shape is drawn from the plan" "$PY" "$top_srcdir/tests/e2e/dag-shapes.py" \
@@ -76,6 +86,11 @@ RW=$(mktemp -d "$ROOT/tmp/codegend-py.XXXXXX")
 chmod 0755 "$RW" # the PostgreSQL server (user postgres) reaches its socket directory in it
 PG_CHROOT=$ROOT
 trap 'pg_stop; rm -rf "$RW"; cleanup' EXIT
+# one throw-away PostgreSQL cluster (lib-pg.sh) for every project: each gets a database for
+# its migrations and one for its own tests
+if pg_start "$RW/pgsock" > "$WORK/pg-start.out" 2>&1; then have_pg=1; else
+        have_pg=0; echo "# the PostgreSQL checks skipped:"; diag < "$WORK/pg-start.out"
+fi
 
 # check_project OUT SLOT: the Python checks of one generated project, as lines "ok|not ok DESC"
 # in OUT.tap (with the failure's output after each "not ok" line, prefixed with "# ").
@@ -177,6 +192,27 @@ bad = [(m, p, s) for p, ops in doc['paths'].items() for m, op in ops.items()
 assert not bad, 'error responses without ErrorBody: %s' % bad
 assert 'HTTPValidationError' not in doc.get('components', {}).get('schemas', {}), 'the default 422 body is advertised'
 PYEOF"
+        # PostgreSQL: the migrations (upgrade, then no difference) and the project's own tests
+        # through TEST_DATABASE_URL, among them the model tests that write rows the database
+        # must refuse; the database's commit count shows the tests reached it
+        if [ "$have_pg" = 1 ]; then
+                pdb="cg_$job"; tdb="cg_${job}_test"
+                if pg_createdb "$pdb" > "$WORK/$job.pg" 2>&1 && pg_createdb "$tdb" >> "$WORK/$job.pg" 2>&1; then
+                        url=$(pg_url "$pdb"); turl=$(pg_url "$tdb")
+                        pc "alembic upgrade head, then alembic check, on PostgreSQL" rc "
+                                DATABASE_URL='$url' python3 -m alembic -c '$ini' upgrade head &&
+                                DATABASE_URL='$url' python3 -m alembic -c '$ini' check"
+                        commits() { pg_psql -d postgres -Atc "select xact_commit from pg_stat_database where datname='$tdb'"; }
+                        before=$(commits)
+                        pgt() { rc "TEST_DATABASE_URL='$turl' python3 -m pytest -q -p no:cacheprovider -W error" > "$WORK/$job.pgtest" 2>&1 || { tail -40 "$WORK/$job.pgtest"; return 1; }; }
+                        pc "its tests pass on PostgreSQL (TEST_DATABASE_URL)" pgt
+                        sleep 1 # the statistics reach pg_stat_database with a short delay
+                        after=$(commits)
+                        pc "those tests used PostgreSQL (commits $before -> $after)" test "$((after - before))" -gt 10
+                else
+                        echo "not ok - $job: its PostgreSQL databases are created" >> "$tap"; sed 's/^/# /' "$WORK/$job.pg" >> "$tap"
+                fi
+        fi
 }
 
 # two projects at a time (the machine's two cores); results in order afterwards
@@ -188,24 +224,7 @@ while [ $# -gt 0 ]; do
         wait "$p1"; [ -n "$p2" ] && wait "$p2"
         shift; [ $# -gt 0 ] && shift
 done
-# PostgreSQL: the reference project's migrations (upgrade, then no difference) and its own
-# tests (TEST_DATABASE_URL) on a throw-away cluster (lib-pg.sh); stack.sh does it for every spec
-pgtap="$WORK/pg.tap"; : > "$pgtap"
-if pg_start "$RW/pgsock" > "$WORK/pg-start.out" 2>&1; then
-        x="$RW/pg"; mkdir -p "$x" && tar -xzf "$planned/outbox/taskmanager.tar.gz" -C "$x"
-        proj=$(echo "$x"/*); cproj=${proj#"$ROOT"}
-        pg_createdb cg_ref > /dev/null && pg_createdb cg_ref_test > /dev/null
-        url=$(pg_url cg_ref); turl=$(pg_url cg_ref_test)
-        prc() { in_root sh -c "cd '$cproj' && $1" > "$WORK/pg.out" 2>&1 || { tail -30 "$WORK/pg.out"; return 1; }; }
-        check "taskmanager: alembic upgrade head, then alembic check, on PostgreSQL" prc \
-                "cd migrations && DATABASE_URL='$url' python3 -m alembic upgrade head && DATABASE_URL='$url' python3 -m alembic check"
-        check "taskmanager: its tests pass on PostgreSQL (TEST_DATABASE_URL), the database's constraints too" prc \
-                "TEST_DATABASE_URL='$turl' python3 -m pytest -q -p no:cacheprovider -W error"
-        check "taskmanager: those tests ran on PostgreSQL" grep -qE '^[0-9]+ passed' "$WORK/pg.out"
-        pg_stop
-else
-        echo "# the PostgreSQL checks skipped:"; diag < "$WORK/pg-start.out"
-fi
+pg_stop
 for out in $all; do
         job=${out##*/}
         while IFS= read -r line; do
