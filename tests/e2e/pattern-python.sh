@@ -13,7 +13,9 @@
 # (PATTERN_SHAPES=all) gives every spec every shape. The projects are checked two at a
 # time, on today's stack: in the Debian 13 root build-aux/make-trixie-root makes (Python
 # 3.13, Pydantic 2, SQLAlchemy 2.0; build-aux/install-deps calls it), with pytest -W error,
-# pyflakes, mypy --strict on the package and `alembic upgrade head` then `alembic check`.
+# pyflakes, mypy --strict on the package and `alembic upgrade head` then `alembic check`
+# (and db-names.py: the migration's constraint and index names are the models', at most 63
+# bytes; the longdb spec has long tables and fields).
 # Without that root (or without root rights for chroot) only the generation is checked;
 # so it is in the sanitizer build.
 . "$(dirname "$0")/lib.sh"
@@ -22,7 +24,7 @@
 ROOT=${CODEGEND_TRIXIE_ROOT:-/var/tmp/codegend-trixie}
 in_root() { chroot "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 "$@"; }
 
-specs=${PATTERN_SPECS:-"library clinic inventory social misc shop fieldnames rules stdnames enums authkey authjwt"}
+specs=${PATTERN_SPECS:-"library clinic inventory social misc shop fieldnames rules stdnames enums authkey authjwt longdb"}
 if [ "${PATTERN_SHAPES:-}" = all ]; then full="taskmanager $specs"; else full="taskmanager"; fi
 
 planned=$(new_spool py)
@@ -76,6 +78,7 @@ RW=$(mktemp -d "$ROOT/tmp/codegend-py.XXXXXX")
 chmod 0755 "$RW" # the PostgreSQL server (user postgres) reaches its socket directory in it
 PG_CHROOT=$ROOT
 trap 'pg_stop; rm -rf "$RW"; cleanup' EXIT
+cp "$top_srcdir/tests/e2e/db-names.py" "$RW/db-names.py"
 
 # check_project OUT SLOT: the Python checks of one generated project, as lines "ok|not ok DESC"
 # in OUT.tap (with the failure's output after each "not ok" line, prefixed with "# ").
@@ -113,9 +116,10 @@ check_project() {
         # project)
         blk=$("$PY" -c 'import json, sys; print(" ".join(sorted({a["target"] for a in json.load(open(sys.argv[1]))["atoms"] if a["kind"] != "test" and a["target"].endswith(".py")})))' "$proj/.codegen/dag.json")
         pc "black --check is clean on every Python file but the tests" rc "black --check -q $blk"
-        pc "alembic upgrade head creates every table, alembic check finds no difference ($ini)" rc "
+        pc "alembic upgrade head creates every table, alembic check finds no difference, the constraints are named as the models name them ($ini)" rc "
                 DATABASE_URL='$db' python3 -m alembic -c '$ini' upgrade head &&
                 DATABASE_URL='$db' python3 -m alembic -c '$ini' check &&
+                python3 '$ctmp/db-names.py' '$db' 'sqlite:///$ctmp/$job-models.db' &&
                 python3 - '$ctmp/$job-alembic.db' .codegen/spec.yaml <<'PYEOF'
 import re, sqlite3, sys, yaml
 db, spec = sys.argv[1], yaml.safe_load(open(sys.argv[2]))

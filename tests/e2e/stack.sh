@@ -4,6 +4,7 @@
 # build-aux/make-trixie-root (Python 3.13, Pydantic 2, SQLAlchemy 2.0, FastAPI, Alembic) and
 # checked with pytest with warnings as errors, pyflakes, mypy --strict, black --check,
 # `alembic upgrade head` then `alembic check` on SQLite and on a real PostgreSQL (lib-pg.sh),
+# the migration's constraint and index names compared with the models' there (db-names.py),
 # and the project's own tests against PostgreSQL through TEST_DATABASE_URL (the test proves
 # the tests reached the database by its transaction count).
 # STACK_JOBS="taskmanager shop" runs only those jobs. `make check-stack` runs it (it needs root
@@ -23,6 +24,7 @@ RW=$(mktemp -d "$ROOT/tmp/codegend-stack.XXXXXX")
 chmod 0755 "$RW" # the PostgreSQL server (user postgres) reaches its socket directory in it
 PG_CHROOT=$ROOT
 trap 'pg_stop; rm -rf "$RW"; cleanup' EXIT
+cp "$top_srcdir/tests/e2e/db-names.py" "$RW/db-names.py"
 if pg_start "$RW/pgsock" >"$WORK/pg-start.out" 2>&1; then have_pg=1; else
         have_pg=0; echo "# PostgreSQL checks skipped:"; diag <"$WORK/pg-start.out"
 fi
@@ -58,6 +60,9 @@ for job in $jobs; do
                 url=$(pg_url "$db")
                 check "$job: alembic upgrade head, then alembic check, on PostgreSQL" run \
                         "cd migrations 2>/dev/null || true; DATABASE_URL='$url' python3 -m alembic upgrade head && DATABASE_URL='$url' python3 -m alembic check"
+                mdb="cg_${job}_models"; pg_createdb "$mdb" >/dev/null
+                check "$job: the migration names every constraint and index as the models do, within 63 bytes, on PostgreSQL" run \
+                        "python3 '${RW#"$ROOT"}/db-names.py' '$url' '$(pg_url "$mdb")'"
                 tdb="cg_${job}_test"; pg_createdb "$tdb" >/dev/null
                 before=$(pg_psql -d postgres -Atc "select xact_commit from pg_stat_database where datname='$tdb'")
                 check "$job: the project's tests pass on PostgreSQL (TEST_DATABASE_URL)" run \
