@@ -18,7 +18,9 @@
 #include "shared/macro.h"
 #include "spec.h"
 
-#define IDENT_MAX 64
+/* Identifiers of the spec: PostgreSQL keeps 63 bytes of a table's or a column's name and
+ * cuts the rest, so a longer one would not be the name the generated code uses. */
+#define IDENT_MAX 63
 
 extern const char *const spec_field_type_names[_FT_MAX];
 extern const char *const spec_rel_kind_names[_RK_MAX];

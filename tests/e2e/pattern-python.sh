@@ -14,9 +14,10 @@
 # time, on today's stack: in the Debian 13 root build-aux/make-trixie-root makes (Python
 # 3.13, Pydantic 2, SQLAlchemy 2.0; build-aux/install-deps calls it), with pytest -W error,
 # pyflakes, mypy --strict on the package, black --check, `alembic upgrade head` then
-# `alembic check` on SQLite, and on a throw-away PostgreSQL cluster (lib-pg.sh, Debian's
-# postgresql on a Unix socket) the same migrations and the project's own tests through
-# TEST_DATABASE_URL.
+# `alembic check` on SQLite with db-names.py (the migration's constraint and index names are
+# the models', at most 63 bytes; the longdb spec has long tables and fields), and on a
+# throw-away PostgreSQL cluster (lib-pg.sh, Debian's postgresql on a Unix socket) the same
+# migrations, db-names.py and the project's own tests through TEST_DATABASE_URL.
 # Without that root (or without root rights for chroot) only the generation is checked;
 # so it is in the sanitizer build.
 . "$(dirname "$0")/lib.sh"
@@ -25,7 +26,7 @@
 ROOT=${CODEGEND_TRIXIE_ROOT:-/var/tmp/codegend-trixie}
 in_root() { chroot "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 "$@"; }
 
-specs=${PATTERN_SPECS:-"library clinic inventory social misc shop fieldnames rules stdnames enums authkey authjwt"}
+specs=${PATTERN_SPECS:-"library clinic inventory social misc shop fieldnames rules stdnames enums authkey authjwt longdb"}
 # the shapes each job gets besides the planner's: the reference job all three; another spec
 # one, in turn (so every shape meets several specs), or all three with PATTERN_SHAPES=all
 shapes_of() {
@@ -86,8 +87,9 @@ RW=$(mktemp -d "$ROOT/tmp/codegend-py.XXXXXX")
 chmod 0755 "$RW" # the PostgreSQL server (user postgres) reaches its socket directory in it
 PG_CHROOT=$ROOT
 trap 'pg_stop; rm -rf "$RW"; cleanup' EXIT
+cp "$top_srcdir/tests/e2e/db-names.py" "$RW/db-names.py"
 # one throw-away PostgreSQL cluster (lib-pg.sh) for every project: each gets a database for
-# its migrations and one for its own tests
+# its migrations, one for the models' create_all() and one for its own tests
 if pg_start "$RW/pgsock" > "$WORK/pg-start.out" 2>&1; then have_pg=1; else
         have_pg=0; echo "# the PostgreSQL checks skipped:"; diag < "$WORK/pg-start.out"
 fi
@@ -128,9 +130,10 @@ check_project() {
         # project)
         blk=$("$PY" -c 'import json, sys; print(" ".join(sorted({a["target"] for a in json.load(open(sys.argv[1]))["atoms"] if a["kind"] != "test" and a["target"].endswith(".py")})))' "$proj/.codegen/dag.json")
         pc "black --check is clean on every Python file but the tests" rc "black --check -q $blk"
-        pc "alembic upgrade head creates every table, alembic check finds no difference ($ini)" rc "
+        pc "alembic upgrade head creates every table, alembic check finds no difference, the constraints are named as the models name them ($ini)" rc "
                 DATABASE_URL='$db' python3 -m alembic -c '$ini' upgrade head &&
                 DATABASE_URL='$db' python3 -m alembic -c '$ini' check &&
+                python3 '$ctmp/db-names.py' '$db' 'sqlite:///$ctmp/$job-models.db' &&
                 python3 - '$ctmp/$job-alembic.db' .codegen/spec.yaml <<'PYEOF'
 import re, sqlite3, sys, yaml
 db, spec = sys.argv[1], yaml.safe_load(open(sys.argv[2]))
@@ -196,12 +199,15 @@ PYEOF"
         # through TEST_DATABASE_URL, among them the model tests that write rows the database
         # must refuse; the database's commit count shows the tests reached it
         if [ "$have_pg" = 1 ]; then
-                pdb="cg_$job"; tdb="cg_${job}_test"
-                if pg_createdb "$pdb" > "$WORK/$job.pg" 2>&1 && pg_createdb "$tdb" >> "$WORK/$job.pg" 2>&1; then
+                pdb="cg_$job"; mdb="cg_${job}_models"; tdb="cg_${job}_test"
+                if pg_createdb "$pdb" > "$WORK/$job.pg" 2>&1 && pg_createdb "$mdb" >> "$WORK/$job.pg" 2>&1 &&
+                   pg_createdb "$tdb" >> "$WORK/$job.pg" 2>&1; then
                         url=$(pg_url "$pdb"); turl=$(pg_url "$tdb")
                         pc "alembic upgrade head, then alembic check, on PostgreSQL" rc "
                                 DATABASE_URL='$url' python3 -m alembic -c '$ini' upgrade head &&
                                 DATABASE_URL='$url' python3 -m alembic -c '$ini' check"
+                        pc "the migration names every constraint and index as the models do, within 63 bytes, on PostgreSQL" \
+                                rc "python3 '$ctmp/db-names.py' '$url' '$(pg_url "$mdb")'"
                         commits() { pg_psql -d postgres -Atc "select xact_commit from pg_stat_database where datname='$tdb'"; }
                         before=$(commits)
                         pgt() { rc "TEST_DATABASE_URL='$turl' python3 -m pytest -q -p no:cacheprovider -W error" > "$WORK/$job.pgtest" 2>&1 || { tail -40 "$WORK/$job.pgtest"; return 1; }; }

@@ -682,6 +682,40 @@ END_TEST
 
 /* statements laid out as black 25 lays them out (line length 100); the expected texts are
  * black's own output */
+/* Names PostgreSQL keeps whole: at most 63 bytes, the same as database.py.tmpl's
+ * fit_name() (the expected digests are Python's hashlib.sha256 of the whole name). */
+START_TEST(test_db_names) {
+        static const char *const cases[][2] = {
+                { "pk_tasks", "pk_tasks" },
+                /* 63 bytes: kept */
+                { "ix_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                  "ix_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" },
+                { "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+                  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx_7ce10097" },
+                { "ck_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa_range",
+                  "ck_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa_d4967bbc" },
+                { "ix_interplanetary_cargo_vessel_registry_entries_hull_identification_number",
+                  "ix_interplanetary_cargo_vessel_registry_entries_hull_i_648a28b1" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *n = context_db_name("%s", cases[i][0]);
+                ck_assert_ptr_nonnull(n);
+                ck_assert_str_eq(n, cases[i][1]);
+                ck_assert_uint_le(strlen(n), CONTEXT_DB_NAME_MAX);
+        }
+        /* a format, and two long names with the same first 54 bytes differ */
+        _cleanup_free_ char *a = context_db_name("ck_%s_%s_range", "interplanetary_cargo_vessel_registry_entries",
+                                                 "maximum_cargo_mass_in_kilograms");
+        _cleanup_free_ char *b = context_db_name("ck_%s_%s_length", "interplanetary_cargo_vessel_registry_entries",
+                                                 "maximum_cargo_mass_in_kilograms");
+        ck_assert_ptr_nonnull(a);
+        ck_assert_ptr_nonnull(b);
+        ck_assert_uint_eq(strlen(a), CONTEXT_DB_NAME_MAX);
+        ck_assert_int_eq(strncmp(a, b, 54), 0);
+        ck_assert_str_ne(a, b);
+}
+END_TEST
+
 START_TEST(test_black_layout) {
         static const char *const cases[][3] = {
                 { "x: Mapped[int] = ", "mapped_column(sa.Integer(), nullable=False)",
@@ -1142,6 +1176,7 @@ Suite *make_suite(void) {
         tcase_add_test(tc, test_regex_samples);
         tcase_add_test(tc, test_py_ident);
         tcase_add_test(tc, test_black_layout);
+        tcase_add_test(tc, test_db_names);
         tcase_add_test(tc, test_member_attrs);
         tcase_add_test(tc, test_context_keys);
         tcase_add_test(tc, test_many_entities);

@@ -414,6 +414,8 @@ START_TEST(test_field_errors) {
                 { "      - name: created_at\n        type: datetime\n", 6, 15, F ".name", "field name 'created_at' is reserved: every entity has id, created_at and updated_at", false },
                 { "      - name: a\n        type: text\n      - name: a\n        type: text\n", 8, 15, F1 ".name", "duplicate field name 'a' in entity 'User'", false },
                 { "      - name: Title\n        type: text\n", 6, 15, F ".name", "invalid field name 'Title': must match [a-z][a-z0-9_]*", false },
+                /* 64 characters: PostgreSQL would cut the column's name */
+                { "      - name: a123456789012345678901234567890123456789012345678901234567890123\n        type: text\n", 6, 15, F ".name", "field name 'a1234567890123456789...' is longer than 63 characters", false },
                 { "      - name: n\n        type: integer\n        min_length: 1\n", 8, 21, F ".min_length", "'min_length' is only allowed for string, text, email and url fields", false },
                 { "      - name: s\n        type: string\n        min_length: 5\n        max_length: 3\n", 9, 21, F ".max_length", "min_length 5 is greater than max_length 3", false },
                 { "      - name: s\n        type: string\n        min_length: -1\n", 8, 21, F ".min_length", "'min_length' must not be negative", false },

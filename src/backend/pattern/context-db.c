@@ -1,12 +1,14 @@
 /* context-db.c - what the database of a generated project enforces on one field.
  *
- * Interface: context_field_db() and context_field_not_null() in context-internal.h. Per
- * field: NOT NULL (required, or a default, which is also the server default), the CHECK
- * constraints of its limits (ranges, lengths; enums through sa.Enum), UNIQUE or a unique
- * index (e-mails: a unique index on lower()), indexes on foreign keys and list filters,
- * every name as the models' naming convention gives it; the model's mapped_column() and
- * the migration's sa.Column() laid out as black does, the values the model tests write to
- * see the database refuse them, and the line ENTITIES.md shows.
+ * Interface: context_field_db(), context_field_not_null() and context_db_name() in
+ * context-internal.h. Per field: NOT NULL (required, or a default, which is also the server
+ * default), the CHECK constraints of its limits (a number's range: its min/max and the
+ * spec's range rules on it, in one constraint; lengths; enums through sa.Enum), UNIQUE or a
+ * unique index (e-mails: a unique index on lower()), indexes on foreign keys and list
+ * filters, every name as the models' naming convention gives it (at most 63 bytes,
+ * context_db_name()); the model's mapped_column() and the migration's sa.Column() laid out
+ * as black does, the values the model tests write to see the database refuse them, and
+ * the line ENTITIES.md shows.
  * No diagnostics: builders return 0 or -ENOMEM.
  */
 #include "config.h"
@@ -14,6 +16,26 @@
 #include <string.h>
 
 #include "context-internal.h"
+#include "shared/sha256.h"
+
+char *context_db_name(const char *fmt, ...) {
+        char *name;
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vasprintf(&name, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return NULL;
+        if ((size_t) n <= CONTEXT_DB_NAME_MAX)
+                return name;
+        uint8_t digest[32];
+        char hex[65];
+        sha256_buf(name, (size_t) n, digest);
+        sha256_hex(digest, hex);
+        /* the names are ASCII (spec identifiers), so no character is cut in two */
+        snprintf(name + CONTEXT_DB_NAME_MAX - 9, 10, "_%.8s", hex);
+        return name;
+}
 
 bool context_field_not_null(const struct field *f) {
         return f->required || (f->default_value && !node_is_null(f->default_value));
@@ -34,6 +56,8 @@ static bool field_filtered(const struct spec *s, const struct entity *e, const s
 
 struct db_parts {
         bool not_null;     /* NOT NULL: required, or a default to fall back on */
+        bool has_min, has_max; /* a number's range: its min/max and its range rules' */
+        double min, max;
         bool db_unique;    /* a UNIQUE constraint or unique index on the column */
         bool db_index;     /* an index: asked for, a foreign key or a list filter */
         bool unique_index; /* db_unique && db_index: one unique index, no constraint */
@@ -91,21 +115,43 @@ static char *server_default_expr(const struct field *f) {
         return strbuf_detach(&sb, NULL);
 }
 
-/* One CHECK constraint on column f->name: SQL text built from cond (a printf format whose
- * %1$s is the quoted column), named <field>_<suffix>. */
+/* One CHECK constraint on column f->name with SQL text sql, named <field>_<suffix> in the
+ * model, which the naming convention turns into the migration's final name. */
 static int add_check(struct strbuf *model, struct strbuf *mig, const struct entity *e,
                      const struct field *f, const char *suffix, const char *sql) {
+        _cleanup_free_ char *name = context_db_name("ck_%s_%s_%s", e->table, f->name, suffix);
+        if (!name)
+                return -ENOMEM;
         TRY(strbuf_adds(model, ", sa.CheckConstraint("));
         TRY(context_add_py_str(model, sql));
         TRY(strbuf_addf(model, ", name=\"%s_%s\")", f->name, suffix));
         TRY(strbuf_adds(mig, ", sa.CheckConstraint("));
         TRY(context_add_py_str(mig, sql));
-        return strbuf_addf(mig, ", name=op.f(\"ck_%s_%s_%s\"))", e->table, f->name, suffix);
+        return strbuf_addf(mig, ", name=op.f(\"%s\"))", name);
 }
 
-/* The CHECK constraints of a field's limits: a range for numbers (min, max), a length for
- * strings (min_length, max_length as the spec gives them; String(n) alone does not limit
- * SQLite). Enums check their values through sa.Enum(create_constraint=True). */
+/* A number's range as the database checks it: the field's min and max narrowed by every
+ * range rule of the spec on it (the service checks both, so a value must meet both). */
+static void db_range(const struct spec *s, const struct entity *e, const struct field *f,
+                     struct db_parts *d) {
+        if (f->type != FT_INTEGER && f->type != FT_FLOAT && f->type != FT_DECIMAL)
+                return;
+        d->has_min = f->has_min, d->min = f->min;
+        d->has_max = f->has_max, d->max = f->max;
+        for (size_t i = 0; i < s->n_rules; i++) {
+                const struct rule *r = &s->rules[i];
+                if (r->kind != RULE_RANGE || !streq_ptr(r->entity, e->name) || !streq_ptr(r->field, f->name))
+                        continue;
+                if (r->has_min && (!d->has_min || r->min > d->min))
+                        d->has_min = true, d->min = r->min;
+                if (r->has_max && (!d->has_max || r->max < d->max))
+                        d->has_max = true, d->max = r->max;
+        }
+}
+
+/* The CHECK constraints of a field's limits: a range for numbers (db_range()), a length
+ * for strings (min_length, max_length as the spec gives them; String(n) alone does not
+ * limit SQLite). Enums check their values through sa.Enum(create_constraint=True). */
 static int db_checks(const struct entity *e, const struct field *f, struct db_parts *d) {
         struct strbuf model, mig, sql;
         int r = 0;
@@ -115,12 +161,11 @@ static int db_checks(const struct entity *e, const struct field *f, struct db_pa
         _cleanup_free_ char *col = strf("\"%s\"", f->name);
         if (!col)
                 r = -ENOMEM;
-        bool number = f->type == FT_INTEGER || f->type == FT_FLOAT || f->type == FT_DECIMAL;
         bool text = f->type == FT_STRING || f->type == FT_TEXT || f->type == FT_EMAIL || f->type == FT_URL;
-        if (r >= 0 && number && (f->has_min || f->has_max)) {
-                _cleanup_free_ char *mn = f->has_min ? context_num_str(f->min) : NULL;
-                _cleanup_free_ char *mx = f->has_max ? context_num_str(f->max) : NULL;
-                if ((f->has_min && !mn) || (f->has_max && !mx))
+        if (r >= 0 && (d->has_min || d->has_max)) {
+                _cleanup_free_ char *mn = d->has_min ? context_num_str(d->min) : NULL;
+                _cleanup_free_ char *mx = d->has_max ? context_num_str(d->max) : NULL;
+                if ((d->has_min && !mn) || (d->has_max && !mx))
                         r = -ENOMEM;
                 if (r >= 0 && mn)
                         r = strbuf_addf(&sql, "%s >= %s", col, mn);
@@ -161,7 +206,49 @@ static int db_parts_init(const struct spec *s, const struct entity *e, const str
         d->unique_index = d->db_unique && d->db_index;
         if (has_default && !(d->server_default = server_default_expr(f)))
                 return -ENOMEM;
+        db_range(s, e, f, d);
         return db_checks(e, f, d);
+}
+
+/* The value just outside one side of the range (side 0: below the minimum, 1: above the
+ * maximum) that a model test writes; false when the range has no bound on that side.
+ * Whole for integer columns (PostgreSQL would round a fraction), far enough from a huge
+ * bound to differ from it; *overflow when PostgreSQL refuses the value itself as a
+ * DataError before the CHECK sees it (past INTEGER's 32 bits or NUMERIC(12,2)'s digits). */
+static bool range_violation(const struct field *f, const struct db_parts *d, int side, double *ret,
+                            bool *overflow) {
+        if (!(side ? d->has_max : d->has_min))
+                return false;
+        bool whole = f->type == FT_INTEGER;
+        double b = side ? d->max : d->min, step = dabs(b) > 1e15 ? dabs(b) : 1;
+        *ret = side ? (whole ? dfloor(b) : b) + step : (whole ? dceil(b) : b) - step;
+        *overflow = whole ? dabs(*ret) > 2147483647.0 : f->type == FT_DECIMAL && dabs(*ret) >= 1e10;
+        return true;
+}
+
+/* A string too long for a VARCHAR(n), which PostgreSQL refuses as a DataError: the model
+ * test's value when no minimum length gives a shorter one. */
+static bool text_violation(const struct field *f, bool *too_long) {
+        bool text = f->type == FT_STRING || f->type == FT_TEXT || f->type == FT_EMAIL || f->type == FT_URL;
+        *too_long = text && !(f->has_min_length && f->min_length > 0) && f->has_max_length;
+        return text && ((f->has_min_length && f->min_length > 0) || f->has_max_length);
+}
+
+void context_field_db_violations(const struct spec *s, const struct entity *e, const struct field *f,
+                                 bool *any, bool *data_error) {
+        struct db_parts d = { .not_null = context_field_not_null(f) };
+        bool too_long, overflow;
+        double v;
+        db_range(s, e, f, &d);
+        if (text_violation(f, &too_long) || d.not_null || f->type == FT_ENUM)
+                *any = true;
+        if (too_long)
+                *data_error = true;
+        for (int side = 0; side < 2; side++)
+                if (range_violation(f, &d, side, &v, &overflow)) {
+                        *any = true;
+                        *data_error = *data_error || overflow;
+                }
 }
 
 static int add_violation(struct node *seq, const char *kind, const char *what, const char *value,
@@ -201,16 +288,22 @@ static int db_violations(const struct entity *e, const struct field *f, const st
                         return -ENOMEM;
                 TRY(add_violation(seq, "enum", "a value outside the enum", v, "IntegrityError"));
         }
-        if ((f->type == FT_INTEGER || f->type == FT_FLOAT || f->type == FT_DECIMAL) && (f->has_min || f->has_max)) {
-                _cleanup_free_ char *v = context_num_str(f->has_min ? f->min - 1 : f->max + 1);
-                if (!v)
+        for (int side = 0; side < 2; side++) {
+                double v;
+                bool overflow;
+                if (!range_violation(f, d, side, &v, &overflow))
+                        continue;
+                _cleanup_free_ char *code = context_num_str(v);
+                if (!code)
                         return -ENOMEM;
-                TRY(add_violation(seq, "range", "a number out of range", v, "IntegrityError"));
+                TRY(add_violation(seq, side ? "above_range" : "below_range",
+                                  side ? "a number above the range" : "a number below the range", code,
+                                  overflow ? "(IntegrityError, DataError)" : "IntegrityError"));
         }
-        bool text = f->type == FT_STRING || f->type == FT_TEXT || f->type == FT_EMAIL || f->type == FT_URL;
-        if (text && f->has_min_length && f->min_length > 0)
+        bool too_long;
+        if (text_violation(f, &too_long) && !too_long)
                 TRY(add_violation(seq, "length", "a string too short", "\"\"", "IntegrityError"));
-        else if (text && f->has_max_length) {
+        else if (too_long) {
                 /* PostgreSQL's VARCHAR(n) refuses it before the CHECK does, as a DataError */
                 _cleanup_free_ char *v = strf("\"x\" * %lld", f->max_length + 1);
                 if (!v)
@@ -236,32 +329,45 @@ static int db_doc(const struct entity *e, const struct field *f, const struct en
                   const struct db_parts *d, struct node *m) {
         struct strbuf sb;
         int r = 0;
-        strbuf_init(&sb, 0);
-        bool number = f->type == FT_INTEGER || f->type == FT_FLOAT || f->type == FT_DECIMAL;
         bool text = f->type == FT_STRING || f->type == FT_TEXT || f->type == FT_EMAIL || f->type == FT_URL;
+        _cleanup_free_ char *fk = t ? context_db_name("fk_%s_%s_%s", e->table, f->name, t->table) : strdup("");
+        _cleanup_free_ char *ck_enum = context_db_name("ck_%s_%s_enum", e->table, f->name);
+        _cleanup_free_ char *ck_range = context_db_name("ck_%s_%s_range", e->table, f->name);
+        _cleanup_free_ char *ck_length = context_db_name("ck_%s_%s_length", e->table, f->name);
+        _cleanup_free_ char *uq = context_db_name("uq_%s_%s", e->table, f->name);
+        _cleanup_free_ char *ix = context_db_name("ix_%s_%s", e->table, f->name);
+        _cleanup_free_ char *ix_lower = context_db_name("ix_%s_%s_lower", e->table, f->name);
+        if (!fk || !ck_enum || !ck_range || !ck_length || !uq || !ix || !ix_lower)
+                return -ENOMEM;
+        strbuf_init(&sb, 0);
         if (d->not_null)
                 context_add_part(&sb, &r, "NOT NULL");
         if (d->server_default)
                 context_add_part(&sb, &r, "server default `%s`", f->default_value->value);
         if (t)
-                context_add_part(&sb, &r, "foreign key `fk_%s_%s_%s` (ON DELETE %s)", e->table, f->name, t->table,
-                         f->required ? "CASCADE" : "SET NULL");
+                context_add_part(&sb, &r, "foreign key `%s` (ON DELETE %s)", fk, f->required ? "CASCADE" : "SET NULL");
         if (f->type == FT_ENUM)
-                context_add_part(&sb, &r, "CHECK `ck_%s_%s_enum` (the values)", e->table, f->name);
-        if (number && (f->has_min || f->has_max))
-                context_add_part(&sb, &r, "CHECK `ck_%s_%s_range`", e->table, f->name);
+                context_add_part(&sb, &r, "CHECK `%s` (the values)", ck_enum);
+        if (d->has_min || d->has_max) {
+                _cleanup_free_ char *mn = d->has_min ? context_num_str(d->min) : NULL;
+                _cleanup_free_ char *mx = d->has_max ? context_num_str(d->max) : NULL;
+                if ((d->has_min && !mn) || (d->has_max && !mx))
+                        r = -ENOMEM;
+                context_add_part(&sb, &r, "CHECK `%s` (%s%s%s%s)", ck_range, mn ? ">= " : "", mn ? mn : "",
+                                 mn && mx ? " and <= " : mx ? "<= " : "", mx ? mx : "");
+        }
         if (text && (f->has_min_length || f->has_max_length))
-                context_add_part(&sb, &r, "CHECK `ck_%s_%s_length`", e->table, f->name);
+                context_add_part(&sb, &r, "CHECK `%s`", ck_length);
         if (d->unique_index)
-                context_add_part(&sb, &r, "unique index `ix_%s_%s`", e->table, f->name);
+                context_add_part(&sb, &r, "unique index `%s`", ix);
         else {
                 if (d->db_unique)
-                        context_add_part(&sb, &r, "UNIQUE `uq_%s_%s`", e->table, f->name);
+                        context_add_part(&sb, &r, "UNIQUE `%s`", uq);
                 if (d->db_index)
-                        context_add_part(&sb, &r, "index `ix_%s_%s`", e->table, f->name);
+                        context_add_part(&sb, &r, "index `%s`", ix);
         }
         if (d->ci_unique)
-                context_add_part(&sb, &r, "unique index `ix_%s_%s_lower` on `lower(%s)`", e->table, f->name, f->name);
+                context_add_part(&sb, &r, "unique index `%s` on `lower(%s)`", ix_lower, f->name);
         if (r >= 0 && sb.len == 0)
                 r = strbuf_adds(&sb, "nullable");
         if (r >= 0)
@@ -280,16 +386,20 @@ static int db_fill(const struct spec *s, const struct entity *e, const struct fi
         bool aliased = !streq(p->attr, f->name);
         _cleanup_free_ char *fkarg = t ? strf(", sa.ForeignKey(\"%s.id\", ondelete=\"%s\")", t->table, ondelete)
                                        : strdup("");
-        _cleanup_free_ char *fkmig = t ? strf(", sa.ForeignKey(\"%s.id\", name=op.f(\"fk_%s_%s_%s\"), ondelete=\"%s\")",
-                                              t->table, e->table, f->name, t->table, ondelete)
-                                       : strdup("");
+        _cleanup_free_ char *fkname = t ? context_db_name("fk_%s_%s_%s", e->table, f->name, t->table) : strdup("");
+        _cleanup_free_ char *fkmig = t && fkname ? strf(", sa.ForeignKey(\"%s.id\", name=op.f(\"%s\"), ondelete=\"%s\")",
+                                                        t->table, fkname, ondelete)
+                                                 : strdup("");
+        _cleanup_free_ char *ix = context_db_name("ix_%s_%s", e->table, f->name);
+        _cleanup_free_ char *uq = context_db_name("uq_%s_%s", e->table, f->name);
+        _cleanup_free_ char *ix_lower = context_db_name("ix_%s_%s_lower", e->table, f->name);
         _cleanup_free_ char *qname = aliased ? strf("\"%s\", ", f->name) : strdup("");
         _cleanup_free_ char *kw = strf(", nullable=%s%s%s%s%s%s%s", d->not_null ? "False" : "True",
                                        d->db_unique ? ", unique=True" : "", d->db_index ? ", index=True" : "",
                                        mdef ? ", default=" : "", mdef ? mdef : "",
                                        d->server_default ? ", server_default=" : "",
                                        d->server_default ? d->server_default : "");
-        if (!fkarg || !fkmig || !qname || !kw)
+        if (!fkarg || !fkname || !fkmig || !ix || !uq || !ix_lower || !qname || !kw)
                 return -ENOMEM;
         TRY(put_bool(m, "not_null", d->not_null));
         TRY(put_str(m, "nullable", d->not_null ? "False" : "True"));
@@ -311,23 +421,23 @@ static int db_fill(const struct spec *s, const struct entity *e, const struct fi
                      d->server_default ? d->server_default : ""));
         TRY(put_bool(m, "db_unique", d->db_unique));
         TRY(put_bool(m, "db_index", d->db_index));
-        TRY(put_strf(m, "index_name", "ix_%s_%s", e->table, f->name));
-        TRY(put_strf(m, "unique_name", "uq_%s_%s", e->table, f->name));
+        TRY(put_str(m, "index_name", ix));
+        TRY(put_str(m, "unique_name", uq));
         TRY(put_bool(m, "unique_index", d->unique_index));
         TRY(put_bool(m, "unique_constraint", d->db_unique && !d->unique_index));
         TRY(put_bool(m, "ci_unique", d->ci_unique));
-        TRY(put_strf(m, "ci_index_name", "ix_%s_%s_lower", e->table, f->name));
+        TRY(put_str(m, "ci_index_name", ix_lower));
         TRY(put_str(m, "server_default", d->server_default));
         TRY(db_violations(e, f, p, d, m));
         TRY(db_doc(e, f, t, d, m));
         if (d->ci_unique) {
                 _cleanup_free_ char *cls = context_model_class_of(e);
-                _cleanup_free_ char *code = cls ? strf("sa.Index(\"ix_%s_%s_lower\", sa.func.lower(%s.%s), unique=True)",
-                                                       e->table, f->name, cls, p->attr)
+                _cleanup_free_ char *code = cls ? strf("sa.Index(\"%s\", sa.func.lower(%s.%s), unique=True)",
+                                                       ix_lower, cls, p->attr)
                                                 : NULL;
                 _cleanup_free_ char *ci = code ? context_black_stmt(0, "", code) : NULL;
-                _cleanup_free_ char *mig = strf("op.create_index(op.f(\"ix_%s_%s_lower\"), \"%s\", [sa.text('lower(\"%s\")')], unique=True)",
-                                                e->table, f->name, e->table, f->name);
+                _cleanup_free_ char *mig = strf("op.create_index(op.f(\"%s\"), \"%s\", [sa.text('lower(\"%s\")')], unique=True)",
+                                                ix_lower, e->table, f->name);
                 _cleanup_free_ char *cim = mig ? context_black_stmt(4, "", mig) : NULL;
                 if (!ci || !cim)
                         return -ENOMEM;

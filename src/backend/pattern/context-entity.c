@@ -304,6 +304,9 @@ static bool field_flag(const struct node *fc, const char *key) {
 static int migration_fill(const struct entity *e, const struct node *fields, struct node *m) {
         struct strbuf sb;
         int r;
+        _cleanup_free_ char *pk = context_db_name("pk_%s", e->table);
+        if (!pk)
+                return -ENOMEM;
         strbuf_init(&sb, 0);
         r = strbuf_addf(&sb, "op.create_table(\"%s\", sa.Column(\"id\", sa.Integer(), nullable=False)", e->table);
         for (size_t i = 0; i < fields->n && r >= 0; i++)
@@ -312,7 +315,7 @@ static int migration_fill(const struct entity *e, const struct node *fields, str
                 r = strbuf_adds(&sb, ", sa.Column(\"created_at\", sa.DateTime(), server_default=sa.func.now(), nullable=False)"
                                      ", sa.Column(\"updated_at\", sa.DateTime(), server_default=sa.func.now(), nullable=False)");
         if (r >= 0)
-                r = strbuf_addf(&sb, ", sa.PrimaryKeyConstraint(\"id\", name=op.f(\"pk_%s\"))", e->table);
+                r = strbuf_addf(&sb, ", sa.PrimaryKeyConstraint(\"id\", name=op.f(\"%s\"))", pk);
         for (size_t i = 0; i < fields->n && r >= 0; i++) {
                 const struct node *fc = fields->items[i];
                 if (field_flag(fc, "unique_constraint"))

@@ -144,8 +144,10 @@ static char *sa_type(const struct entity *e, const struct field *f, bool model) 
         }
         if (r >= 0 && model)
                 r = strbuf_addf(&sb, ", name=\"%s_enum\"", f->name);
-        else if (r >= 0)
-                r = strbuf_addf(&sb, ", name=op.f(\"ck_%s_%s_enum\")", e->table, f->name);
+        else if (r >= 0) {
+                _cleanup_free_ char *name = context_db_name("ck_%s_%s_enum", e->table, f->name);
+                r = name ? strbuf_addf(&sb, ", name=op.f(\"%s\")", name) : -ENOMEM;
+        }
         if (r >= 0)
                 r = strbuf_adds(&sb, ", native_enum=False, create_constraint=True)");
         if (r < 0) {

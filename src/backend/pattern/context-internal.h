@@ -110,6 +110,13 @@ static inline double dabs(double x) {
 
 /* Whether the column is NOT NULL: the field is required or has a (non-null) default. */
 bool context_field_not_null(const struct field *f);
+
+/* context_db_name() is in context.h */
+/* Whether the model tests write a value the database refuses into the field's column
+ * (*any), and whether one of them is refused as a DataError (*data_error); sets them, never
+ * clears them. */
+void context_field_db_violations(const struct spec *s, const struct entity *e, const struct field *f,
+                                 bool *any, bool *data_error);
 /* Appends ", " and a formatted part to a comma-separated list; errors stick in *r
  * (context-fields.c). */
 void context_add_part(struct strbuf *sb, int *r, const char *fmt, ...) _printf_(3, 4);

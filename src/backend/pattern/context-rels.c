@@ -106,9 +106,11 @@ int context_relinfo_init(const struct spec *s, const struct entity *e, const str
                 const struct entity *other = oe == e ? t : e;
                 ri->owner = oe;
                 ri->assoc_owner = orl == r;
-                ri->assoc = strf("%s_%s", oe->table, orl->name);
-                ri->left_col = strf("%s_id", oe->snake);
-                ri->right_col = e == t ? strf("related_%s_id", oe->snake) : strf("%s_id", other->snake);
+                /* names PostgreSQL keeps whole (context_db_name()) */
+                ri->assoc = context_db_name("%s_%s", oe->table, orl->name);
+                ri->left_col = context_db_name("%s_id", oe->snake);
+                ri->right_col = e == t ? context_db_name("related_%s_id", oe->snake)
+                                       : context_db_name("%s_id", other->snake);
                 if (!ri->assoc || !ri->left_col || !ri->right_col)
                         return -ENOMEM;
                 break;
@@ -269,13 +271,19 @@ int context_assoc_ctx(const struct relinfo *ri, struct node **ret) {
                 "sa.Column(\"%s\", sa.Integer(), sa.ForeignKey(\"%s.id\", ondelete=\"CASCADE\"), primary_key=True), "
                 "sa.Column(\"%s\", sa.Integer(), sa.ForeignKey(\"%s.id\", ondelete=\"CASCADE\"), primary_key=True, index=True))",
                 a, l, lt, r, rt);
+        _cleanup_free_ char *fkl = context_db_name("fk_%s_%s_%s", a, l, lt);
+        _cleanup_free_ char *fkr = context_db_name("fk_%s_%s_%s", a, r, rt);
+        _cleanup_free_ char *pk = context_db_name("pk_%s", a);
+        _cleanup_free_ char *ix = context_db_name("ix_%s_%s", a, r);
+        if (!fkl || !fkr || !pk || !ix)
+                return -ENOMEM;
         _cleanup_free_ char *mig = strf(
                 "op.create_table(\"%s\", "
-                "sa.Column(\"%s\", sa.Integer(), sa.ForeignKey(\"%s.id\", name=op.f(\"fk_%s_%s_%s\"), ondelete=\"CASCADE\"), nullable=False), "
-                "sa.Column(\"%s\", sa.Integer(), sa.ForeignKey(\"%s.id\", name=op.f(\"fk_%s_%s_%s\"), ondelete=\"CASCADE\"), nullable=False), "
-                "sa.PrimaryKeyConstraint(\"%s\", \"%s\", name=op.f(\"pk_%s\")))",
-                a, l, lt, a, l, lt, r, rt, a, r, rt, l, r, a);
-        _cleanup_free_ char *idx = strf("op.create_index(op.f(\"ix_%s_%s\"), \"%s\", [\"%s\"], unique=False)", a, r, a, r);
+                "sa.Column(\"%s\", sa.Integer(), sa.ForeignKey(\"%s.id\", name=op.f(\"%s\"), ondelete=\"CASCADE\"), nullable=False), "
+                "sa.Column(\"%s\", sa.Integer(), sa.ForeignKey(\"%s.id\", name=op.f(\"%s\"), ondelete=\"CASCADE\"), nullable=False), "
+                "sa.PrimaryKeyConstraint(\"%s\", \"%s\", name=op.f(\"%s\")))",
+                a, l, lt, fkl, r, rt, fkr, l, r, pk);
+        _cleanup_free_ char *idx = strf("op.create_index(op.f(\"%s\"), \"%s\", [\"%s\"], unique=False)", ix, a, r);
         _cleanup_free_ char *prefix = strf("%s = ", a);
         _cleanup_free_ char *ms = model && prefix ? context_black_stmt(0, prefix, model) : NULL;
         _cleanup_free_ char *gs = mig ? context_black_stmt(4, "", mig) : NULL;

@@ -109,17 +109,9 @@ static int conftest_imports(const struct spec *s, const struct layout *L, struct
 static int test_models_imports(const struct spec *s, const struct layout *L, struct imports *im) {
         bool violations = false, data_error = false;
         for (size_t i = 0; i < s->n_entities; i++)
-                for (size_t k = 0; k < s->entities[i].n_fields; k++) {
-                        const struct field *f = &s->entities[i].fields[k];
-                        bool text = f->type == FT_STRING || f->type == FT_TEXT || f->type == FT_EMAIL ||
-                                    f->type == FT_URL;
-                        bool number = f->type == FT_INTEGER || f->type == FT_FLOAT || f->type == FT_DECIMAL;
-                        if (context_field_not_null(f) || f->type == FT_ENUM || (number && (f->has_min || f->has_max)) ||
-                            (text && (f->has_min_length || f->has_max_length)))
-                                violations = true;
-                        if (text && f->has_max_length && !(f->has_min_length && f->min_length > 0))
-                                data_error = true;
-                }
+                for (size_t k = 0; k < s->entities[i].n_fields; k++)
+                        context_field_db_violations(s, &s->entities[i], &s->entities[i].fields[k], &violations,
+                                                    &data_error);
         if (violations) {
                 TRY(context_imp_plain(im, IMP_THIRD, "import pytest"));
                 TRY(context_imp_plain(im, IMP_THIRD, "import sqlalchemy as sa"));

@@ -63,6 +63,14 @@ char *context_py_ident(const char *name);
  * back-references), -EINVAL for a malformed pattern or impossible length, -ENOMEM. */
 int context_regex_sample(const char *pattern, unsigned variant, size_t min_len, size_t max_len,
                          char **ret);
+/* PostgreSQL's limit on identifiers, in bytes: it cuts longer names, so that two of them
+ * may collide and none is the name the models and the migration give. */
+#define CONTEXT_DB_NAME_MAX 63
+/* A constraint's, index's or table's name made of a format: the name itself when it has at
+ * most CONTEXT_DB_NAME_MAX bytes, else its first 54 bytes, "_" and the first 8 hex digits
+ * of the whole name's SHA-256 (63 bytes). database.py.tmpl's fit_name() computes the same
+ * for the naming convention, so the models and the migration agree. NULL on ENOMEM. */
+char *context_db_name(const char *fmt, ...) _printf_(1, 2);
 /* The statement prefix + expr (a call or bracketed literal) laid out as black lays it out
  * (line length 100) when it starts at column indent: its first line without the
  * indentation (the template writes it), the following lines indented, no final newline.
