@@ -331,11 +331,12 @@ START_TEST(test_reference_project) {
         ck_assert_ptr_nonnull(strstr(api_tests, "    payload[\"status\"] = \"done\"\n"));
         ck_assert_ptr_nonnull(strstr(api_tests, "def test_check_task_due_date_not_in_past_on_update_keeps_a_stored_value("));
         ck_assert_ptr_nonnull(strstr(api_tests, "def test_check_task_owner_id_exists_on_update_rejects("));
-        ck_assert_ptr_nonnull(strstr(api_tests, "    assert errors == {\"404\", \"422\"}\n"));
+        ck_assert_ptr_nonnull(strstr(api_tests, "    assert errors == {\"404\", \"422\", \"500\"}\n"));
+        ck_assert_ptr_nonnull(strstr(api_tests, "    assert errors == {\"400\", \"404\", \"422\", \"500\"}\n"));
         free(api_tests);
         char *user_routes = read_rel(dir, "src/api/routes/users.py");
-        ck_assert_ptr_nonnull(strstr(user_routes, "responses=error_responses(409, 422),"));
-        ck_assert_ptr_nonnull(strstr(user_routes, "responses=error_responses(404, 409, 422),"));
+        ck_assert_ptr_nonnull(strstr(user_routes, "responses=error_responses(400, 409, 422, 500),"));
+        ck_assert_ptr_nonnull(strstr(user_routes, "responses=error_responses(400, 404, 409, 422, 500),"));
         ck_assert_ptr_null(strstr(user_routes, "try:"));
         free(user_routes);
         char *pyproject = read_rel(dir, "pyproject.toml");

@@ -739,8 +739,11 @@ static int filter_ctx(const struct spec *s, const struct entity *e, const struct
 }
 
 /* The error statuses an endpoint answers (its `responses` and the test that reads the
- * OpenAPI document): 404 for an id no row has, 409 when a value must be unique, 422 for an
- * invalid body, query or path parameter (every endpoint has one) or a broken rule. */
+ * OpenAPI document): 400 for a body that is not JSON (create, update), 401 without valid
+ * credentials, 403 for credentials that may not write (a read-only API key, a token
+ * without the write scope: every protected endpoint that is not a read), 404 for an id no
+ * row has, 409 when a value must be unique, 422 for an invalid body, query or path
+ * parameter (every endpoint has one) or a broken rule, 500 for anything unexpected. */
 static int endpoint_errors(const struct spec *s, const struct entity *e, const struct endpoint *ep,
                            struct node *m) {
         bool conflicts = false;
@@ -748,15 +751,22 @@ static int endpoint_errors(const struct spec *s, const struct entity *e, const s
                 conflicts = conflicts || context_field_conflicts(s, e, &e->fields[i]);
         bool with_id = ep->op == OP_GET || ep->op == OP_UPDATE || ep->op == OP_DELETE;
         bool writes = ep->op == OP_CREATE || ep->op == OP_UPDATE;
-        const char *st[4];
+        bool auth = spec_endpoint_needs_auth(s, ep);
+        bool reads = streq_ptr(ep->method, "GET") || streq_ptr(ep->method, "HEAD");
+        const char *st[7];
         size_t n = 0;
-        if (spec_endpoint_needs_auth(s, ep))
+        if (writes)
+                st[n++] = "400";
+        if (auth)
                 st[n++] = "401";
+        if (auth && !reads)
+                st[n++] = "403";
         if (with_id)
                 st[n++] = "404";
         if (writes && conflicts)
                 st[n++] = "409";
         st[n++] = "422";
+        st[n++] = "500";
         struct strbuf list, set;
         int r = 0;
         strbuf_init(&list, 0);
