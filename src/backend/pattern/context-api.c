@@ -115,6 +115,7 @@ static int regex_breaking_value(const struct spec *s, const struct rule *r, char
 struct api_cases {
         char *create_reject, *create_accept, *patch_reject, *patch_accept;
         char *patch_reject_from, *patch_accept_from, *unchanged_stored, *unchanged_sent;
+        char *race_from, *race_a, *race_b;
         bool rule_only;
 };
 
@@ -127,6 +128,9 @@ static void api_cases_clear(struct api_cases *c) {
         free(c->patch_accept_from);
         free(c->unchanged_stored);
         free(c->unchanged_sent);
+        free(c->race_from);
+        free(c->race_a);
+        free(c->race_b);
 }
 
 /* Whether a number passes the field's own bounds (the schema's ge/le). */
@@ -175,6 +179,11 @@ static int transitions_cases(const struct field *f, const struct rule *r, struct
         if (af && (!(c->patch_accept = context_py_str(at)) || !(c->patch_accept_from = context_py_str(af))))
                 return -ENOMEM;
         if (rf && (!(c->patch_reject = context_py_str(rt)) || !(c->patch_reject_from = context_py_str(rf))))
+                return -ENOMEM;
+        const char *sf, *sa, *sb;
+        if (context_transitions_race(f, r, &sf, &sa, &sb) &&
+            (!(c->race_from = context_py_str(sf)) || !(c->race_a = context_py_str(sa)) ||
+             !(c->race_b = context_py_str(sb))))
                 return -ENOMEM;
         return 0;
 }
@@ -275,6 +284,8 @@ static int put_api_cases(const struct spec *s, const struct entity *e, const str
                 { "patch_reject", c.patch_reject },           { "patch_accept", c.patch_accept },
                 { "patch_reject_from", c.patch_reject_from }, { "patch_accept_from", c.patch_accept_from },
                 { "unchanged_stored", c.unchanged_stored },   { "unchanged_sent", c.unchanged_sent },
+                { "race_from", c.race_from },                 { "race_a", c.race_a },
+                { "race_b", c.race_b },
         };
         for (size_t i = 0; k >= 0 && i < ELEMENTSOF(keys); i++)
                 k = put_str(m, keys[i].key, keys[i].value ? keys[i].value : "");
