@@ -333,6 +333,11 @@ START_TEST(test_reference_project) {
         ck_assert_ptr_nonnull(strstr(api_tests, "def test_check_task_owner_id_exists_on_update_rejects("));
         ck_assert_ptr_nonnull(strstr(api_tests, "    assert errors == {\"404\", \"422\", \"500\"}\n"));
         ck_assert_ptr_nonnull(strstr(api_tests, "    assert errors == {\"400\", \"404\", \"422\", \"500\"}\n"));
+        /* the concurrent updates: in_progress may move to todo and to done, neither to the other */
+        ck_assert_ptr_nonnull(strstr(api_tests, "def test_check_task_status_transitions_serializes_concurrent_updates("));
+        ck_assert_ptr_nonnull(strstr(api_tests, "    item.status = \"in_progress\"\n"));
+        ck_assert_ptr_nonnull(strstr(api_tests, "    targets = [\n        \"todo\",\n        \"done\",\n"));
+        ck_assert_ptr_nonnull(strstr(api_tests, "def test_update_task_refuses_a_body_that_is_not_json("));
         free(api_tests);
         char *user_routes = read_rel(dir, "src/api/routes/users.py");
         ck_assert_ptr_nonnull(strstr(user_routes, "responses=error_responses(400, 409, 422, 500),"));
