@@ -5,7 +5,8 @@
 # checked with pytest with warnings as errors, pyflakes, mypy --strict, black --check,
 # `alembic upgrade head` then `alembic check` on SQLite and on a real PostgreSQL (lib-pg.sh),
 # and the project's own tests against PostgreSQL through TEST_DATABASE_URL (the test proves
-# the tests reached the database by its transaction count).
+# the tests reached the database by its transaction count, and that none of the tests that
+# need PostgreSQL, such as the row lock and concurrent-update tests, was skipped there).
 # STACK_JOBS="taskmanager shop" runs only those jobs. `make check-stack` runs it (it needs root
 # for the chroot); pattern-python.sh, in make check, runs the same checks but black and PostgreSQL.
 . "$(dirname "$0")/lib.sh"
@@ -61,7 +62,11 @@ for job in $jobs; do
                 tdb="cg_${job}_test"; pg_createdb "$tdb" >/dev/null
                 before=$(pg_psql -d postgres -Atc "select xact_commit from pg_stat_database where datname='$tdb'")
                 check "$job: the project's tests pass on PostgreSQL (TEST_DATABASE_URL)" run \
-                        "TEST_DATABASE_URL='$(pg_url "$tdb")' python3 -m pytest -q -p no:cacheprovider -W error"
+                        "TEST_DATABASE_URL='$(pg_url "$tdb")' python3 -m pytest -q -rs -p no:cacheprovider -W error"
+                # the tests that need PostgreSQL (row locks, concurrent updates) ran there
+                cp "$WORK/out" "$WORK/pg-pytest.out"
+                check "$job: no PostgreSQL-only test was skipped on PostgreSQL" \
+                        sh -c "! grep -i 'SKIPPED.*postgresql' '$WORK/pg-pytest.out'"
                 sleep 1 # the statistics collector reports with a short delay
                 after=$(pg_psql -d postgres -Atc "select xact_commit from pg_stat_database where datname='$tdb'")
                 check "$job: those tests used PostgreSQL (commits $before -> $after)" test "$((after - before))" -gt 10
