@@ -1057,6 +1057,15 @@ START_TEST(test_layout_auth) {
         ck_assert_int_eq(r, 0);
         ck_assert_ptr_nonnull(strstr(text, "from app.settings import settings\n"));
         ck_assert_ptr_nonnull(strstr(text, "hmac.compare_digest("));
+        /* read-only keys: 403 on a write */
+        ck_assert_ptr_nonnull(strstr(text, "    reads = _matches(given, settings.api_read_keys)\n"));
+        ck_assert_ptr_nonnull(strstr(text, "    if not writes and request.method not in READ_METHODS:\n"));
+        free(text);
+        /* the protected create lists 403 beside 401; the open list does not */
+        text = gen(&j, &o, find_atom(j.dag, "r_oi"), &r, &err);
+        ck_assert_int_eq(r, 0);
+        ck_assert_ptr_nonnull(strstr(text, "401, 403, "));
+        ck_assert_ptr_nonnull(strstr(text, "    responses=error_responses(422, 500),\n)\ndef list_order_items("));
         free(text);
         /* the application is still main, not the authentication module */
         text = gen(&j, &o, find_atom(j.dag, "main"), &r, &err);
