@@ -707,12 +707,13 @@ static int filter_ctx(const struct spec *s, const struct entity *e, const struct
         if (r >= 0)
 {
                 /* one parameter of the list's signature, laid out with its comma */
-                _cleanup_free_ char *pre = strf("%s: Optional[%s] = ", param, query_type(f, &p));
-                _cleanup_free_ char *q = strf("Query(None%s%s%s, description=\"Only rows whose %s equals this value.\")",
-                                              streq(param, f->name) ? "" : ", alias=\"",
+                _cleanup_free_ char *pre = strf("%s: ", param);
+                _cleanup_free_ char *q = strf("Annotated[Optional[%s], Query(%s%s%sdescription=\"Only rows whose %s equals this value.\")]",
+                                              query_type(f, &p),
+                                              streq(param, f->name) ? "" : "alias=\"",
                                               streq(param, f->name) ? "" : f->name,
-                                              streq(param, f->name) ? "" : "\"", w);
-                _cleanup_free_ char *d = pre && q ? context_black_item(4, pre, q, ",") : NULL;
+                                              streq(param, f->name) ? "" : "\", ", w);
+                _cleanup_free_ char *d = pre && q ? context_black_item(4, pre, q, " = None,") : NULL;
                 r = d ? put_str(m, "decl", d) : -ENOMEM;
         }
         if (r >= 0)
@@ -839,7 +840,7 @@ static int endpoint_fill(const struct spec *s, const struct entity *e, const str
         if (ep->op == OP_CREATE) {
                 /* the create handler's signature, laid out as black does */
                 _cleanup_free_ char *h = strf("%s_%s", op, e->snake);
-                _cleanup_free_ char *ps = strf("payload: %sCreate, db: Session = Depends(get_db)", cls);
+                _cleanup_free_ char *ps = strf("payload: %sCreate, db: DbSession", cls);
                 _cleanup_free_ char *ret = strf("%sRead", cls);
                 _cleanup_free_ char *def = h && ps && ret ? context_black_def(0, h, ps, ret) : NULL;
                 if (!def)
@@ -912,12 +913,13 @@ int context_route_imports(const struct spec *s, const struct layout *L, const st
 
         if (first)
                 TRY(context_imp_from(im, IMP_THIRD, "fastapi", "APIRouter"));
-        TRY(context_imp_from(im, IMP_THIRD, "fastapi", "Depends"));
-        TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
-        TRY(context_imp_local(im, L->module[ROLE_DATABASE], "get_db"));
+        TRY(context_imp_local(im, L->module[ROLE_DATABASE], "DbSession"));
         TRY(context_imp_local(im, L->module[ROLE_ERRORS], "error_responses"));
+        if (ep->op == OP_LIST || ep->op == OP_GET || ep->op == OP_UPDATE || ep->op == OP_DELETE)
+                TRY(context_imp_from(im, IMP_STDLIB, "typing", "Annotated"));
         TRY(context_imp_module(im, context_layout_emodule(L, EROLE_SERVICE, s, e), svc));
         if (spec_endpoint_needs_auth(s, ep)) {
+                TRY(context_imp_from(im, IMP_THIRD, "fastapi", "Depends"));
                 TRY(context_imp_local(im, L->module[ROLE_AUTH], "require_auth"));
                 TRY(context_imp_local(im, L->module[ROLE_AUTH], "AUTH_OPENAPI"));
         }
