@@ -814,9 +814,9 @@ START_TEST(test_member_attrs) {
         /* list parameters: none is a name the function uses, none another filter's */
         text = gen(&j, &o, find_atom(j.dag, "route_item_list"), &r, &err);
         ck_assert_int_eq(r, 0);
-        ck_assert_ptr_nonnull(strstr(text, "    db_filter: Optional[int] = Query(\n        None, description="));
-        ck_assert_ptr_nonnull(strstr(text, "    db_filter_: Optional[int] = Query(\n        None, alias=\"db\""));
-        ck_assert_ptr_nonnull(strstr(text, "    rows_filter: Optional[str] = Query(\n        None, alias=\"rows\""));
+        ck_assert_ptr_nonnull(strstr(text, "    db_filter: Annotated[\n        Optional[int], Query(description="));
+        ck_assert_ptr_nonnull(strstr(text, "    db_filter_: Annotated[\n        Optional[int], Query(alias=\"db\""));
+        ck_assert_ptr_nonnull(strstr(text, "    rows_filter: Annotated[\n        Optional[str], Query(alias=\"rows\""));
         free(text);
         /* an email that also meets the rule's pattern */
         text = gen(&j, &o, find_atom(j.dag, "test_conftest"), &r, &err);
@@ -934,7 +934,7 @@ START_TEST(test_layout_follows_targets) {
         ck_assert_ptr_null(strstr(strstr(text, "router = APIRouter(") + 1, "router = APIRouter("));
         ck_assert_ptr_nonnull(strstr(text, "from app.services import orderitem as order_item_service\n"));
         ck_assert_ptr_nonnull(strstr(text, "from app.schemas import "));
-        ck_assert_ptr_nonnull(strstr(text, "from app.db import get_db\n"));
+        ck_assert_ptr_nonnull(strstr(text, "from app.db import DbSession\n"));
         free(text);
 
         /* the second per-endpoint fragment of a module does not open it again */
