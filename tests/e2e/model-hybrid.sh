@@ -11,15 +11,12 @@ mkdir -p "$CANNED/.atoms"
 cat > "$CANNED/.atoms/route_task_archive_done" <<'PY'
 from typing import Dict
 
-from fastapi import Depends
-from sqlalchemy.orm import Session
-
-from src.database import get_db
+from src.database import DbSession
 from src.models.task import Task
 
 
 @router.post("/tasks/archive", summary="Archive all done tasks")
-def archive_done_task(db: Session = Depends(get_db)) -> Dict[str, int]:
+def archive_done_task(db: DbSession) -> Dict[str, int]:
     """Archive all done tasks.
 
     Args:

@@ -255,8 +255,11 @@ START_TEST(test_reference_project) {
         const struct atom *filt = find_atom(j.dag, "route_task_list");
         char *err;
         char *text = gen(&j, &o, filt, &r, &err);
-        ck_assert_ptr_nonnull(strstr(text, "    status: Optional[TaskStatus] = Query(\n        None, description="));
-        ck_assert_ptr_nonnull(strstr(text, "    owner_id: Optional[int] = Query(\n        None, description="));
+        /* Annotated parameters, laid out as black does: too long for one line, the
+         * subscript's items on one indented line */
+        ck_assert_ptr_nonnull(strstr(text, "    db: DbSession,\n    limit: Annotated[int, Query("));
+        ck_assert_ptr_nonnull(strstr(text, "    status: Annotated[\n        Optional[TaskStatus], Query(description="));
+        ck_assert_ptr_nonnull(strstr(text, "    owner_id: Annotated[\n        Optional[int], Query(description="));
         free(text);
 
         char *dir = test_tmpdir();
@@ -331,11 +334,17 @@ START_TEST(test_reference_project) {
         ck_assert_ptr_nonnull(strstr(api_tests, "    payload[\"status\"] = \"done\"\n"));
         ck_assert_ptr_nonnull(strstr(api_tests, "def test_check_task_due_date_not_in_past_on_update_keeps_a_stored_value("));
         ck_assert_ptr_nonnull(strstr(api_tests, "def test_check_task_owner_id_exists_on_update_rejects("));
-        ck_assert_ptr_nonnull(strstr(api_tests, "    assert errors == {\"404\", \"422\"}\n"));
+        ck_assert_ptr_nonnull(strstr(api_tests, "    assert errors == {\"404\", \"422\", \"500\"}\n"));
+        ck_assert_ptr_nonnull(strstr(api_tests, "    assert errors == {\"400\", \"404\", \"422\", \"500\"}\n"));
+        /* the concurrent updates: in_progress may move to todo and to done, neither to the other */
+        ck_assert_ptr_nonnull(strstr(api_tests, "def test_check_task_status_transitions_serializes_concurrent_updates("));
+        ck_assert_ptr_nonnull(strstr(api_tests, "    item.status = \"in_progress\"\n"));
+        ck_assert_ptr_nonnull(strstr(api_tests, "    targets = [\n        \"todo\",\n        \"done\",\n"));
+        ck_assert_ptr_nonnull(strstr(api_tests, "def test_update_task_refuses_a_body_that_is_not_json("));
         free(api_tests);
         char *user_routes = read_rel(dir, "src/api/routes/users.py");
-        ck_assert_ptr_nonnull(strstr(user_routes, "responses=error_responses(409, 422),"));
-        ck_assert_ptr_nonnull(strstr(user_routes, "responses=error_responses(404, 409, 422),"));
+        ck_assert_ptr_nonnull(strstr(user_routes, "responses=error_responses(400, 409, 422, 500),"));
+        ck_assert_ptr_nonnull(strstr(user_routes, "responses=error_responses(400, 404, 409, 422, 500),"));
         ck_assert_ptr_null(strstr(user_routes, "try:"));
         free(user_routes);
         char *pyproject = read_rel(dir, "pyproject.toml");
@@ -839,9 +848,9 @@ START_TEST(test_member_attrs) {
         /* list parameters: none is a name the function uses, none another filter's */
         text = gen(&j, &o, find_atom(j.dag, "route_item_list"), &r, &err);
         ck_assert_int_eq(r, 0);
-        ck_assert_ptr_nonnull(strstr(text, "    db_filter: Optional[int] = Query(\n        None, description="));
-        ck_assert_ptr_nonnull(strstr(text, "    db_filter_: Optional[int] = Query(\n        None, alias=\"db\""));
-        ck_assert_ptr_nonnull(strstr(text, "    rows_filter: Optional[str] = Query(\n        None, alias=\"rows\""));
+        ck_assert_ptr_nonnull(strstr(text, "    db_filter: Annotated[\n        Optional[int], Query(description="));
+        ck_assert_ptr_nonnull(strstr(text, "    db_filter_: Annotated[\n        Optional[int], Query(alias=\"db\""));
+        ck_assert_ptr_nonnull(strstr(text, "    rows_filter: Annotated[\n        Optional[str], Query(alias=\"rows\""));
         free(text);
         /* an email that also meets the rule's pattern */
         text = gen(&j, &o, find_atom(j.dag, "test_conftest"), &r, &err);
@@ -959,7 +968,7 @@ START_TEST(test_layout_follows_targets) {
         ck_assert_ptr_null(strstr(strstr(text, "router = APIRouter(") + 1, "router = APIRouter("));
         ck_assert_ptr_nonnull(strstr(text, "from app.services import orderitem as order_item_service\n"));
         ck_assert_ptr_nonnull(strstr(text, "from app.schemas import "));
-        ck_assert_ptr_nonnull(strstr(text, "from app.db import get_db\n"));
+        ck_assert_ptr_nonnull(strstr(text, "from app.db import DbSession\n"));
         free(text);
 
         /* the second per-endpoint fragment of a module does not open it again */
@@ -1085,6 +1094,15 @@ START_TEST(test_layout_auth) {
         ck_assert_int_eq(r, 0);
         ck_assert_ptr_nonnull(strstr(text, "from app.settings import settings\n"));
         ck_assert_ptr_nonnull(strstr(text, "hmac.compare_digest("));
+        /* read-only keys: 403 on a write */
+        ck_assert_ptr_nonnull(strstr(text, "    reads = _matches(given, settings.api_read_keys)\n"));
+        ck_assert_ptr_nonnull(strstr(text, "    if not writes and request.method not in READ_METHODS:\n"));
+        free(text);
+        /* the protected create lists 403 beside 401; the open list does not */
+        text = gen(&j, &o, find_atom(j.dag, "r_oi"), &r, &err);
+        ck_assert_int_eq(r, 0);
+        ck_assert_ptr_nonnull(strstr(text, "401, 403, "));
+        ck_assert_ptr_nonnull(strstr(text, "    responses=error_responses(422, 500),\n)\ndef list_order_items("));
         free(text);
         /* the application is still main, not the authentication module */
         text = gen(&j, &o, find_atom(j.dag, "main"), &r, &err);

@@ -115,6 +115,7 @@ static int regex_breaking_value(const struct spec *s, const struct rule *r, char
 struct api_cases {
         char *create_reject, *create_accept, *patch_reject, *patch_accept;
         char *patch_reject_from, *patch_accept_from, *unchanged_stored, *unchanged_sent;
+        char *race_from, *race_a, *race_b;
         bool rule_only;
 };
 
@@ -127,6 +128,9 @@ static void api_cases_clear(struct api_cases *c) {
         free(c->patch_accept_from);
         free(c->unchanged_stored);
         free(c->unchanged_sent);
+        free(c->race_from);
+        free(c->race_a);
+        free(c->race_b);
 }
 
 /* Whether a number passes the field's own bounds (the schema's ge/le). */
@@ -175,6 +179,11 @@ static int transitions_cases(const struct field *f, const struct rule *r, struct
         if (af && (!(c->patch_accept = context_py_str(at)) || !(c->patch_accept_from = context_py_str(af))))
                 return -ENOMEM;
         if (rf && (!(c->patch_reject = context_py_str(rt)) || !(c->patch_reject_from = context_py_str(rf))))
+                return -ENOMEM;
+        const char *sf, *sa, *sb;
+        if (context_transitions_race(f, r, &sf, &sa, &sb) &&
+            (!(c->race_from = context_py_str(sf)) || !(c->race_a = context_py_str(sa)) ||
+             !(c->race_b = context_py_str(sb))))
                 return -ENOMEM;
         return 0;
 }
@@ -275,6 +284,8 @@ static int put_api_cases(const struct spec *s, const struct entity *e, const str
                 { "patch_reject", c.patch_reject },           { "patch_accept", c.patch_accept },
                 { "patch_reject_from", c.patch_reject_from }, { "patch_accept_from", c.patch_accept_from },
                 { "unchanged_stored", c.unchanged_stored },   { "unchanged_sent", c.unchanged_sent },
+                { "race_from", c.race_from },                 { "race_a", c.race_a },
+                { "race_b", c.race_b },
         };
         for (size_t i = 0; k >= 0 && i < ELEMENTSOF(keys); i++)
                 k = put_str(m, keys[i].key, keys[i].value ? keys[i].value : "");
@@ -696,12 +707,13 @@ static int filter_ctx(const struct spec *s, const struct entity *e, const struct
         if (r >= 0)
 {
                 /* one parameter of the list's signature, laid out with its comma */
-                _cleanup_free_ char *pre = strf("%s: Optional[%s] = ", param, query_type(f, &p));
-                _cleanup_free_ char *q = strf("Query(None%s%s%s, description=\"Only rows whose %s equals this value.\")",
-                                              streq(param, f->name) ? "" : ", alias=\"",
+                _cleanup_free_ char *pre = strf("%s: ", param);
+                _cleanup_free_ char *q = strf("Annotated[Optional[%s], Query(%s%s%sdescription=\"Only rows whose %s equals this value.\")]",
+                                              query_type(f, &p),
+                                              streq(param, f->name) ? "" : "alias=\"",
                                               streq(param, f->name) ? "" : f->name,
-                                              streq(param, f->name) ? "" : "\"", w);
-                _cleanup_free_ char *d = pre && q ? context_black_item(4, pre, q, ",") : NULL;
+                                              streq(param, f->name) ? "" : "\", ", w);
+                _cleanup_free_ char *d = pre && q ? context_black_item(4, pre, q, " = None,") : NULL;
                 r = d ? put_str(m, "decl", d) : -ENOMEM;
         }
         if (r >= 0)
@@ -739,8 +751,11 @@ static int filter_ctx(const struct spec *s, const struct entity *e, const struct
 }
 
 /* The error statuses an endpoint answers (its `responses` and the test that reads the
- * OpenAPI document): 404 for an id no row has, 409 when a value must be unique, 422 for an
- * invalid body, query or path parameter (every endpoint has one) or a broken rule. */
+ * OpenAPI document): 400 for a body that is not JSON (create, update), 401 without valid
+ * credentials, 403 for credentials that may not write (a read-only API key, a token
+ * without the write scope: every protected endpoint that is not a read), 404 for an id no
+ * row has, 409 when a value must be unique, 422 for an invalid body, query or path
+ * parameter (every endpoint has one) or a broken rule, 500 for anything unexpected. */
 static int endpoint_errors(const struct spec *s, const struct entity *e, const struct endpoint *ep,
                            struct node *m) {
         bool conflicts = false;
@@ -748,15 +763,22 @@ static int endpoint_errors(const struct spec *s, const struct entity *e, const s
                 conflicts = conflicts || context_field_conflicts(s, e, &e->fields[i]);
         bool with_id = ep->op == OP_GET || ep->op == OP_UPDATE || ep->op == OP_DELETE;
         bool writes = ep->op == OP_CREATE || ep->op == OP_UPDATE;
-        const char *st[4];
+        bool auth = spec_endpoint_needs_auth(s, ep);
+        bool reads = streq_ptr(ep->method, "GET") || streq_ptr(ep->method, "HEAD");
+        const char *st[7];
         size_t n = 0;
-        if (spec_endpoint_needs_auth(s, ep))
+        if (writes)
+                st[n++] = "400";
+        if (auth)
                 st[n++] = "401";
+        if (auth && !reads)
+                st[n++] = "403";
         if (with_id)
                 st[n++] = "404";
         if (writes && conflicts)
                 st[n++] = "409";
         st[n++] = "422";
+        st[n++] = "500";
         struct strbuf list, set;
         int r = 0;
         strbuf_init(&list, 0);
@@ -818,7 +840,7 @@ static int endpoint_fill(const struct spec *s, const struct entity *e, const str
         if (ep->op == OP_CREATE) {
                 /* the create handler's signature, laid out as black does */
                 _cleanup_free_ char *h = strf("%s_%s", op, e->snake);
-                _cleanup_free_ char *ps = strf("payload: %sCreate, db: Session = Depends(get_db)", cls);
+                _cleanup_free_ char *ps = strf("payload: %sCreate, db: DbSession", cls);
                 _cleanup_free_ char *ret = strf("%sRead", cls);
                 _cleanup_free_ char *def = h && ps && ret ? context_black_def(0, h, ps, ret) : NULL;
                 if (!def)
@@ -891,12 +913,13 @@ int context_route_imports(const struct spec *s, const struct layout *L, const st
 
         if (first)
                 TRY(context_imp_from(im, IMP_THIRD, "fastapi", "APIRouter"));
-        TRY(context_imp_from(im, IMP_THIRD, "fastapi", "Depends"));
-        TRY(context_imp_from(im, IMP_THIRD, "sqlalchemy.orm", "Session"));
-        TRY(context_imp_local(im, L->module[ROLE_DATABASE], "get_db"));
+        TRY(context_imp_local(im, L->module[ROLE_DATABASE], "DbSession"));
         TRY(context_imp_local(im, L->module[ROLE_ERRORS], "error_responses"));
+        if (ep->op == OP_LIST || ep->op == OP_GET || ep->op == OP_UPDATE || ep->op == OP_DELETE)
+                TRY(context_imp_from(im, IMP_STDLIB, "typing", "Annotated"));
         TRY(context_imp_module(im, context_layout_emodule(L, EROLE_SERVICE, s, e), svc));
         if (spec_endpoint_needs_auth(s, ep)) {
+                TRY(context_imp_from(im, IMP_THIRD, "fastapi", "Depends"));
                 TRY(context_imp_local(im, L->module[ROLE_AUTH], "require_auth"));
                 TRY(context_imp_local(im, L->module[ROLE_AUTH], "AUTH_OPENAPI"));
         }

@@ -245,12 +245,13 @@ static int test_imports(const struct spec *s, const struct layout *L, const stru
         }
         if (entity_has_op(s, e, OP_DELETE))
                 TRY(context_imp_local(im, mm, cls));
-        /* the race tests patch the rules away (monkeypatch) */
-        for (size_t i = 0; i < e->n_fields && entity_has_op(s, e, OP_CREATE); i++)
-                if (e->fields[i].unique) {
-                        TRY(context_imp_plain(im, IMP_THIRD, "import pytest"));
-                        break;
-                }
+        /* every endpoint's 500 test and the race tests patch the services (monkeypatch) */
+        bool any_std = false;
+        for (size_t i = 0; i < s->n_endpoints; i++)
+                any_std = any_std || (streq_ptr(s->endpoints[i].entity, e->name) &&
+                                      s->endpoints[i].op != OP_CUSTOM);
+        if (any_std)
+                TRY(context_imp_plain(im, IMP_THIRD, "import pytest"));
         /* the rule tests through the API: the target of an exists rule, stored dates */
         bool writes = entity_has_op(s, e, OP_CREATE) || entity_has_op(s, e, OP_UPDATE);
         for (size_t i = 0; i < s->n_rules && writes; i++) {
@@ -268,6 +269,20 @@ static int test_imports(const struct spec *s, const struct layout *L, const stru
                 } else if ((r->kind == RULE_NOT_IN_PAST || r->kind == RULE_NOT_IN_FUTURE) &&
                            (f->type == FT_DATE || f->type == FT_DATETIME) && entity_has_op(s, e, OP_UPDATE))
                         TRY(context_imp_plain(im, IMP_STDLIB, "import datetime as dt"));
+                const char *rf, *ra, *rb;
+                if (r->kind == RULE_TRANSITIONS && entity_has_op(s, e, OP_UPDATE) &&
+                    context_transitions_race(f, r, &rf, &ra, &rb)) {
+                        /* the concurrent updates: threads, a session per request, a slow rule */
+                        _cleanup_free_ char *svc = strf("%s_service", e->snake);
+                        if (!svc)
+                                return -ENOMEM;
+                        TRY(context_imp_plain(im, IMP_STDLIB, "import time"));
+                        TRY(context_imp_from(im, IMP_STDLIB, "concurrent.futures", "ThreadPoolExecutor"));
+                        TRY(context_imp_from(im, IMP_STDLIB, "typing", "Iterator"));
+                        TRY(context_imp_local(im, L->module[ROLE_DATABASE], "get_db"));
+                        TRY(context_imp_module(im, context_layout_emodule(L, EROLE_SERVICE, s, e), svc));
+                        TRY(context_imp_local(im, mm, cls));
+                }
         }
         for (size_t i = 0; i < s->n_endpoints; i++) {
                 const struct endpoint *ep = &s->endpoints[i];

@@ -60,6 +60,23 @@ bool context_transitions_allow(const struct rule *r, const char *from, const cha
         return false;
 }
 
+bool context_transitions_race(const struct field *f, const struct rule *r, const char **from,
+                              const char **a, const char **b) {
+        *from = *a = *b = NULL;
+        for (size_t i = 0; i < f->n_values; i++)
+                for (size_t j = 0; j < f->n_values; j++)
+                        for (size_t k = j + 1; k < f->n_values; k++) {
+                                const char *s = f->values[i], *x = f->values[j], *y = f->values[k];
+                                if (streq(s, x) || streq(s, y) || !context_transitions_allow(r, s, x) ||
+                                    !context_transitions_allow(r, s, y) ||
+                                    context_transitions_allow(r, x, y) || context_transitions_allow(r, y, x))
+                                        continue;
+                                *from = s, *a = x, *b = y;
+                                return true;
+                        }
+        return false;
+}
+
 bool context_transitions_initial(const struct field *f, const struct rule *r, const char *state) {
         const char *start = context_transitions_start(f, r);
         return start && (streq(start, state) || context_transitions_allow(r, start, state));

@@ -258,6 +258,11 @@ const char *context_transitions_start(const struct field *f, const struct rule *
 bool context_transitions_initial(const struct field *f, const struct rule *r, const char *state);
 /* Whether the rule allows a row to move from one state to another. */
 bool context_transitions_allow(const struct rule *r, const char *from, const char *to);
+/* Two moves from one state that exclude each other: `from` may move to `a` and to `b`,
+ * neither of which may move to the other, so of two concurrent updates to `a` and to `b`
+ * only one may succeed. false (and NULLs) when the rule has no such moves. */
+bool context_transitions_race(const struct field *f, const struct rule *r, const char **from,
+                              const char **a, const char **b);
 
 struct field_parts {
         char *attr;

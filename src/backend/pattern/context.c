@@ -221,6 +221,9 @@ static int test_auth_imports(const struct spec *s, const struct layout *L, struc
         }
         TRY(context_imp_plain(im, IMP_STDLIB, "import datetime as dt"));
         TRY(context_imp_plain(im, IMP_THIRD, "import jwt"));
+        TRY(context_imp_from(im, IMP_THIRD, "fastapi", "Request"));
+        if (protected)
+                TRY(context_imp_from(im, IMP_STDLIB, "typing", "Any"));
         TRY(context_imp_from(im, IMP_THIRD, "fastapi.security", "HTTPAuthorizationCredentials"));
         if (protected) {
                 TRY(context_imp_from(im, IMP_THIRD, "cryptography.hazmat.primitives", "serialization"));
@@ -475,14 +478,21 @@ static int context_build(const struct spec *spec, const struct layout *L, struct
         TRY(put_bool(root, "has_regex_rules", regex_rules));
         TRY(put_bool(root, "has_association_tables", assocs->n > 0));
         TRY(put_bool(root, "has_routes", L->n_routes > 0));
-        bool protected = false, public = false;
+        bool protected = false, public = false, pwrites = false, preads = false;
         for (size_t i = 0; i < spec->n_endpoints; i++) {
-                if (spec->endpoints[i].op == OP_CUSTOM)
+                const struct endpoint *ep = &spec->endpoints[i];
+                if (ep->op == OP_CUSTOM)
                         continue;
-                protected = protected || spec_endpoint_needs_auth(spec, &spec->endpoints[i]);
-                public = public || !spec_endpoint_needs_auth(spec, &spec->endpoints[i]);
+                bool needs = spec_endpoint_needs_auth(spec, ep);
+                bool reads = streq_ptr(ep->method, "GET") || streq_ptr(ep->method, "HEAD");
+                protected = protected || needs;
+                public = public || !needs;
+                pwrites = pwrites || (needs && !reads);
+                preads = preads || (needs && reads);
         }
         TRY(put_bool(root, "has_protected_endpoints", protected));
+        TRY(put_bool(root, "has_protected_writes", pwrites));
+        TRY(put_bool(root, "has_protected_reads", preads));
         TRY(put_bool(root, "has_public_endpoints", public && spec->auth != AUTH_NONE));
         TRY(put(root, "entities", TAKE_PTR(ents)));
         TRY(put(root, "tables_in_order", TAKE_PTR(ordered)));
