@@ -413,6 +413,12 @@ static int rule_fill(const struct spec *s, const struct rule *r, struct node *m)
         TRY(put_str(m, "field", f->name));
         TRY(put_str(m, "attr", attr));
         TRY(put_str(m, "message", r->message));
+        {
+                _cleanup_free_ char *mp = context_py_str(r->message);
+                if (!mp)
+                        return -ENOMEM;
+                TRY(put_str(m, "message_py", mp));
+        }
         TRY(put_str(m, "message_line", msg));
         TRY(put_str(m, "func", func));
         {

@@ -554,6 +554,14 @@ static int entity_fill(const struct spec *s, const struct layout *L, const struc
                         TRY(put_str(cm, "taken_message", rule_msg));
                 else
                         TRY(put_strf(cm, "taken_message", "%s is already taken", f->name));
+                {
+                        /* as a Python string literal in black's quotes */
+                        _cleanup_free_ char *dflt = rule_msg ? NULL : strf("%s is already taken", f->name);
+                        _cleanup_free_ char *py = rule_msg || dflt ? context_py_str(rule_msg ? rule_msg : dflt) : NULL;
+                        if (!py)
+                                return -ENOMEM;
+                        TRY(put_str(cm, "taken_message_py", py));
+                }
                 TRY(node_seq_append(conflicts, TAKE_PTR(cm)));
         }
         TRY(put_bool(m, "has_conflicts", conflicts->n > 0));
