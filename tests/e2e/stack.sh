@@ -7,7 +7,8 @@
 # and the project's own tests against PostgreSQL through TEST_DATABASE_URL (the test proves
 # the tests reached the database by its transaction count).
 # STACK_JOBS="taskmanager shop" runs only those jobs. `make check-stack` runs it (it needs root
-# for the chroot); pattern-python.sh, in make check, runs the same checks but black and PostgreSQL.
+# for the chroot); pattern-python.sh, in make check, runs the same checks, black included, but
+# PostgreSQL only for the reference job.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-pg.sh"
 
