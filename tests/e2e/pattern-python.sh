@@ -5,7 +5,8 @@
 # on SQLite, its Makefile migrates, its .env.example names every setting, and the app's
 # OpenAPI document lists every endpoint of the spec, each error response with the one error
 # body (ErrorBody). The specs include the reference job with config.auth api_key (authkey)
-# and jwt with auth_reads (authjwt).
+# and jwt with auth_reads (authjwt), and long entity, field and enum value names
+# (longnames) for black's line breaking.
 # Each spec runs with the planner's DAG, then with DAGs rewritten by dag-shapes.py into the
 # other shapes a user draws (per-entity routes with lowercased modules, a flat app/ package
 # with shared modules, a mixed one): in `make check` the reference job gets every shape and
@@ -13,11 +14,12 @@
 # (PATTERN_SHAPES=all) gives every spec every shape. The projects are checked two at a
 # time, on today's stack: in the Debian 13 root build-aux/make-trixie-root makes (Python
 # 3.13, Pydantic 2, SQLAlchemy 2.0; build-aux/install-deps calls it), with pytest -W error,
-# pyflakes, mypy --strict on the package, black --check, `alembic upgrade head` then
-# `alembic check` on SQLite with db-names.py (the migration's constraint and index names are
-# the models', at most 63 bytes; the longdb spec has long tables and fields), and on a
-# throw-away PostgreSQL cluster (lib-pg.sh, Debian's postgresql on a Unix socket) the same
-# migrations, db-names.py and the project's own tests through TEST_DATABASE_URL.
+# pyflakes, mypy --strict on the package, black --check on the whole project (tests
+# included), `alembic upgrade head` then `alembic check` on SQLite with db-names.py (the
+# migration's constraint and index names are the models', at most 63 bytes; the longdb spec
+# has long tables and fields), and on a throw-away PostgreSQL cluster (lib-pg.sh, Debian's
+# postgresql on a Unix socket) the same migrations, db-names.py and the project's own tests
+# through TEST_DATABASE_URL.
 # Without that root (or without root rights for chroot) only the generation is checked;
 # so it is in the sanitizer build.
 . "$(dirname "$0")/lib.sh"
@@ -26,7 +28,7 @@
 ROOT=${CODEGEND_TRIXIE_ROOT:-/var/tmp/codegend-trixie}
 in_root() { chroot "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 "$@"; }
 
-specs=${PATTERN_SPECS:-"library clinic inventory social misc shop fieldnames rules stdnames enums authkey authjwt longdb"}
+specs=${PATTERN_SPECS:-"library clinic inventory social misc shop fieldnames rules stdnames enums authkey authjwt longdb longnames"}
 # the shapes each job gets besides the planner's: the reference job all three; another spec
 # one, in turn (so every shape meets several specs), or all three with PATTERN_SHAPES=all
 shapes_of() {
@@ -125,11 +127,9 @@ check_project() {
         pc "pytest ran tests" grep -qE '^[0-9]+ passed' "$WORK/$job.pytest"
         pc "pyflakes is clean" rc "python3 -m pyflakes ."
         pc "mypy --strict is clean ($pkg)" rc "python3 -m mypy --strict --cache-dir '$ctmp/mypy-$slot' '$pkg'"
-        # black on every Python file of the project but its tests (the test atoms' long
-        # calls and signatures are not laid out as black does yet; stack.sh checks the whole
-        # project)
-        blk=$("$PY" -c 'import json, sys; print(" ".join(sorted({a["target"] for a in json.load(open(sys.argv[1]))["atoms"] if a["kind"] != "test" and a["target"].endswith(".py")})))' "$proj/.codegen/dag.json")
-        pc "black --check is clean on every Python file but the tests" rc "black --check -q $blk"
+        # black on every Python file of the project, its tests and migrations included (with
+        # the project's pyproject.toml: line length 100)
+        pc "black --check is clean on the whole project" rc "black --check -q ."
         pc "alembic upgrade head creates every table, alembic check finds no difference, the constraints are named as the models name them ($ini)" rc "
                 DATABASE_URL='$db' python3 -m alembic -c '$ini' upgrade head &&
                 DATABASE_URL='$db' python3 -m alembic -c '$ini' check &&

@@ -793,6 +793,84 @@ START_TEST(test_black_layout) {
 }
 END_TEST
 
+/* collection literals, a lone parameter and the rendered text's over-long defs, as black 25
+ * lays them out (the expected texts are black's own output) */
+START_TEST(test_black_layout_literals) {
+        /* a list literal that does not fit is split one item per line, even when its items
+         * would fit on one line (a call's arguments would not be) */
+        char *got = context_black_item(4, "for value in ",
+                                       "[\"front desk\", \"web site\", \"3rd party\", \"it's a walk-in\", "
+                                       "'say \"hi\"', \"back\\\\slash and more\"]",
+                                       ":");
+        ck_assert_ptr_nonnull(got);
+        ck_assert_str_eq(got, "for value in [\n"
+                              "        \"front desk\",\n"
+                              "        \"web site\",\n"
+                              "        \"3rd party\",\n"
+                              "        \"it's a walk-in\",\n"
+                              "        'say \"hi\"',\n"
+                              "        \"back\\\\slash and more\",\n"
+                              "    ]:");
+        free(got);
+        got = context_black_stmt(0, "_PURCHASE_ORDER_FULFILMENT_STATUS_TRANSITIONS_INITIAL: Tuple[str, ...] = ",
+                                 "(\"awaiting_supplier_confirmation\", \"confirmed_by_supplier_awaiting_dispatch\", "
+                                 "\"cancelled_before_dispatch\")");
+        ck_assert_ptr_nonnull(got);
+        ck_assert_str_eq(got, "_PURCHASE_ORDER_FULFILMENT_STATUS_TRANSITIONS_INITIAL: Tuple[str, ...] = (\n"
+                              "    \"awaiting_supplier_confirmation\",\n"
+                              "    \"confirmed_by_supplier_awaiting_dispatch\",\n"
+                              "    \"cancelled_before_dispatch\",\n"
+                              ")");
+        free(got);
+        got = context_black_item(4, "\"confirmed_by_supplier_awaiting_dispatch\": ",
+                                 "(\"dispatched_in_transit_to_warehouse\", \"cancelled_before_dispatch\")", ",");
+        ck_assert_ptr_nonnull(got);
+        ck_assert_str_eq(got, "\"confirmed_by_supplier_awaiting_dispatch\": (\n"
+                              "        \"dispatched_in_transit_to_warehouse\",\n"
+                              "        \"cancelled_before_dispatch\",\n"
+                              "    ),");
+        free(got);
+        /* a split def with one parameter gets black's trailing comma */
+        got = context_black_def(0, "test_create_product_category_classification_refuses_a_body_that_is_not_json_at_all",
+                                "client: TestClient", "None");
+        ck_assert_ptr_nonnull(got);
+        ck_assert_str_eq(got, "def test_create_product_category_classification_refuses_a_body_that_is_not_json_at_all(\n"
+                              "    client: TestClient,\n"
+                              ") -> None:");
+        free(got);
+
+        /* a rendered text: the over-long defs split (at their indentation), the rest as it
+         * was, a def with a string in its parameters too (it is not split) */
+        static const char text[] =
+                "def test_create_product_category_classification_refuses_a_body_that_is_not_json_at_all(client: TestClient) -> None:\n"
+                "    pass\n"
+                "class C:\n"
+                "    def test_create_product_category_classification_refuses_an_invalid_value_in_the_body(self, client: TestClient, db_session: Session) -> None:\n"
+                "        pass\n"
+                "def short(client: TestClient) -> None:\n"
+                "def test_update_measure_refuses_a_taken_alternative_owner_identifier(client: TestClient, x: str = \"a, b\") -> None:\n"
+                "x = 1";
+        static const char want[] =
+                "def test_create_product_category_classification_refuses_a_body_that_is_not_json_at_all(\n"
+                "    client: TestClient,\n"
+                ") -> None:\n"
+                "    pass\n"
+                "class C:\n"
+                "    def test_create_product_category_classification_refuses_an_invalid_value_in_the_body(\n"
+                "        self, client: TestClient, db_session: Session\n"
+                "    ) -> None:\n"
+                "        pass\n"
+                "def short(client: TestClient) -> None:\n"
+                "def test_update_measure_refuses_a_taken_alternative_owner_identifier(client: TestClient, x: str = \"a, b\") -> None:\n"
+                "x = 1";
+        struct strbuf out;
+        strbuf_init(&out, 0);
+        ck_assert_int_eq(context_black_defs(text, strlen(text), &out), 0);
+        ck_assert_str_eq(strbuf_str(&out), want);
+        strbuf_free(&out);
+}
+END_TEST
+
 START_TEST(test_py_ident) {
         static const char *const cases[][2] = {
                 { "title", "title" }, { "class", "class_" },   { "from", "from_" },
@@ -1195,6 +1273,7 @@ Suite *make_suite(void) {
         tcase_add_test(tc, test_py_ident);
         tcase_add_test(tc, test_black_layout);
         tcase_add_test(tc, test_db_names);
+        tcase_add_test(tc, test_black_layout_literals);
         tcase_add_test(tc, test_member_attrs);
         tcase_add_test(tc, test_context_keys);
         tcase_add_test(tc, test_many_entities);

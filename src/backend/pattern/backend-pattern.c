@@ -606,7 +606,8 @@ static int pattern_generate(const struct gen_request *req, struct strbuf *out,
                 r = fail(ret_error, -EINVAL, "template '%s' rendered nothing for atom '%s'", tmpl, a->id);
         else if (r < 0)
                 r = fail(ret_error, r, "%s", err ? err : strerror(-r));
-        else if ((r = strbuf_add(out, buf.buf, buf.len)) < 0)
+        else if ((r = env.escape == TEMPLATE_ESC_PYTHON ? context_black_defs(buf.buf, buf.len, out)
+                                                        : strbuf_add(out, buf.buf, buf.len)) < 0)
                 r = fail(ret_error, r, "output of atom '%s' is too large", a->id);
         strbuf_free(&buf);
 out:

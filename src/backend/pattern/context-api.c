@@ -424,6 +424,12 @@ static int rule_fill(const struct spec *s, const struct rule *r, struct node *m)
         TRY(put_str(m, "field", f->name));
         TRY(put_str(m, "attr", attr));
         TRY(put_str(m, "message", r->message));
+        {
+                _cleanup_free_ char *mp = context_py_str(r->message);
+                if (!mp)
+                        return -ENOMEM;
+                TRY(put_str(m, "message_py", mp));
+        }
         TRY(put_str(m, "message_line", msg));
         TRY(put_str(m, "func", func));
         {
@@ -449,6 +455,17 @@ static int rule_fill(const struct spec *s, const struct rule *r, struct node *m)
         }
         TRY(put_bool(m, "is_date_field", f->type == FT_DATE));
         TRY(put_bool(m, "case_insensitive", r->kind == RULE_UNIQUE && f->type == FT_EMAIL));
+        if (r->kind == RULE_UNIQUE) {
+                /* the unique rule's query (column 4), laid out as black does */
+                _cleanup_free_ char *q = f->type == FT_EMAIL
+                                                 ? strf("db.query(%s).filter(func.lower(%s.%s) == str(value).lower())",
+                                                        cls, cls, attr)
+                                                 : strf("db.query(%s).filter(%s.%s == value)", cls, cls, attr);
+                _cleanup_free_ char *st = q ? context_black_stmt(4, "query = ", q) : NULL;
+                if (!st)
+                        return -ENOMEM;
+                TRY(put_str(m, "query_stmt", st));
+        }
         TRY(put_bool(m, "is_datetime_field", f->type == FT_DATETIME));
         TRY(put_str(m, "pattern", r->pattern));
 
@@ -504,6 +521,14 @@ static int rule_fill(const struct spec *s, const struct rule *r, struct node *m)
                         k = strbuf_adds(&sb, tr->n_to == 1 ? ",)" : ")");
                 if (k >= 0)
                         k = put_str(tm, "to_tuple", strbuf_str(&sb));
+                {
+                        /* `"from": (...),` in the dict (column 4), laid out as black does */
+                        _cleanup_free_ char *fpy = k >= 0 ? context_py_str(tr->from) : NULL;
+                        _cleanup_free_ char *pre = fpy ? strf("%s: ", fpy) : NULL;
+                        _cleanup_free_ char *it = pre ? context_black_item(4, pre, strbuf_str(&sb), ",") : NULL;
+                        if (k >= 0)
+                                k = it ? put_str(tm, "entry", it) : -ENOMEM;
+                }
                 strbuf_free(&sb);
                 TRY(k);
                 TRY(put_str(tm, "from", tr->from));
@@ -538,6 +563,13 @@ static int rule_fill(const struct spec *s, const struct rule *r, struct node *m)
                         k = put_str(m, "initial_tuple", strbuf_str(&sb));
                 if (k >= 0)
                         k = put_strf(m, "initial_const", "%s_INITIAL", cname);
+                {
+                        /* the constant's statement (column 0), laid out as black does */
+                        _cleanup_free_ char *pre = k >= 0 ? strf("%s_INITIAL: Tuple[str, ...] = ", cname) : NULL;
+                        _cleanup_free_ char *st = pre ? context_black_stmt(0, pre, strbuf_str(&sb)) : NULL;
+                        if (k >= 0)
+                                k = st ? put_str(m, "initial_stmt", st) : -ENOMEM;
+                }
                 strbuf_free(&sb);
                 TRY(k);
         }
@@ -698,6 +730,12 @@ static int filter_ctx(const struct spec *s, const struct entity *e, const struct
         r = param ? 0 : -ENOMEM;
         if (r >= 0)
                 r = put_str(m, "name", f->name);
+        if (r >= 0) {
+                /* the filter test's check of every row (column 4), laid out as black does */
+                _cleanup_free_ char *call = strf("all(row[\"%s\"] == mine[0][\"%s\"] for row in rows)", f->name, f->name);
+                _cleanup_free_ char *st = call ? context_black_stmt(4, "assert ", call) : NULL;
+                r = st ? put_str(m, "all_equal_stmt", st) : -ENOMEM;
+        }
         if (r >= 0)
                 r = put_str(m, "attr", p.attr);
         if (r >= 0)
@@ -742,6 +780,12 @@ static int filter_ctx(const struct spec *s, const struct entity *e, const struct
                 }
                 if (r >= 0)
                         r = put_str(m, "other_make", other ? other : "");
+                /* `other = make_...(...)` in the filter's test (column 4), laid out as black does */
+                _cleanup_free_ char *ost = other ? context_black_stmt(4, "other = ", other) : NULL;
+                if (r >= 0 && other && !ost)
+                        r = -ENOMEM;
+                if (r >= 0)
+                        r = put_str(m, "other_stmt", ost ? ost : "");
         }
         context_field_parts_clear(&p);
         if (r < 0)
@@ -895,6 +939,15 @@ static int endpoint_fill(const struct spec *s, const struct entity *e, const str
                 TRY(node_seq_append(filters, fc));
         }
         TRY(mark_last(filters));
+        if (ep->op == OP_LIST) {
+                /* the list handler's call of its service (column 4), laid out as black does */
+                _cleanup_free_ char *call = strf("%s_service.list_%s(db, limit=limit, offset=offset%s)", e->snake,
+                                                 e->table, filters->n > 0 ? ", filters=filters" : "");
+                _cleanup_free_ char *st = call ? context_black_stmt(4, "rows = ", call) : NULL;
+                if (!st)
+                        return -ENOMEM;
+                TRY(put_str(m, "list_call_stmt", st));
+        }
         TRY(put_bool(m, "has_filters", filters->n > 0));
         TRY(put(m, "filters", TAKE_PTR(filters)));
         return 0;

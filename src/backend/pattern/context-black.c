@@ -1,14 +1,16 @@
 /* context-black.c - Python statements laid out as black lays them out.
  *
- * Interface: context_black_stmt() in context-internal.h. The generated projects must pass
- * `black --check` (line length 100, pyproject.toml.tmpl), and the length of a column
+ * Interface: context_black_stmt(), _item(), _def() and _defs() in context.h. The generated
+ * projects must pass `black --check` (line length 100, pyproject.toml.tmpl), and the length of a column
  * definition or a migration's create_table() depends on the spec's names, so the context
  * lays such statements out itself, with black's rules for a call that does not fit: split
  * after the last opening bracket; the arguments on one indented line when they fit there,
  * else one per line with a trailing comma (one argument alone gets none), each laid out
  * again the same way. Only what the context builds goes through here: calls and bracketed
- * literals whose arguments are names, literals and calls, without comments.
- * No diagnostics: functions return 0 or -ENOMEM, or a string that is NULL on ENOMEM.
+ * literals whose arguments are names, literals and calls, without comments; and, through
+ * context_black_defs(), every over-long `def` line of a rendered Python template (the test
+ * functions' names grow with the spec's).
+ * No diagnostics: functions return 0, -ENOMEM or -E2BIG, or a string that is NULL on ENOMEM.
  */
 #include "config.h"
 
@@ -188,7 +190,14 @@ static int pyx_layout(struct strbuf *out, size_t indent, const char *prefix, con
         }
         if (tuple1)
                 TRY(strbuf_addc(&flat, ','));
-        if (indent + 4 + width(strbuf_str(&flat), flat.len) <= CONTEXT_LINE_LENGTH) {
+        /* a collection literal (a bracket not after a name: no call, no subscript) of several
+         * items that does not fit on its line is split one item per line, like its items */
+        size_t tl = strlen(x->text);
+        char last = tl ? x->text[tl - 1] : ' ';
+        bool literal = x->n > 1 && !(last == '_' || last == '.' || last == ')' || last == ']' ||
+                                     last == '"' || last == '\'' || (last >= 'a' && last <= 'z') ||
+                                     (last >= 'A' && last <= 'Z') || (last >= '0' && last <= '9'));
+        if (!literal && indent + 4 + width(strbuf_str(&flat), flat.len) <= CONTEXT_LINE_LENGTH) {
                 TRY(indent_to(out, indent + 4));
                 TRY(strbuf_adds(out, strbuf_str(&flat)));
                 TRY(strbuf_addc(out, '\n'));
@@ -242,9 +251,21 @@ char *context_black_def(size_t indent, const char *name, const char *params, con
         strbuf_init(&out, 0);
         if (strbuf_addf(&out, "def %s(\n", name) < 0)
                 goto fail;
-        if (indent + 4 + width(params, plen) <= CONTEXT_LINE_LENGTH) {
+        /* a parameter alone gets a trailing comma (black adds one to a split def without
+         * commas), several on one line none */
+        bool alone = true;
+        for (int depth = 0, i = 0; params[i]; i++) {
+                if (is_open(params[i]))
+                        depth++;
+                else if (is_close(params[i]))
+                        depth--;
+                else if (params[i] == ',' && depth == 0)
+                        alone = false;
+        }
+        if (indent + 4 + width(params, plen) + (alone ? 1 : 0) <= CONTEXT_LINE_LENGTH) {
                 /* the parameters on one indented line */
-                if (indent_to(&out, indent + 4) < 0 || strbuf_addf(&out, "%s\n", params) < 0)
+                if (indent_to(&out, indent + 4) < 0 ||
+                    strbuf_addf(&out, "%s%s\n", params, alone ? "," : "") < 0)
                         goto fail;
         } else {
                 /* one per line, each with a trailing comma: split at the top-level commas */
@@ -272,4 +293,71 @@ char *context_black_def(size_t indent, const char *name, const char *params, con
 fail:
         strbuf_free(&out);
         return NULL;
+}
+
+/* Whether [s, end) is `def NAME(PARAMS) -> RET:` (after the indentation) with PARAMS that
+ * context_black_def() can split: balanced brackets, no string, comment or trailing comma
+ * (a magic trailing comma makes black keep the parameters one per line). Sets the parts. */
+static bool parse_def(const char *s, const char *end, const char **name, const char **params,
+                      const char **params_end, const char **ret) {
+        static const char arrow[] = ") -> ";
+        if ((size_t) (end - s) < 4 || memcmp(s, "def ", 4) != 0 || end[-1] != ':')
+                return false;
+        *name = s + 4;
+        const char *open = memchr(*name, '(', (size_t) (end - *name));
+        if (!open || open == *name)
+                return false;
+        for (const char *p = *name; p < open; p++)
+                if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9')))
+                        return false;
+        int depth = 0;
+        const char *p = open + 1;
+        for (; p < end; p++) {
+                if (*p == '"' || *p == '\'' || *p == '#')
+                        return false;
+                if (is_open(*p))
+                        depth++;
+                else if (is_close(*p) && depth-- == 0)
+                        break;
+        }
+        if (p >= end || (size_t) (end - p) < sizeof(arrow) || memcmp(p, arrow, sizeof(arrow) - 1) != 0)
+                return false;
+        const char *last = p;
+        while (last > open + 1 && last[-1] == ' ')
+                last--;
+        if (last > open + 1 && last[-1] == ',')
+                return false;
+        *params = open + 1;
+        *params_end = p;
+        *ret = p + sizeof(arrow) - 1;
+        return true;
+}
+
+int context_black_defs(const char *text, size_t len, struct strbuf *out) {
+        const char *end = text + len;
+        for (const char *line = text; line < end;) {
+                const char *nl = memchr(line, '\n', (size_t) (end - line));
+                const char *eol = nl ? nl : end;
+                const char *s = line, *name, *params, *params_end, *ret;
+                while (s < eol && *s == ' ')
+                        s++;
+                size_t indent = (size_t) (s - line);
+                if (indent + width(s, (size_t) (eol - s)) > CONTEXT_LINE_LENGTH &&
+                    parse_def(s, eol, &name, &params, &params_end, &ret)) {
+                        _cleanup_free_ char *n = strndup(name, (size_t) (strchr(name, '(') - name));
+                        _cleanup_free_ char *ps = strndup(params, (size_t) (params_end - params));
+                        _cleanup_free_ char *rt = strndup(ret, (size_t) (eol - 1 - ret));
+                        _cleanup_free_ char *def = n && ps && rt ? context_black_def(indent, n, ps, rt) : NULL;
+                        if (!def)
+                                return -ENOMEM;
+                        TRY(strbuf_add(out, line, indent));
+                        TRY(strbuf_adds(out, def));
+                        if (nl)
+                                TRY(strbuf_addc(out, '\n'));
+                } else
+                        TRY(strbuf_add(out, line, (size_t) (eol - line) + (nl ? 1 : 0)));
+                line = eol + (nl ? 1 : 0);
+        }
+        return 0;
 }

@@ -442,7 +442,13 @@ static int db_fill(const struct spec *s, const struct entity *e, const struct fi
                 if (!ci || !cim)
                         return -ENOMEM;
                 TRY(put_str(m, "ci_index_stmt", ci));
-                TRY(put_strf(m, "ci_copy_values", "{%s.%s: item.%s.upper()}", cls, p->attr, p->attr));
+                /* the model test's update with that copy (column 8), laid out as black does */
+                _cleanup_free_ char *cp = strf("db_session.execute(statement.values({%s.%s: item.%s.upper()}))",
+                                               cls, p->attr, p->attr);
+                _cleanup_free_ char *cps = cp ? context_black_stmt(8, "", cp) : NULL;
+                if (!cps)
+                        return -ENOMEM;
+                TRY(put_str(m, "ci_copy_stmt", cps));
                 TRY(put_str(m, "ci_index_migration", cim));
         }
         return 0;

@@ -595,6 +595,30 @@ static int field_fill(const struct spec *s, const struct entity *e, const struct
         }
         TRY(mark_last(cvalues));
         TRY(put(m, "create_values", TAKE_PTR(cvalues)));
+        {
+                /* the API test's `for value in [...]:` over them (column 4), laid out as black does */
+                struct strbuf lst;
+                strbuf_init(&lst, 0);
+                int rl = strbuf_addc(&lst, '[');
+                bool first = true;
+                for (size_t i = 0; i < f->n_values && rl >= 0; i++) {
+                        if (tr && !context_transitions_initial(f, tr, f->values[i]))
+                                continue;
+                        if (!first)
+                                rl = strbuf_adds(&lst, ", ");
+                        if (rl >= 0)
+                                rl = context_add_py_str(&lst, f->values[i]);
+                        first = false;
+                }
+                if (rl >= 0)
+                        rl = strbuf_addc(&lst, ']');
+                _cleanup_free_ char *loop =
+                        rl >= 0 ? context_black_item(4, "for value in ", strbuf_str(&lst), ":") : NULL;
+                strbuf_free(&lst);
+                if (!loop)
+                        return -ENOMEM;
+                TRY(put_str(m, "create_values_for", loop));
+        }
         if (t) {
                 _cleanup_free_ char *tc = context_class_name_of(t);
                 if (!tc)

@@ -24,6 +24,7 @@
 #include "format/diag.h"
 #include "format/node.h"
 #include "format/spec.h"
+#include "shared/strbuf.h"
 
 int context_check(const struct spec *spec, const char *file, struct diags *d);
 /* What the DAG's layout lacks for a working project (a module a file imports, a package
@@ -84,3 +85,9 @@ char *context_black_item(size_t indent, const char *prefix, const char *expr, co
  * indented line, else one per line with a trailing comma; the lines after the first
  * indented, no final newline. NULL on ENOMEM. */
 char *context_black_def(size_t indent, const char *name, const char *params, const char *ret);
+/* Copies the rendered Python text to out with every `def NAME(PARAMS) -> RET:` line longer
+ * than the line length laid out as context_black_def() does (lines it cannot split as black
+ * would — strings, comments, a magic trailing comma in the parameters — are kept as they
+ * are): the templates write signatures whose length depends on the spec's names on one line.
+ * 0, -ENOMEM or -E2BIG (out's maximum). */
+int context_black_defs(const char *text, size_t len, struct strbuf *out);
