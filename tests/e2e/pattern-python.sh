@@ -165,6 +165,22 @@ fields = {name.upper() for name in type(settings).model_fields}
 assert fields == names, 'settings %s, .env.example %s' % (sorted(fields), sorted(names))
 PYEOF"
         fi
+        if [ -f "$proj/docker-compose.yml" ]; then
+                pc "docker-compose.yml passes only settings to the app, every auth setting among them, and waits for its PostgreSQL" rc "
+                        python3 -W error - '$config' <<'PYEOF'
+import importlib, sys, yaml
+with open('docker-compose.yml') as f:
+    doc = yaml.safe_load(f)
+api, db = doc['services']['api'], doc['services']['db']
+fields = {name.upper() for name in type(importlib.import_module(sys.argv[1]).settings).model_fields}
+passed = set(api['environment'])
+assert passed <= fields, 'not settings: %s' % sorted(passed - fields)
+auth = {f for f in fields if f.startswith(('API_', 'JWT_')) and f != 'API_PREFIX'}
+assert auth <= passed, 'auth settings not passed: %s' % sorted(auth - passed)
+assert api['depends_on']['db'] == {'condition': 'service_healthy', 'required': False}, api['depends_on']
+assert 'pg_isready' in db['healthcheck']['test'], db['healthcheck']
+PYEOF"
+        fi
         pc "the OpenAPI document of $module lists every endpoint" rc "
                 python3 - .codegen/spec.yaml '$module' <<'PYEOF'
 import importlib, re, sys, yaml
@@ -198,7 +214,11 @@ PYEOF"
         # PostgreSQL: the migrations (upgrade, then no difference) and the project's own tests
         # through TEST_DATABASE_URL, among them the model tests that write rows the database
         # must refuse; the database's commit count shows the tests reached it
-        if [ "$have_pg" = 1 ]; then
+        # (the planner's DAG of every spec; another shape moves modules, not the database,
+        # and its tests ran on SQLite above: PATTERN_SHAPES=all runs them on PostgreSQL too)
+        on_pg=$have_pg
+        case $out in "$shaped"/*) [ "${PATTERN_SHAPES:-}" = all ] || on_pg=0 ;; esac
+        if [ "$on_pg" = 1 ]; then
                 pdb="cg_$job"; mdb="cg_${job}_models"; tdb="cg_${job}_test"
                 if pg_createdb "$pdb" > "$WORK/$job.pg" 2>&1 && pg_createdb "$mdb" >> "$WORK/$job.pg" 2>&1 &&
                    pg_createdb "$tdb" >> "$WORK/$job.pg" 2>&1; then
