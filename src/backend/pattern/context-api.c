@@ -448,10 +448,7 @@ static int rule_fill(const struct spec *s, const struct rule *r, struct node *m)
                                                               r->kind == RULE_UNIQUE ? "ConflictError" : "ValidationFailed",
                                                               mpy, fpy)
                                                        : NULL;
-                _cleanup_free_ char *st = call ? context_black_stmt(8, "raise ", call) : NULL;
-                if (!st)
-                        return -ENOMEM;
-                TRY(put_str(m, "raise_stmt", st));
+                TRY(put_black_stmt(m, "raise_stmt", 8, "raise ", call));
         }
         TRY(put_bool(m, "is_date_field", f->type == FT_DATE));
         TRY(put_bool(m, "case_insensitive", r->kind == RULE_UNIQUE && f->type == FT_EMAIL));
@@ -461,10 +458,7 @@ static int rule_fill(const struct spec *s, const struct rule *r, struct node *m)
                                                  ? strf("db.query(%s).filter(func.lower(%s.%s) == str(value).lower())",
                                                         cls, cls, attr)
                                                  : strf("db.query(%s).filter(%s.%s == value)", cls, cls, attr);
-                _cleanup_free_ char *st = q ? context_black_stmt(4, "query = ", q) : NULL;
-                if (!st)
-                        return -ENOMEM;
-                TRY(put_str(m, "query_stmt", st));
+                TRY(put_black_stmt(m, "query_stmt", 4, "query = ", q));
         }
         TRY(put_bool(m, "is_datetime_field", f->type == FT_DATETIME));
         TRY(put_str(m, "pattern", r->pattern));
@@ -611,17 +605,11 @@ static int rule_test_calls(struct node *m) {
         }
         if (rd && rc) {
                 _cleanup_free_ char *call = strf("%s_rules.validate_%s(db_session, %s, %s)", snake, snake, rd, rc);
-                _cleanup_free_ char *st = call ? context_black_stmt(8, "", call) : NULL;
-                if (!st)
-                        return -ENOMEM;
-                TRY(put_str(m, "rejected_call", st));
+                TRY(put_black_stmt(m, "rejected_call", 8, "", call));
         }
         if (ad && ac) {
                 _cleanup_free_ char *call = strf("%s_rules.%s(db_session, %s, %s)", snake, func, ad, ac);
-                _cleanup_free_ char *st = call ? context_black_stmt(4, "", call) : NULL;
-                if (!st)
-                        return -ENOMEM;
-                TRY(put_str(m, "accepted_call", st));
+                TRY(put_black_stmt(m, "accepted_call", 4, "", call));
         }
         return 0;
 }
@@ -943,10 +931,7 @@ static int endpoint_fill(const struct spec *s, const struct entity *e, const str
                 /* the list handler's call of its service (column 4), laid out as black does */
                 _cleanup_free_ char *call = strf("%s_service.list_%s(db, limit=limit, offset=offset%s)", e->snake,
                                                  e->table, filters->n > 0 ? ", filters=filters" : "");
-                _cleanup_free_ char *st = call ? context_black_stmt(4, "rows = ", call) : NULL;
-                if (!st)
-                        return -ENOMEM;
-                TRY(put_str(m, "list_call_stmt", st));
+                TRY(put_black_stmt(m, "list_call_stmt", 4, "rows = ", call));
         }
         TRY(put_bool(m, "has_filters", filters->n > 0));
         TRY(put(m, "filters", TAKE_PTR(filters)));

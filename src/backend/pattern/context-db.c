@@ -315,10 +315,7 @@ static int db_violations(const struct entity *e, const struct field *f, const st
                 return -ENOMEM;
         for (size_t i = 0; i < seq->n; i++) {
                 _cleanup_free_ char *code = strf("{%s.%s: %s}", cls, p->attr, node_get(seq->items[i], "value")->value);
-                _cleanup_free_ char *st = code ? context_black_stmt(4, "values = ", code) : NULL;
-                if (!st)
-                        return -ENOMEM;
-                TRY(put_str(seq->items[i], "values_stmt", st));
+                TRY(put_black_stmt(seq->items[i], "values_stmt", 4, "values = ", code));
         }
         TRY(put_bool(m, "has_violations", seq->n > 0));
         return put(m, "violations", TAKE_PTR(seq));
@@ -445,10 +442,7 @@ static int db_fill(const struct spec *s, const struct entity *e, const struct fi
                 /* the model test's update with that copy (column 8), laid out as black does */
                 _cleanup_free_ char *cp = strf("db_session.execute(statement.values({%s.%s: item.%s.upper()}))",
                                                cls, p->attr, p->attr);
-                _cleanup_free_ char *cps = cp ? context_black_stmt(8, "", cp) : NULL;
-                if (!cps)
-                        return -ENOMEM;
-                TRY(put_str(m, "ci_copy_stmt", cps));
+                TRY(put_black_stmt(m, "ci_copy_stmt", 8, "", cp));
                 TRY(put_str(m, "ci_index_migration", cim));
         }
         return 0;

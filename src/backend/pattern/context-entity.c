@@ -341,10 +341,7 @@ static int migration_fill(const struct entity *e, const struct node *fields, str
                 r = strbuf_addc(&sb, ')');
         _cleanup_free_ char *code = r >= 0 ? strbuf_detach(&sb, NULL) : NULL;
         strbuf_free(&sb);
-        _cleanup_free_ char *stmt = code ? context_black_stmt(4, "", code) : NULL;
-        if (!stmt)
-                return -ENOMEM;
-        TRY(put_str(m, "migration_table", stmt));
+        TRY(put_black_stmt(m, "migration_table", 4, "", code));
         _cleanup_node_ struct node *indexes = node_new_seq();
         if (!indexes)
                 return -ENOMEM;
@@ -495,10 +492,7 @@ static int entity_fill(const struct spec *s, const struct layout *L, const struc
                         r = strbuf_addc(&dec, ')');
                 _cleanup_free_ char *code = r >= 0 ? strbuf_detach(&dec, NULL) : NULL;
                 strbuf_free(&dec);
-                _cleanup_free_ char *st = code ? context_black_stmt(4, "@", code) : NULL;
-                if (!st)
-                        return -ENOMEM;
-                TRY(put_str(m, "not_null_decorator", st));
+                TRY(put_black_stmt(m, "not_null_decorator", 4, "@", code));
         }
         TRY(mark_last(payload));
         TRY(put_bool(m, "has_required", required->n > 0));
@@ -664,10 +658,7 @@ static int entity_fill(const struct spec *s, const struct layout *L, const struc
                 _cleanup_free_ char *target = strf("%s.validate_%s", smod ? smod : "", e->snake);
                 _cleanup_free_ char *py = target ? context_py_str(target) : NULL;
                 _cleanup_free_ char *call = py ? strf("monkeypatch.setattr(%s, lambda *args: None)", py) : NULL;
-                _cleanup_free_ char *st = call ? context_black_stmt(4, "", call) : NULL;
-                if (!st)
-                        return -ENOMEM;
-                TRY(put_str(m, "skip_validation_stmt", st));
+                TRY(put_black_stmt(m, "skip_validation_stmt", 4, "", call));
         }
         TRY(context_with_imports(m, "model_imports", model_imports(L, e, &im), &im));
         TRY(context_with_imports(m, "schema_imports", schema_imports(s, L, e, &im), &im));

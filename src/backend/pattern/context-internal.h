@@ -41,6 +41,14 @@ static inline int put_str(struct node *m, const char *k, const char *v) {
         return node_map_set_string(m, k, v);
 }
 
+/* m[k] = prefix + code laid out as black does at indent (context_black_stmt()); a NULL
+ * prefix or code (a failed allocation of the caller's) is -ENOMEM. */
+static inline int put_black_stmt(struct node *m, const char *k, size_t indent, const char *prefix,
+                                 const char *code) {
+        _cleanup_free_ char *st = prefix && code ? context_black_stmt(indent, prefix, code) : NULL;
+        return st ? put_str(m, k, st) : -ENOMEM;
+}
+
 static inline int put_strf(struct node *m, const char *k, const char *fmt, ...) _printf_(3, 4);
 static inline int put_strf(struct node *m, const char *k, const char *fmt, ...) {
         _cleanup_free_ char *s = NULL;

@@ -206,10 +206,7 @@ static int rel_fill(const struct relinfo *ri, struct node *m) {
         {
                 _cleanup_free_ char *code = strf("orm.relationship(%s)", args);
                 _cleanup_free_ char *prefix = strf("%s = ", attr);
-                _cleanup_free_ char *st = code && prefix ? context_black_stmt(4, prefix, code) : NULL;
-                if (!st)
-                        return -ENOMEM;
-                TRY(put_str(m, "stmt", st));
+                TRY(put_black_stmt(m, "stmt", 4, prefix, code));
         }
         TRY(put_bool(m, "collection", rel_is_collection(r)));
         TRY(put_bool(m, "has_back", ri->back != NULL));
